@@ -1,0 +1,212 @@
+package poolstats
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// CallerDepth is how many return addresses a Body keeps of the code that
+// issued its request.
+const CallerDepth = 16
+
+// Body is the record of one open response body, from the response until
+// the body reaches EOF or is closed. The tracer keeps it in its per-request
+// span, so that opening a body costs no allocation of its own.
+type Body struct {
+	// Host, Opened (monotonic ns), Reads and Callers are set by the
+	// tracer before OpenBody and not changed until CloseBody.
+	Host    *Host
+	Opened  int64
+	Callers [CallerDepth]uintptr
+	NumPCs  int
+	// Reads counts the Read calls on the body. Reads tell an open body
+	// that is being consumed slowly (a stream) from a leaked one.
+	Reads *atomic.Int64
+
+	// Guarded by the shard's mutex.
+	shard      *bodyShard
+	prev, next *Body
+	seenReads  int64 // reads at the last snapshot that saw a change
+	seenAt     int64 // when that snapshot ran
+}
+
+// bodyShards spreads open bodies over this many lists so that requests on
+// different goroutines rarely contend for one lock.
+const bodyShards = 32
+
+type bodyShard struct {
+	mu   sync.Mutex
+	head *Body
+	_    [40]byte // keep shards on separate cache lines
+}
+
+type bodyRegistry struct {
+	shards [bodyShards]bodyShard
+}
+
+// OpenBody starts tracking an open response body.
+func (s *Stats) OpenBody(b *Body) {
+	sh := &s.bodies.shards[rand.Uint32()%bodyShards]
+	sh.mu.Lock()
+	b.shard = sh
+	b.next = sh.head
+	if sh.head != nil {
+		sh.head.prev = b
+	}
+	sh.head = b
+	sh.mu.Unlock()
+}
+
+// CloseBody stops tracking a body that reached EOF or was closed.
+func (s *Stats) CloseBody(b *Body) {
+	sh := b.shard
+	if sh == nil {
+		return
+	}
+	sh.mu.Lock()
+	if b.prev != nil {
+		b.prev.next = b.next
+	} else if sh.head == b {
+		sh.head = b.next
+	}
+	if b.next != nil {
+		b.next.prev = b.prev
+	}
+	b.prev, b.next, b.shard = nil, nil, nil
+	sh.mu.Unlock()
+}
+
+// leakReport is what a snapshot learns about one host's leaked bodies.
+type leakReport struct {
+	count int
+	sites map[[CallerDepth]uintptr]int
+}
+
+// leaks walks the open bodies at time now and returns, per host, those
+// that count as leaked: open for at least their client's LeakAfter, and
+// either never read or not read since a snapshot at least LeakAfter ago.
+func (s *Stats) leaks(now int64) map[*Host]*leakReport {
+	out := make(map[*Host]*leakReport)
+	for i := range s.bodies.shards {
+		sh := &s.bodies.shards[i]
+		sh.mu.Lock()
+		for b := sh.head; b != nil; b = b.next {
+			after := b.Host.client.leakAfterNs()
+			if now-b.Opened < after {
+				continue
+			}
+			var reads int64
+			if b.Reads != nil {
+				reads = b.Reads.Load()
+			}
+			leaked := reads == 0
+			if !leaked {
+				if reads != b.seenReads || b.seenAt == 0 {
+					b.seenReads, b.seenAt = reads, now
+				} else {
+					leaked = now-b.seenAt >= after
+				}
+			}
+			if !leaked {
+				continue
+			}
+			r := out[b.Host]
+			if r == nil {
+				r = &leakReport{sites: make(map[[CallerDepth]uintptr]int)}
+				out[b.Host] = r
+			}
+			r.count++
+			r.sites[b.Callers]++
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// siteCache remembers the call site each captured stack resolves to, so
+// that a leak reported by every snapshot is symbolised once.
+type siteCache struct {
+	mu sync.Mutex
+	m  map[[CallerDepth]uintptr]snapshot.Site
+}
+
+// siteCacheMax bounds the cache; past it, the cache starts over.
+const siteCacheMax = 4096
+
+func (c *siteCache) site(pcs [CallerDepth]uintptr) snapshot.Site {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[pcs]; ok {
+		return s
+	}
+	if c.m == nil || len(c.m) >= siteCacheMax {
+		c.m = make(map[[CallerDepth]uintptr]snapshot.Site)
+	}
+	s := CallSite(pcs[:])
+	c.m[pcs] = s
+	return s
+}
+
+// CallSite returns the first frame of a captured stack that belongs to the
+// program rather than to net/http or httptop: the code that issued the
+// request. When every frame belongs to those, it returns the outermost one.
+// pcs are return addresses, as from runtime.Callers.
+func CallSite(pcs []uintptr) snapshot.Site {
+	n := len(pcs)
+	for n > 0 && pcs[n-1] == 0 {
+		n--
+	}
+	if n == 0 {
+		return snapshot.Site{Function: "unknown"}
+	}
+	frames := runtime.CallersFrames(pcs[:n])
+	var last runtime.Frame
+	for {
+		f, more := frames.Next()
+		if f.Function != "" {
+			last = f
+			if !internalFrame(f) {
+				return siteOf(f)
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return siteOf(last)
+}
+
+func siteOf(f runtime.Frame) snapshot.Site {
+	return snapshot.Site{Function: f.Function, File: f.File, Line: f.Line}
+}
+
+// internalFrame reports whether a frame belongs to the machinery between
+// the program and the network: the standard HTTP client, the runtime, and
+// httptop's probe packages (but not their tests, which play the program).
+func internalFrame(f runtime.Frame) bool {
+	fn := f.Function
+	if strings.HasPrefix(fn, "net/http.") || strings.HasPrefix(fn, "net/http/") ||
+		strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "testing.") {
+		return true
+	}
+	for _, p := range probePackages {
+		if strings.HasPrefix(fn, p) {
+			return !strings.HasSuffix(f.File, "_test.go")
+		}
+	}
+	return false
+}
+
+// probePackages are the function-name prefixes of httptop's probe
+// machinery.
+var probePackages = []string{
+	"github.com/httptop/httptop/probe.",
+	"github.com/httptop/httptop/probe/",
+	"github.com/httptop/httptop/tracer.",
+	"github.com/httptop/httptop/poolstats.",
+}

@@ -1,0 +1,226 @@
+package poolstats
+
+import (
+	"crypto/tls"
+	"sync/atomic"
+	"time"
+)
+
+// A connection's state word holds the number of requests in flight on it in
+// its low 32 bits and a closed flag in its top bit, so that every transition
+// (a request beginning or ending, the connection closing) is one atomic
+// operation whatever goroutine makes it.
+const (
+	closedBit = uint64(1) << 63
+	countMask = uint64(1)<<32 - 1
+)
+
+// Protocols a connection can carry.
+const (
+	protoUnknown uint32 = iota
+	protoHTTP1
+	protoHTTP2
+)
+
+// Conn is the record of one connection of a client's pool. The tracer
+// creates it when a tracked transport dials (or, for connections it did not
+// see dialed, when a request first uses it) and updates it as requests use
+// it, bytes flow and it closes.
+type Conn struct {
+	id       uint64
+	stats    *Stats
+	host     atomic.Pointer[Host]
+	created  int64 // monotonic ns
+	dialNs   int64 // DNS + TCP connect, 0 when not dialed by us
+	dnsNs    int64 // the DNS part of dialNs
+	local    string
+	remote   string
+	inferred bool
+	// key is the net.Conn an inferred connection is indexed by.
+	key any
+
+	state      atomic.Uint64
+	requests   atomic.Int64
+	maxStreams atomic.Int64
+	in, out    atomic.Int64
+	lastDone   atomic.Int64
+	proto      atomic.Uint32
+	closedAt   atomic.Int64
+
+	// firstUse is when a request first got the connection, and
+	// handshakeEnd when it became ready for requests (see Used).
+	firstUse     atomic.Int64
+	handshakeEnd atomic.Int64
+	tlsConn      atomic.Pointer[tls.Conn]
+
+	// peerClosed is set when a read from the connection failed (the
+	// server closed it or reset it); closeAsked when a request or
+	// response on it asked for the connection to close. A connection
+	// closed with neither, right after its last request, was closed by
+	// the client's pool: that is churn.
+	peerClosed atomic.Bool
+	closeAsked atomic.Bool
+}
+
+// churnWindow is how soon after its last request a healthy connection
+// must close to count as churn: the transport closes a connection it
+// cannot keep in the idle pool as soon as the request finishes, while idle
+// timeouts take far longer.
+const churnWindow = int64(1e9)
+
+// ID returns the connection's id, unique within its Stats.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Host returns the host the connection belongs to.
+func (c *Conn) Host() *Host { return c.host.Load() }
+
+// Created returns when the connection was established (monotonic ns).
+func (c *Conn) Created() int64 { return c.created }
+
+// TLS returns the connection's TLS session, once a request has used the
+// connection, or nil.
+func (c *Conn) TLS() *tls.Conn { return c.tlsConn.Load() }
+
+// HandshakeNs returns the time from the end of the TCP connect to the
+// connection being ready for its first request, which for a TLS connection
+// is the TLS handshake (see Used), or 0 when unknown.
+func (c *Conn) HandshakeNs() int64 {
+	end := c.handshakeEnd.Load()
+	if end == 0 || c.inferred {
+		return 0
+	}
+	return max(end-c.created, 0)
+}
+
+// Timing returns the connection's DNS lookup, TCP connect and handshake
+// (see HandshakeNs) times, 0 where unknown.
+func (c *Conn) Timing() (dns, connect, handshake time.Duration) {
+	return time.Duration(c.dnsNs), time.Duration(c.dialNs - c.dnsNs), time.Duration(c.HandshakeNs())
+}
+
+// HTTP2 reports whether the connection carries HTTP/2.
+func (c *Conn) HTTP2() bool { return c.proto.Load() == protoHTTP2 }
+
+// Closed reports whether the connection has closed.
+func (c *Conn) Closed() bool { return c.state.Load()&closedBit != 0 }
+
+// InFlight returns the number of requests using the connection now.
+func (c *Conn) InFlight() int { return int(c.state.Load() & countMask) }
+
+// Used records that a request got the connection at now. idleNs is how
+// long the connection sat in the idle pool before (httptrace's
+// GotConnInfo.IdleTime); tlsConn is its TLS session, or nil.
+//
+// The first use fixes when the connection became ready: a fresh connection
+// is handed to the request waiting for it as soon as its handshake ends, or
+// parked in the idle pool, in which case IdleTime says how long ago.
+func (c *Conn) Used(now, idleNs int64, tlsConn *tls.Conn) {
+	if c.firstUse.Load() != 0 || !c.firstUse.CompareAndSwap(0, now) {
+		return
+	}
+	c.handshakeEnd.Store(now - idleNs)
+	if tlsConn != nil {
+		c.tlsConn.Store(tlsConn)
+	}
+}
+
+// BeginRequest records a request starting to use the connection.
+func (c *Conn) BeginRequest() {
+	n := int64((c.state.Add(1)) & countMask)
+	c.requests.Add(1)
+	if n > c.maxStreams.Load() {
+		storeMax(&c.maxStreams, n)
+	}
+}
+
+// EndRequest records a request that used the connection ending at now:
+// its response body reached EOF or was closed, or it failed. clean is true
+// when it ended normally (body read to EOF, or no body). Every
+// BeginRequest is matched by exactly one EndRequest.
+func (c *Conn) EndRequest(now int64, clean bool) {
+	c.lastDone.Store(now)
+	st := c.state.Add(^uint64(0))
+	if st&closedBit != 0 && st&countMask == 0 && clean {
+		// The transport closed the connection as this request was
+		// ending: an HTTP/1 connection the idle pool refuses is closed
+		// by the read loop right after it signals the body's EOF,
+		// racing with the program's Read returning.
+		c.noteChurn(now, c.closedAt.Load())
+	}
+}
+
+// SetProto records the protocol of a response the connection carried.
+func (c *Conn) SetProto(major int) {
+	if c.proto.Load() != protoUnknown {
+		return
+	}
+	p := protoHTTP1
+	if major == 2 {
+		p = protoHTTP2
+	}
+	c.proto.CompareAndSwap(protoUnknown, p)
+}
+
+// AddIn and AddOut count bytes read from and written to the connection.
+func (c *Conn) AddIn(n int)  { c.in.Add(int64(n)) }
+func (c *Conn) AddOut(n int) { c.out.Add(int64(n)) }
+
+// PeerClosed records that a read from the connection failed: the server
+// closed or reset it.
+func (c *Conn) PeerClosed() {
+	if !c.peerClosed.Load() {
+		c.peerClosed.Store(true)
+	}
+}
+
+// CloseAsked records that a request or response on the connection asked
+// for it to be closed (Connection: close).
+func (c *Conn) CloseAsked() {
+	if !c.closeAsked.Load() {
+		c.closeAsked.Store(true)
+	}
+}
+
+// Close records the connection closing at now. Only the first call counts.
+func (c *Conn) Close(now int64) {
+	// Stored before the closed bit, for EndRequest to find.
+	c.closedAt.CompareAndSwap(0, now)
+	old := c.state.Or(closedBit)
+	if old&closedBit != 0 {
+		return
+	}
+	h := c.host.Load()
+	h.removeConn(c)
+	h.closed.Add(1)
+	if old&countMask == 0 {
+		// Otherwise the request still on it decides, as it ends.
+		c.noteChurn(c.lastDone.Load(), now)
+	}
+	c.stats.closedConn(c)
+}
+
+// noteChurn counts the close as churn when the client closed a healthy
+// connection right after its last request ended normally: the pool had
+// no room to keep it. last and closed are monotonic timestamps of that
+// request's end and of the close.
+func (c *Conn) noteChurn(last, closed int64) {
+	if last == 0 || closed-last >= churnWindow || c.inferred || c.peerClosed.Load() || c.closeAsked.Load() {
+		return
+	}
+	c.host.Load().secs.at(closed).add(cChurned, 1)
+}
+
+// MoveTo attributes an idle connection to host h, when a request for h got
+// a connection that was dialed for another host (through a proxy, for
+// example, the dial address is the proxy's). Busy connections stay put.
+func (c *Conn) MoveTo(h *Host) {
+	old := c.host.Load()
+	if old == h || c.state.Load() != 0 || !c.host.CompareAndSwap(old, h) {
+		return
+	}
+	old.removeConn(c)
+	h.addConn(c)
+	if c.Closed() {
+		h.removeConn(c)
+	}
+}

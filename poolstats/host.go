@@ -1,0 +1,198 @@
+package poolstats
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Host is one client's statistics for one origin (scheme://host:port).
+//
+// Its recording methods are safe for concurrent use and lock-free; they are
+// called by the tracer on the hot path of every request.
+type Host struct {
+	client *Client
+	scheme string
+	// name is host:port with the scheme's default port filled in.
+	name string
+	// raw is the first URL host this Host was looked up by; Client uses it
+	// to answer repeated lookups without touching its map.
+	raw     string
+	created int64
+
+	// Gauges. Open, active and idle are not kept here: a snapshot derives
+	// them from conns.
+	inFlight atomic.Int64
+	waiting  atomic.Int64
+	dialing  atomic.Int64
+
+	// Totals.
+	requests  atomic.Int64
+	errors    atomic.Int64
+	newConns  atomic.Int64
+	reused    atomic.Int64
+	closed    atomic.Int64
+	status5xx atomic.Int64
+	undrained atomic.Int64
+	dialFails atomic.Int64
+	errClass  [numErrorClasses]atomic.Int64
+
+	latency dist // RoundTrip start to response headers; peak in flight
+	wait    dist // GetConn to GotConn
+	dial    dist // DNS + TCP connect
+	secs    series
+
+	// addrNoted is set once the host's dial address is in the client's
+	// address index.
+	addrNoted atomic.Bool
+
+	mu    sync.Mutex // guards conns
+	conns map[*Conn]struct{}
+}
+
+func newHost(c *Client, scheme, name, raw string, now int64) *Host {
+	return &Host{
+		client:  c,
+		scheme:  scheme,
+		name:    name,
+		raw:     raw,
+		created: now,
+		conns:   make(map[*Conn]struct{}),
+	}
+}
+
+// Name returns the host's host:port.
+func (h *Host) Name() string { return h.name }
+
+// Scheme returns the host's URL scheme, or "" for a host known only from
+// the address its connections were dialed to.
+func (h *Host) Scheme() string { return h.scheme }
+
+// Client returns the client the host belongs to.
+func (h *Host) Client() *Client { return h.client }
+
+// RequestStarted records a request entering RoundTrip at now.
+func (h *Host) RequestStarted(now int64) {
+	n := h.inFlight.Add(1)
+	h.latency.notePeak(now, n)
+}
+
+// RequestEnded records a request leaving flight: its RoundTrip failed, or
+// its response body was read to EOF or closed.
+func (h *Host) RequestEnded() { h.inFlight.Add(-1) }
+
+// WaitStarted records a request starting to wait for a connection
+// (httptrace GetConn).
+func (h *Host) WaitStarted() { h.waiting.Add(1) }
+
+// WaitEnded records the end of a wait for a connection that lasted d
+// nanoseconds, whether the request got a connection or gave up.
+func (h *Host) WaitEnded(now, d int64) {
+	h.waiting.Add(-1)
+	h.wait.observe(now, d)
+	h.secs.at(now).add(cWaitUs, d/1e3)
+}
+
+// GotConn records a request receiving a connection, reused from the pool
+// or new.
+func (h *Host) GotConn(now int64, reused bool) {
+	s := h.secs.at(now)
+	if reused {
+		h.reused.Add(1)
+		s.add(cReused, 1)
+	} else {
+		h.newConns.Add(1)
+		s.add(cNew, 1)
+	}
+}
+
+// Responded records response headers arriving d nanoseconds after the
+// request started.
+func (h *Host) Responded(now, d int64, status int) {
+	h.requests.Add(1)
+	if status >= 500 {
+		h.status5xx.Add(1)
+	}
+	h.latency.observe(now, d)
+	s := h.secs.at(now)
+	s.add(cRequests, 1)
+	us := d / 1e3
+	s.add(cLatSumUs, us)
+	if us > s.c[cLatMaxUs].Load() {
+		storeMax(&s.c[cLatMaxUs], us)
+	}
+}
+
+// Failed records a request whose RoundTrip returned an error. Failed
+// requests count in Requests and Errors but not in the latency histogram.
+func (h *Host) Failed(now int64, class ErrorClass) {
+	h.requests.Add(1)
+	h.errors.Add(1)
+	h.errClass[class].Add(1)
+	s := h.secs.at(now)
+	s.add(cRequests, 1)
+	s.add(cErrors, 1)
+}
+
+// BodyFailed records a response body whose Read returned an error other
+// than io.EOF: the request counts as an error too.
+func (h *Host) BodyFailed(now int64, class ErrorClass) {
+	h.errors.Add(1)
+	h.errClass[class].Add(1)
+	h.secs.at(now).add(cErrors, 1)
+}
+
+// Undrained records an HTTP/1.x response body closed before EOF, which
+// makes the transport close the connection rather than reuse it.
+func (h *Host) Undrained(now int64) {
+	h.undrained.Add(1)
+	h.secs.at(now).add(cUndrained, 1)
+}
+
+// DialStarted records a dial starting.
+func (h *Host) DialStarted() { h.dialing.Add(1) }
+
+// DialEnded records a dial that took d nanoseconds and failed when failed
+// is true.
+func (h *Host) DialEnded(now, d int64, failed bool) {
+	h.dialing.Add(-1)
+	if failed {
+		h.dialFails.Add(1)
+		return
+	}
+	h.dial.observe(now, d)
+}
+
+// NoteAddr registers the address the transport dials for this host (the
+// host:port httptrace GetConn reports), so that dials can be attributed to
+// the host. It is cheap after the first call.
+func (h *Host) NoteAddr(addr string) {
+	if h.addrNoted.Load() {
+		return
+	}
+	h.client.noteAddr(addr, h)
+	h.addrNoted.Store(true)
+}
+
+// addConn starts tracking an open connection of this host.
+func (h *Host) addConn(c *Conn) {
+	h.mu.Lock()
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+}
+
+// removeConn stops tracking a connection that closed or moved.
+func (h *Host) removeConn(c *Conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+}
+
+// openConns returns the host's open connections.
+func (h *Host) openConns(dst []*Conn) []*Conn {
+	h.mu.Lock()
+	for c := range h.conns {
+		dst = append(dst, c)
+	}
+	h.mu.Unlock()
+	return dst
+}

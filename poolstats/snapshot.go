@@ -1,0 +1,207 @@
+package poolstats
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// Inspector fills in what poolstats cannot know about a connection: the
+// memory it holds (MemBytes, MemEstimated) and its TLS session (TLS). It is
+// called once per open connection per snapshot.
+type Inspector func(c *Conn, out *snapshot.Conn)
+
+// closedShown is how long a closed connection keeps appearing in snapshots.
+const closedShown = int64(10e9)
+
+// Fill writes the hosts, connections and diagnoses of every client into
+// snap, as of now (monotonic ns, see Now). It is the only place percentiles,
+// rates and diagnoses are computed.
+func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
+	leaks := s.leaks(now)
+	var conns []*Conn
+	for _, c := range s.allClients() {
+		limits := c.currentLimits()
+		var idle map[*Host]bool
+		for _, h := range c.allHosts() {
+			conns = h.openConns(conns[:0])
+			s.expireInferred(conns, now, limits)
+			recent := h.secs.recent(now, h.created)
+			hs := s.hostSnapshot(h, now, recent, limits, leaks[h])
+			for _, conn := range conns {
+				if conn.Closed() {
+					continue
+				}
+				cs := s.connSnapshot(conn, now)
+				hs.Open++
+				if cs.State == "active" {
+					hs.Active++
+				}
+				hs.MemBytes += cs.MemBytes
+				if cs.TLS != nil {
+					hs.TLSMemBytes += cs.TLS.MemBytes
+				}
+				snap.Conns = append(snap.Conns, cs)
+			}
+			hs.Idle = hs.Open - hs.Active
+			snap.Hosts = append(snap.Hosts, hs)
+			view := hostView{hs: &hs, recent: recent, limits: limits, leak: leaks[h]}
+			snap.Diagnoses = append(snap.Diagnoses, diagnose(view, &s.sites)...)
+			if s.forgettable(h, &hs, now) {
+				if idle == nil {
+					idle = make(map[*Host]bool)
+				}
+				idle[h] = true
+			}
+		}
+		if idle != nil {
+			s.hostCount.Add(-int64(c.forget(idle)))
+		}
+	}
+	for _, c := range s.recentlyClosed() {
+		if now-c.closedAt.Load() <= closedShown {
+			snap.Conns = append(snap.Conns, s.connSnapshot(c, now))
+		}
+	}
+	slices.SortFunc(snap.Hosts, func(a, b snapshot.Host) int {
+		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Scheme, b.Scheme))
+	})
+	slices.SortFunc(snap.Conns, func(a, b snapshot.Conn) int {
+		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host), cmp.Compare(a.ID, b.ID))
+	})
+	slices.SortStableFunc(snap.Diagnoses, func(a, b snapshot.Diagnosis) int {
+		return cmp.Compare(severityRank(b.Severity), severityRank(a.Severity))
+	})
+}
+
+func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *leakReport) snapshot.Host {
+	hs := snapshot.Host{
+		Client:              h.client.name,
+		Scheme:              h.scheme,
+		Host:                h.name,
+		Waiting:             int(max(h.waiting.Load(), 0)),
+		Dialing:             int(max(h.dialing.Load(), 0)),
+		InFlight:            int(max(h.inFlight.Load(), 0)),
+		Requests:            h.requests.Load(),
+		Errors:              h.errors.Load(),
+		NewConns:            h.newConns.Load(),
+		ReusedConns:         h.reused.Load(),
+		ClosedConns:         h.closed.Load(),
+		Status5xx:           h.status5xx.Load(),
+		UndrainedBodies:     h.undrained.Load(),
+		RPS:                 r.per(cRequests),
+		ErrorsPerSecond:     r.per(cErrors),
+		NewConnsPerSecond:   r.per(cNew),
+		ReusedFraction:      r.reusedFraction(),
+		RateWindowSeconds:   r.seconds,
+		AvgWaiting:          r.per(cWaitUs) / 1e6,
+		Latency:             h.latency.percentiles(now),
+		ConnWait:            h.wait.percentiles(now),
+		Dial:                h.dial.percentiles(now),
+		WindowSeconds:       windowSeconds(now),
+		PeakInFlight:        int(h.latency.peak(now)),
+		MaxConnsPerHost:     limits.MaxConnsPerHost,
+		MaxIdleConnsPerHost: limits.MaxIdleConnsPerHost,
+		LimitsKnown:         limits.Known,
+		Series:              h.secs.points(now, h.created),
+	}
+	for i := range h.errClass {
+		if n := h.errClass[i].Load(); n > 0 {
+			if hs.ErrorClasses == nil {
+				hs.ErrorClasses = make(map[string]int64)
+			}
+			hs.ErrorClasses[ErrorClass(i).String()] = n
+		}
+	}
+	if leak != nil {
+		hs.LeakedBodies = leak.count
+	}
+	return hs
+}
+
+func (s *Stats) connSnapshot(c *Conn, now int64) snapshot.Conn {
+	st := c.state.Load()
+	h := c.host.Load()
+	cs := snapshot.Conn{
+		ID:         c.id,
+		Client:     h.client.name,
+		Host:       h.name,
+		Requests:   c.requests.Load(),
+		MaxStreams: int(c.maxStreams.Load()),
+		BytesIn:    c.in.Load(),
+		BytesOut:   c.out.Load(),
+		DialMs:     float64(c.dialNs) / 1e6,
+		LocalAddr:  c.local,
+		RemoteAddr: c.remote,
+		Inferred:   c.inferred,
+	}
+	end := now
+	switch {
+	case st&closedBit != 0:
+		cs.State = "closed"
+		end = c.closedAt.Load()
+	case st&countMask > 0:
+		cs.State = "active"
+	default:
+		cs.State = "idle"
+		if last := c.lastDone.Load(); last != 0 {
+			cs.IdleSeconds = float64(now-last) / 1e9
+		}
+	}
+	cs.AgeSeconds = float64(end-c.created) / 1e9
+	switch c.proto.Load() {
+	case protoHTTP1:
+		cs.Proto = "http/1.1"
+	case protoHTTP2:
+		cs.Proto = "h2"
+		if st&closedBit == 0 {
+			cs.Streams = int(st & countMask)
+		}
+	}
+	if s.opts.Inspect != nil && st&closedBit == 0 {
+		s.opts.Inspect(c, &cs)
+	}
+	return cs
+}
+
+// expireInferred presumes closed the inferred connections that have gone
+// unused for longer than the transport keeps idle connections: their close
+// cannot be observed.
+func (s *Stats) expireInferred(conns []*Conn, now int64, limits Limits) {
+	timeout := int64(limits.IdleConnTimeout)
+	if timeout <= 0 {
+		timeout = int64(inferredIdleDefault)
+	}
+	for _, c := range conns {
+		if !c.inferred || c.InFlight() > 0 {
+			continue
+		}
+		last := c.lastDone.Load()
+		if last == 0 {
+			last = c.created
+		}
+		if now-last > timeout {
+			c.Close(now)
+		}
+	}
+}
+
+// forgettable reports whether a host has been idle long enough to drop.
+func (s *Stats) forgettable(h *Host, hs *snapshot.Host, now int64) bool {
+	if hs.Open > 0 || hs.InFlight > 0 || hs.Waiting > 0 || hs.Dialing > 0 {
+		return false
+	}
+	last := max(h.secs.lastActive()*1e9, h.created)
+	return now-last > int64(s.opts.ForgetAfter)
+}
+
+func severityRank(s snapshot.Severity) int {
+	switch s {
+	case snapshot.SeverityCritical:
+		return 2
+	case snapshot.SeverityWarning:
+		return 1
+	}
+	return 0
+}

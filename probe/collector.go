@@ -1,0 +1,94 @@
+package probe
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/httptop/httptop/poolstats"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// DefaultLeakAfter is how long a response body may stay open and unread
+// before it counts as leaked, unless WithLeakAfter or
+// CollectorOptions.LeakAfter say otherwise.
+const DefaultLeakAfter = poolstats.DefaultLeakAfter
+
+// Snapshot is the state of a program's instrumented HTTP clients at one
+// instant: snapshot v1, whose JSON encoding is the wire format of the agent.
+type Snapshot = snapshot.Snapshot
+
+// Collector gathers the statistics of every client wrapped with it. Its
+// methods are safe for concurrent use. Recording costs the clients a few
+// atomic operations per request; everything else (percentiles, rates,
+// diagnoses) is computed by Snapshot.
+type Collector struct {
+	stats *poolstats.Stats
+
+	panics    atomic.Int64
+	lastPanic atomic.Pointer[string]
+}
+
+// CollectorOptions configure a Collector. The zero value is ready to use.
+type CollectorOptions struct {
+	// LeakAfter is the default age after which an open, unread response
+	// body counts as leaked (30 s when zero); WithLeakAfter overrides it
+	// per client.
+	LeakAfter time.Duration
+	// MaxHosts caps the hosts tracked; further hosts share one overflow
+	// row per client (4096 when zero).
+	MaxHosts int
+}
+
+// NewCollector returns an empty Collector.
+func NewCollector(opts CollectorOptions) *Collector {
+	return &Collector{stats: poolstats.New(poolstats.Options{
+		LeakAfter: opts.LeakAfter,
+		MaxHosts:  opts.MaxHosts,
+		Inspect:   connInspector,
+	})}
+}
+
+var defaultCollector = sync.OnceValue(func() *Collector { return NewCollector(CollectorOptions{}) })
+
+// Default returns the Collector that Wrap records into unless told
+// otherwise, and that the agent serves.
+func Default() *Collector { return defaultCollector() }
+
+// Snapshot returns the current state of every client of the collector:
+// hosts, connections and diagnoses. Its Process field is nil; the agent
+// fills it in.
+func (c *Collector) Snapshot() Snapshot {
+	return c.snapshotAt(poolstats.Now())
+}
+
+// snapshotAt takes a snapshot as of the monotonic time now, which tests set
+// ahead to see what time will do.
+func (c *Collector) snapshotAt(now int64) Snapshot {
+	s := Snapshot{
+		Version:   snapshot.Version,
+		Time:      time.Now(),
+		PID:       os.Getpid(),
+		Program:   filepath.Base(os.Args[0]),
+		Hosts:     []snapshot.Host{},
+		Conns:     []snapshot.Conn{},
+		Diagnoses: []snapshot.Diagnosis{},
+	}
+	c.stats.Fill(&s, now)
+	if n := c.panics.Load(); n > 0 {
+		s.ProbeErrors = n
+		s.LastProbeError = *c.lastPanic.Load()
+	}
+	return s
+}
+
+// recordPanic keeps count of panics the probe recovered from in its own
+// code, so that a snapshot can tell; the program never sees them.
+func (c *Collector) recordPanic(r any) {
+	msg := fmt.Sprint(r)
+	c.lastPanic.Store(&msg)
+	c.panics.Add(1)
+}

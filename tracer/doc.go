@@ -1,0 +1,74 @@
+// Package tracer is httptop's instrumentation of one HTTP client: the
+// httptrace hooks of each request, the wrapper that sees a response body
+// end, and the dial hook that tracks connections. It records into package
+// poolstats and aggregates nothing itself.
+//
+// # Events
+//
+// Each request gets a Span when Tracer.RoundTrip starts. These are the
+// events the span sees, when they happen and on which goroutine:
+//
+//   - Start: RoundTrip is called, on the caller's goroutine. The request
+//     enters flight (Host.RequestStarted).
+//   - GetConn (httptrace): the transport asks its pool for a connection, on
+//     the caller's goroutine, inside RoundTrip. The request starts waiting.
+//     With HTTP/2 the transport can report it twice for one request; the
+//     span counts one wait. Fired again after a GotConn, it is a retry: the
+//     attempt on the previous connection is over.
+//   - GotConn (httptrace): the request has a connection, on the caller's
+//     goroutine, inside RoundTrip. The wait ends; the connection counts one
+//     more request in flight (an HTTP/2 stream). The connection is the one
+//     the dial hook wrapped (for TLS, the *tls.Conn around it) or, for a
+//     connection the tracer did not see dialed, an inferred record keyed by
+//     the net.Conn.
+//   - WroteRequest (httptrace): the request is written, or writing failed,
+//     on the connection's write goroutine (HTTP/1) or the stream's
+//     (HTTP/2). It may come after the response, or after RoundTrip
+//     returned.
+//   - GotFirstResponseByte (httptrace): on the connection's read goroutine,
+//     before the response reaches RoundTrip.
+//   - Response or error: RoundTrip returns, on the caller's goroutine. Latency
+//     is measured to here (response headers). An error ends the request;
+//     its class (timeout, canceled, dns, refused, reset, tls, other) is
+//     counted.
+//   - Body end: the response body's Read returns io.EOF or an error, or Close
+//     is called, on whatever goroutine the program reads or closes it. The
+//     request leaves flight and its connection is released. An HTTP/1.x body
+//     closed before EOF is counted as undrained: net/http closes such a
+//     connection instead of reusing it. A body that never ends is reported
+//     as leaked once it has stayed open and unread past LeakAfter, with the
+//     call site that issued the request.
+//
+// The dial hook (Tracer.Dial, installed as http.Transport.DialContext by
+// package probe) sees each connection dialed, on the goroutine the
+// transport dials on, which since Go 1.22 outlives the request that caused
+// the dial (the dial keeps the request's context values, not its
+// cancellation). It times DNS (through its own httptrace DNS hooks on the
+// dial's context) and the TCP connect, and wraps the connection to count
+// bytes and see it close. The TLS handshake happens after the dial, inside
+// the transport; its end is taken as the moment the connection is first
+// handed to a request, less the time it then sat idle (GotConnInfo
+// IdleTime), which is exact up to the hand-off between goroutines.
+//
+// # Not used, and why
+//
+// The span does not install DNSStart, ConnectStart, TLSHandshakeStart and
+// their Done hooks: they fire on the dial goroutine, which can run long
+// after its request finished (the transport hands a late connection to the
+// pool or to another request), so on a recycled span they would land on
+// the wrong request; the dial hook measures the same phases per
+// connection. It does not install PutIdleConn (not fired for HTTP/2, and
+// fired after the body's EOF, racing with the span's end) or the 1xx hooks.
+// Those a program installs itself still fire: the span's trace is composed
+// with any trace already on the request's context.
+//
+// # Recycling and cost
+//
+// Spans come from a sync.Pool and carry a ClientTrace built once with hooks
+// bound to the span, so a traced request costs three allocations of its
+// own: the context value carrying the trace, the shallow copy of the
+// request (a RoundTripper must not modify the one it is given), and the
+// body wrapper (which the program may close twice, so it cannot be
+// recycled). A span returns to the pool only when no hook can fire any
+// more (see Span.quiescent); otherwise it is left to the garbage collector.
+package tracer
