@@ -1,7 +1,9 @@
 package poolstats
 
 import (
+	"cmp"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,9 @@ type Client struct {
 	last     atomic.Pointer[Host]
 	mu       sync.Mutex
 	overflow *Host // guarded by mu
+	// sorted holds each host once, by name and scheme, rebuilt when
+	// hosts are added or forgotten; guarded by mu.
+	sorted []*Host
 }
 
 // Name returns the client's label.
@@ -130,6 +135,7 @@ func (c *Client) addHost(scheme, raw string) *Host {
 	}
 	m[hostKey{scheme, raw}] = h
 	c.hosts.Store(&m)
+	c.resort()
 	return h
 }
 
@@ -172,22 +178,31 @@ func (c *Client) HostForDial(addr string) *Host {
 	return h
 }
 
-// allHosts returns the client's hosts, each once.
+// allHosts returns the client's hosts, each once, sorted by name and
+// scheme, the overflow host last.
 func (c *Client) allHosts() []*Host {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	seen := make(map[*Host]bool)
-	var out []*Host
-	for _, h := range mapOrEmpty(c.hosts.Load()) {
-		if !seen[h] {
-			seen[h] = true
-			out = append(out, h)
-		}
-	}
+	out := slices.Clone(c.sorted)
 	if c.overflow != nil {
 		out = append(out, c.overflow)
 	}
 	return out
+}
+
+// resort rebuilds sorted from the hosts map; c.mu must be held.
+func (c *Client) resort() {
+	seen := make(map[*Host]bool)
+	c.sorted = c.sorted[:0]
+	for _, h := range mapOrEmpty(c.hosts.Load()) {
+		if !seen[h] {
+			seen[h] = true
+			c.sorted = append(c.sorted, h)
+		}
+	}
+	slices.SortFunc(c.sorted, func(a, b *Host) int {
+		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.scheme, b.scheme))
+	})
 }
 
 // forget removes idle hosts from the client's maps (see Stats.evict) and
@@ -209,6 +224,7 @@ func (c *Client) forget(drop map[*Host]bool) int {
 	}
 	c.hosts.Store(&hosts)
 	c.addrs.Store(&addrs)
+	c.resort()
 	if h := c.last.Load(); h != nil && drop[h] {
 		c.last.CompareAndSwap(h, nil)
 	}

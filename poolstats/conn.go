@@ -60,6 +60,11 @@ type Conn struct {
 	// the client's pool: that is churn.
 	peerClosed atomic.Bool
 	closeAsked atomic.Bool
+
+	// Links in the open-connection list of host, guarded by the
+	// host's mu; listed tells whether the connection is in it.
+	prev, next *Conn
+	listed     bool
 }
 
 // churnWindow is how soon after its last request a healthy connection

@@ -2,6 +2,7 @@ package poolstats
 
 import (
 	"math/bits"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/httptop/httptop/snapshot"
@@ -63,9 +64,6 @@ type window struct {
 
 // dist is a distribution of durations over a rolling window, in fixed
 // memory, safe for concurrent use without locks.
-//
-// At a window rotation a sample recorded concurrently by another goroutine
-// may be lost; rotations happen once per period, so the loss is negligible.
 type dist struct {
 	w [2]window
 }
@@ -75,14 +73,41 @@ type dist struct {
 func (d *dist) current(now int64) *window {
 	e := now / windowPeriod
 	w := &d.w[e&1]
-	if old := w.epoch.Load(); old != e && old < e && w.epoch.CompareAndSwap(old, e) {
-		w.max.Store(0)
-		w.peak.Store(0)
-		for i := range w.n {
-			w.n[i].Store(0)
-		}
+	if w.epoch.Load() != e {
+		advance(&w.epoch, e, w.clear)
 	}
 	return w
+}
+
+func (w *window) clear() {
+	w.max.Store(0)
+	w.peak.Store(0)
+	for i := range w.n {
+		w.n[i].Store(0)
+	}
+}
+
+// clearing marks an epoch whose slot is being cleared.
+const clearing = -1
+
+// advance makes a slot whose epoch is held in epoch hold period e, calling
+// clear first when it held an older period. One caller clears; the others
+// wait for it (the clearing takes about a microsecond, once per period), so
+// that no count recorded for e is wiped. A caller whose clock read is a
+// moment older than the slot's period records into the newer period.
+func advance(epoch *atomic.Int64, e int64, clear func()) {
+	for {
+		switch old := epoch.Load(); {
+		case old == e || old > e:
+			return
+		case old == clearing:
+			runtime.Gosched()
+		case epoch.CompareAndSwap(old, clearing):
+			clear()
+			epoch.Store(e)
+			return
+		}
+	}
 }
 
 // observe records a duration of v nanoseconds at time now.
@@ -146,25 +171,29 @@ func (d *dist) peak(now int64) int64 {
 }
 
 // percentiles summarises the live windows at time now, in milliseconds.
+// It reads the buckets in place, up to the one holding the windows'
+// maximum, without copying them.
 func (d *dist) percentiles(now int64) snapshot.Percentiles {
 	cur, prev := d.live(now)
-	var counts [numBuckets]uint64
-	var total uint64
+	ws := make([]*window, 0, 2)
 	var maxNs int64
 	for _, w := range [2]*window{cur, prev} {
-		if w == nil {
-			continue
+		if w != nil {
+			ws = append(ws, w)
+			maxNs = max(maxNs, w.max.Load())
 		}
-		m := w.max.Load()
-		maxNs = max(maxNs, m)
-		// Buckets above the window's maximum are empty: stop there.
-		top := bucketOf(m / 1000)
-		for i := 0; i <= top; i++ {
-			if c := w.n[i].Load(); c != 0 {
-				counts[i] += uint64(c)
-				total += uint64(c)
-			}
+	}
+	top := bucketOf(maxNs / 1000)
+	count := func(b int) uint64 {
+		var n uint64
+		for _, w := range ws {
+			n += uint64(w.n[b].Load())
 		}
+		return n
+	}
+	var total uint64
+	for b := 0; b <= top; b++ {
+		total += count(b)
 	}
 	p := snapshot.Percentiles{Count: int64(total), Max: float64(maxNs) / 1e6}
 	if total == 0 {
@@ -174,12 +203,16 @@ func (d *dist) percentiles(now int64) snapshot.Percentiles {
 	var out [3]float64
 	var cum uint64
 	r := 0
-	for b := 0; b < numBuckets && r < len(ranks); b++ {
-		cum += counts[b]
-		for r < len(ranks) && float64(cum) >= ranks[r]*float64(total) && cum > 0 {
+	for b := 0; b <= top && r < len(ranks); b++ {
+		cum += count(b)
+		for r < len(ranks) && cum > 0 && float64(cum) >= ranks[r]*float64(total) {
 			out[r] = bucketMid(b) / 1e3
 			r++
 		}
+	}
+	for ; r < len(ranks); r++ {
+		// Samples recorded between reading the maximum and the buckets.
+		out[r] = p.Max
 	}
 	// A quantile never exceeds the exact maximum.
 	for i := range out {

@@ -1,6 +1,7 @@
 package poolstats
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -45,8 +46,12 @@ type Host struct {
 	// address index.
 	addrNoted atomic.Bool
 
-	mu    sync.Mutex // guards conns
-	conns map[*Conn]struct{}
+	// mu guards the list of open connections, kept in the order they
+	// were added (which is id order, save for dials finishing at the same
+	// time), so that a snapshot needs no sort.
+	mu         sync.Mutex
+	head, tail *Conn
+	nconns     int
 }
 
 func newHost(c *Client, scheme, name, raw string, now int64) *Host {
@@ -56,7 +61,6 @@ func newHost(c *Client, scheme, name, raw string, now int64) *Host {
 		name:    name,
 		raw:     raw,
 		created: now,
-		conns:   make(map[*Conn]struct{}),
 	}
 }
 
@@ -91,6 +95,10 @@ func (h *Host) WaitEnded(now, d int64) {
 	h.wait.observe(now, d)
 	h.secs.at(now).add(cWaitUs, d/1e3)
 }
+
+// WaitDropped takes back a WaitStarted that turned out to belong to a
+// request already finished, without recording a wait.
+func (h *Host) WaitDropped() { h.waiting.Add(-1) }
 
 // GotConn records a request receiving a connection, reused from the pool
 // or new.
@@ -176,23 +184,48 @@ func (h *Host) NoteAddr(addr string) {
 // addConn starts tracking an open connection of this host.
 func (h *Host) addConn(c *Conn) {
 	h.mu.Lock()
-	h.conns[c] = struct{}{}
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	if c.listed {
+		return
+	}
+	c.prev, c.next, c.listed = h.tail, nil, true
+	if h.tail != nil {
+		h.tail.next = c
+	} else {
+		h.head = c
+	}
+	h.tail = c
+	h.nconns++
 }
 
 // removeConn stops tracking a connection that closed or moved.
 func (h *Host) removeConn(c *Conn) {
 	h.mu.Lock()
-	delete(h.conns, c)
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	if !c.listed {
+		return
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		h.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		h.tail = c.prev
+	}
+	c.prev, c.next, c.listed = nil, nil, false
+	h.nconns--
 }
 
-// openConns returns the host's open connections.
+// openConns appends the host's open connections to dst, oldest first.
 func (h *Host) openConns(dst []*Conn) []*Conn {
 	h.mu.Lock()
-	for c := range h.conns {
+	defer h.mu.Unlock()
+	dst = slices.Grow(dst, h.nconns)
+	for c := h.head; c != nil; c = c.next {
 		dst = append(dst, c)
 	}
-	h.mu.Unlock()
 	return dst
 }

@@ -47,17 +47,20 @@ type series struct {
 }
 
 // at returns the slot for the second containing now, clearing it first when
-// it still holds an older second. As with dist, a count recorded by another
-// goroutine during the clearing may be lost.
+// it still holds an older second (see advance).
 func (r *series) at(now int64) *second {
 	e := now / 1e9
 	s := &r.s[e%seriesSlots]
-	if old := s.epoch.Load(); old < e && s.epoch.CompareAndSwap(old, e) {
-		for i := range s.c {
-			s.c[i].Store(0)
-		}
+	if s.epoch.Load() != e {
+		advance(&s.epoch, e, s.clear)
 	}
 	return s
+}
+
+func (s *second) clear() {
+	for i := range s.c {
+		s.c[i].Store(0)
+	}
 }
 
 // slot returns the slot holding second e, or nil when it was overwritten or
@@ -90,10 +93,10 @@ type sums struct {
 }
 
 // per returns counter c per second over the span.
-func (s *sums) per(c counter) float64 { return float64(s.c[c]) / s.seconds }
+func (s sums) per(c counter) float64 { return float64(s.c[c]) / s.seconds }
 
 // reusedFraction returns reused ÷ (new + reused), or 0 without data.
-func (s *sums) reusedFraction() float64 {
+func (s sums) reusedFraction() float64 {
 	if got := s.c[cNew] + s.c[cReused]; got > 0 {
 		return float64(s.c[cReused]) / float64(got)
 	}

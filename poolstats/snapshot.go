@@ -17,59 +17,76 @@ const closedShown = int64(10e9)
 
 // Fill writes the hosts, connections and diagnoses of every client into
 // snap, as of now (monotonic ns, see Now). It is the only place percentiles,
-// rates and diagnoses are computed.
+// rates and diagnoses are computed. Hosts come sorted by client and host,
+// each host's connections by id (recently closed ones included), so that
+// nothing large needs sorting afterwards.
 func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
 	leaks := s.leaks(now)
-	var conns []*Conn
-	for _, c := range s.allClients() {
-		limits := c.currentLimits()
-		var idle map[*Host]bool
-		for _, h := range c.allHosts() {
-			conns = h.openConns(conns[:0])
-			s.expireInferred(conns, now, limits)
-			recent := h.secs.recent(now, h.created)
-			hs := s.hostSnapshot(h, now, recent, limits, leaks[h])
-			for _, conn := range conns {
-				if conn.Closed() {
-					continue
-				}
-				cs := s.connSnapshot(conn, now)
-				hs.Open++
-				if cs.State == "active" {
-					hs.Active++
-				}
-				hs.MemBytes += cs.MemBytes
-				if cs.TLS != nil {
-					hs.TLSMemBytes += cs.TLS.MemBytes
-				}
-				snap.Conns = append(snap.Conns, cs)
-			}
-			hs.Idle = hs.Open - hs.Active
-			snap.Hosts = append(snap.Hosts, hs)
-			view := hostView{hs: &hs, recent: recent, limits: limits, leak: leaks[h]}
-			snap.Diagnoses = append(snap.Diagnoses, diagnose(view, &s.sites)...)
-			if s.forgettable(h, &hs, now) {
-				if idle == nil {
-					idle = make(map[*Host]bool)
-				}
-				idle[h] = true
-			}
-		}
-		if idle != nil {
-			s.hostCount.Add(-int64(c.forget(idle)))
-		}
-	}
+	closed := make(map[*Host][]*Conn)
 	for _, c := range s.recentlyClosed() {
 		if now-c.closedAt.Load() <= closedShown {
-			snap.Conns = append(snap.Conns, s.connSnapshot(c, now))
+			closed[c.host.Load()] = append(closed[c.host.Load()], c)
 		}
 	}
-	slices.SortFunc(snap.Hosts, func(a, b snapshot.Host) int {
-		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Scheme, b.Scheme))
-	})
-	slices.SortFunc(snap.Conns, func(a, b snapshot.Conn) int {
-		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host), cmp.Compare(a.ID, b.ID))
-	})
+	clients := s.allClients()
+	slices.SortFunc(clients, func(a, b *Client) int { return cmp.Compare(a.name, b.name) })
+	type hostConns struct {
+		h      *Host
+		conns  []*Conn
+		limits Limits
+	}
+	var all []hostConns
+	total := 0
+	for _, c := range clients {
+		limits := c.currentLimits()
+		for _, h := range c.allHosts() {
+			conns := h.openConns(nil)
+			if cl := closed[h]; len(cl) > 0 {
+				conns = append(conns, cl...)
+				slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
+			}
+			all = append(all, hostConns{h, conns, limits})
+			total += len(conns)
+		}
+	}
+	snap.Hosts = slices.Grow(snap.Hosts, len(all))
+	snap.Conns = slices.Grow(snap.Conns, total)
+	forget := make(map[*Client]map[*Host]bool)
+	for _, hc := range all {
+		h, limits := hc.h, hc.limits
+		s.expireInferred(hc.conns, now, limits)
+		recent := h.secs.recent(now, h.created)
+		hs := s.hostSnapshot(h, now, recent, limits, leaks[h])
+		for _, conn := range hc.conns {
+			snap.Conns = append(snap.Conns, snapshot.Conn{})
+			cs := &snap.Conns[len(snap.Conns)-1]
+			s.connSnapshot(conn, now, cs)
+			if cs.State == "closed" {
+				continue
+			}
+			hs.Open++
+			if cs.State == "active" {
+				hs.Active++
+			}
+			hs.MemBytes += cs.MemBytes
+			if cs.TLS != nil {
+				hs.TLSMemBytes += cs.TLS.MemBytes
+			}
+		}
+		hs.Idle = hs.Open - hs.Active
+		snap.Hosts = append(snap.Hosts, hs)
+		view := hostView{hs: &hs, recent: recent, limits: limits, leak: leaks[h]}
+		snap.Diagnoses = append(snap.Diagnoses, diagnose(view, &s.sites)...)
+		if s.forgettable(h, &hs, now) {
+			if forget[h.client] == nil {
+				forget[h.client] = make(map[*Host]bool)
+			}
+			forget[h.client][h] = true
+		}
+	}
+	for c, hosts := range forget {
+		s.hostCount.Add(-int64(c.forget(hosts)))
+	}
 	slices.SortStableFunc(snap.Diagnoses, func(a, b snapshot.Diagnosis) int {
 		return cmp.Compare(severityRank(b.Severity), severityRank(a.Severity))
 	})
@@ -120,22 +137,21 @@ func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *le
 	return hs
 }
 
-func (s *Stats) connSnapshot(c *Conn, now int64) snapshot.Conn {
+// connSnapshot fills cs, a zero row, with connection c as of now.
+func (s *Stats) connSnapshot(c *Conn, now int64, cs *snapshot.Conn) {
 	st := c.state.Load()
 	h := c.host.Load()
-	cs := snapshot.Conn{
-		ID:         c.id,
-		Client:     h.client.name,
-		Host:       h.name,
-		Requests:   c.requests.Load(),
-		MaxStreams: int(c.maxStreams.Load()),
-		BytesIn:    c.in.Load(),
-		BytesOut:   c.out.Load(),
-		DialMs:     float64(c.dialNs) / 1e6,
-		LocalAddr:  c.local,
-		RemoteAddr: c.remote,
-		Inferred:   c.inferred,
-	}
+	cs.ID = c.id
+	cs.Client = h.client.name
+	cs.Host = h.name
+	cs.Requests = c.requests.Load()
+	cs.MaxStreams = int(c.maxStreams.Load())
+	cs.BytesIn = c.in.Load()
+	cs.BytesOut = c.out.Load()
+	cs.DialMs = float64(c.dialNs) / 1e6
+	cs.LocalAddr = c.local
+	cs.RemoteAddr = c.remote
+	cs.Inferred = c.inferred
 	end := now
 	switch {
 	case st&closedBit != 0:
@@ -160,9 +176,8 @@ func (s *Stats) connSnapshot(c *Conn, now int64) snapshot.Conn {
 		}
 	}
 	if s.opts.Inspect != nil && st&closedBit == 0 {
-		s.opts.Inspect(c, &cs)
+		s.opts.Inspect(c, cs)
 	}
-	return cs
 }
 
 // expireInferred presumes closed the inferred connections that have gone

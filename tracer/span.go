@@ -218,6 +218,11 @@ func (t *Tracer) abandon(s *Span) {
 // for one request, which counts as one wait.
 func (s *Span) getConn(hostPort string) {
 	defer s.t.recoverPanic()
+	if s.st.finished.Load() {
+		// A stray hook after the request ended (only a RoundTripper
+		// other than *http.Transport can fire one): ignore it.
+		return
+	}
 	now := poolstats.Now()
 	// A second GetConn after a GotConn is a retry: the attempt on the
 	// previous connection is over.
@@ -227,6 +232,11 @@ func (s *Span) getConn(hostPort string) {
 	if s.st.waiting.CompareAndSwap(false, true) {
 		s.st.waitStart.Store(now)
 		s.st.host.WaitStarted()
+		// The request may have finished meanwhile; then finish did not
+		// see this wait, and nobody else will end it.
+		if s.st.finished.Load() && s.st.waiting.CompareAndSwap(true, false) {
+			s.st.host.WaitDropped()
+		}
 	}
 	s.st.host.NoteAddr(hostPort)
 }
@@ -235,6 +245,9 @@ func (s *Span) getConn(hostPort string) {
 // the goroutine calling RoundTrip.
 func (s *Span) gotConn(info httptrace.GotConnInfo) {
 	defer s.t.recoverPanic()
+	if s.st.finished.Load() {
+		return // a stray hook, as in getConn
+	}
 	now := poolstats.Now()
 	if s.st.waiting.CompareAndSwap(true, false) {
 		d := now - s.st.waitStart.Load()
@@ -348,8 +361,14 @@ func (t *Tracer) recycle(s *Span) {
 	// Every hook has returned (each counted itself last, atomically), so
 	// nothing else touches the span: plain writes are safe.
 	s.st = spanState{}
+	if testHookRecycled != nil {
+		testHookRecycled()
+	}
 	t.pool.Put(s)
 }
+
+// testHookRecycled, when set by a test, is called for every span recycled.
+var testHookRecycled func()
 
 // recoverPanic is deferred by every entry point of the tracer's own code:
 // a bug in httptop must never take the program down.

@@ -1,0 +1,129 @@
+package poolstats
+
+import (
+	"net"
+	"testing"
+)
+
+func testHost(t *testing.T) (*Stats, *Host) {
+	t.Helper()
+	s := New(Options{})
+	return s, s.Client("c").Host("http", "example.com")
+}
+
+func addr(s string) net.Addr {
+	a, _ := net.ResolveTCPAddr("tcp", s)
+	return a
+}
+
+func TestConnLifecycle(t *testing.T) {
+	s, h := testHost(t)
+	c := s.NewConn(h, DialTiming{Start: 1e9, End: 1e9 + 3e6, DNS: 1e6}, addr("127.0.0.1:5000"), addr("127.0.0.1:80"))
+	if got := h.openConns(nil); len(got) != 1 {
+		t.Fatalf("open conns = %d, want 1", len(got))
+	}
+	dns, connect, _ := c.Timing()
+	if dns != 1e6 || connect != 2e6 {
+		t.Errorf("timing = %v, %v; want 1ms, 2ms", dns, connect)
+	}
+	c.BeginRequest()
+	c.BeginRequest() // an HTTP/2 stream
+	if c.InFlight() != 2 || c.maxStreams.Load() != 2 {
+		t.Errorf("in flight %d, max streams %d; want 2, 2", c.InFlight(), c.maxStreams.Load())
+	}
+	c.EndRequest(2e9, true)
+	c.EndRequest(2e9, true)
+	if c.InFlight() != 0 || c.requests.Load() != 2 {
+		t.Errorf("in flight %d, requests %d; want 0, 2", c.InFlight(), c.requests.Load())
+	}
+	c.Close(3e9)
+	c.Close(4e9) // counted once
+	if !c.Closed() || h.closed.Load() != 1 || len(h.openConns(nil)) != 0 {
+		t.Errorf("closed %v, host closed %d, open %d; want true, 1, 0", c.Closed(), h.closed.Load(), len(h.openConns(nil)))
+	}
+	if got := s.recentlyClosed(); len(got) != 1 || got[0] != c {
+		t.Errorf("recently closed = %v, want the connection", got)
+	}
+}
+
+// A healthy connection the client closes right after its last request is
+// churn, whichever of the close and the request's end comes first; a
+// connection the server closed, one asked to close, or one idle for long
+// is not.
+func TestConnChurn(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(c *Conn)
+		run   func(c *Conn)
+		churn int64
+	}{
+		{"end then close", nil, func(c *Conn) { c.EndRequest(5e9, true); c.Close(5e9 + 1e6) }, 1},
+		{"close then end", nil, func(c *Conn) { c.Close(5e9); c.EndRequest(5e9+1e6, true) }, 1},
+		{"close then failed end", nil, func(c *Conn) { c.Close(5e9); c.EndRequest(5e9+1e6, false) }, 0},
+		{"idle timeout", nil, func(c *Conn) { c.EndRequest(5e9, true); c.Close(5e9 + 90e9) }, 0},
+		{"server closed", func(c *Conn) { c.PeerClosed() }, func(c *Conn) { c.EndRequest(5e9, true); c.Close(5e9 + 1e6) }, 0},
+		{"connection: close", func(c *Conn) { c.CloseAsked() }, func(c *Conn) { c.EndRequest(5e9, true); c.Close(5e9 + 1e6) }, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, h := testHost(t)
+			c := s.NewConn(h, DialTiming{Start: 1e9, End: 2e9}, nil, nil)
+			c.BeginRequest()
+			if tc.setup != nil {
+				tc.setup(c)
+			}
+			tc.run(c)
+			var churn int64
+			for i := range h.secs.s {
+				churn += h.secs.s[i].c[cChurned].Load()
+			}
+			if churn != tc.churn {
+				t.Errorf("churn = %d, want %d", churn, tc.churn)
+			}
+		})
+	}
+}
+
+func TestConnUsedAndMove(t *testing.T) {
+	s, h := testHost(t)
+	c := s.NewConn(h, DialTiming{Start: 1e9, End: 2e9}, nil, nil)
+	// First handed out after sitting idle 0.5 s: ready at 2.5 s.
+	c.Used(3e9, 5e8, nil)
+	c.Used(9e9, 0, nil) // later uses change nothing
+	if got := c.HandshakeNs(); got != 5e8 {
+		t.Errorf("handshake = %d ns, want 5e8", got)
+	}
+	other := s.Client("c").Host("http", "other.example")
+	c.BeginRequest()
+	c.MoveTo(other) // busy: stays
+	if c.Host() != h {
+		t.Errorf("a busy connection moved")
+	}
+	c.EndRequest(4e9, true)
+	c.MoveTo(other)
+	if c.Host() != other || len(h.openConns(nil)) != 0 || len(other.openConns(nil)) != 1 {
+		t.Errorf("idle connection did not move: host %s", c.Host().Name())
+	}
+}
+
+func TestInferredConn(t *testing.T) {
+	s, h := testHost(t)
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	c1 := s.InferredConn(h, a, 1e9)
+	c2 := s.InferredConn(h, a, 2e9)
+	if c1 != c2 || !c1.inferred {
+		t.Fatalf("same net.Conn gave two records")
+	}
+	if c1.HandshakeNs() != 0 {
+		t.Errorf("an inferred connection claims a handshake time")
+	}
+	// Presumed closed after the idle timeout; the index forgets it.
+	s.expireInferred([]*Conn{c1}, 1e9+int64(inferredIdleDefault)+1, Limits{})
+	if !c1.Closed() {
+		t.Errorf("inferred connection not expired")
+	}
+	if c3 := s.InferredConn(h, a, 5e9); c3 == c1 {
+		t.Errorf("expired record reused")
+	}
+}

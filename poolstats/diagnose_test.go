@@ -1,0 +1,84 @@
+package poolstats
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// Each rule fires on the sick version of its scenario and stays silent on
+// the healthy one. The figures are those measured in probe's scenario
+// tests against a bare http.Transport.
+func TestDiagnoseRules(t *testing.T) {
+	sums := func(req, newc, reused, churned, undrained int64) sums {
+		var s sums
+		s.seconds = 10
+		s.c[cRequests], s.c[cNew], s.c[cReused], s.c[cChurned], s.c[cUndrained] = req, newc, reused, churned, undrained
+		return s
+	}
+	saturated := snapshot.Host{Open: 4, Active: 4, Waiting: 28, AvgWaiting: 27.6, PeakInFlight: 32,
+		ConnWait: snapshot.Percentiles{Count: 131, P50: 344, P95: 362}, Latency: snapshot.Percentiles{Count: 127, P50: 409}}
+	known := func(maxConns, maxIdle int) Limits {
+		return Limits{MaxConnsPerHost: maxConns, MaxIdleConnsPerHost: maxIdle, MaxIdleConns: 100, Known: true}
+	}
+	cases := []struct {
+		name    string
+		view    hostView
+		want    string // kind, or "" for none
+		advice  string
+		sev     snapshot.Severity
+		noKinds []string
+	}{
+		{name: "saturated pool", view: hostView{hs: &saturated, limits: known(4, 4)},
+			want: snapshot.KindPoolSaturated, advice: "MaxConnsPerHost from 4 to at least 32", sev: snapshot.SeverityCritical},
+		{name: "unlimited pool never saturates", view: hostView{hs: &saturated, limits: known(0, 2)}, noKinds: []string{snapshot.KindPoolSaturated}},
+		{name: "unknown limits", view: hostView{hs: &saturated}, noKinds: []string{snapshot.KindPoolSaturated}},
+		{name: "pool below limit", view: hostView{hs: &snapshot.Host{Open: 3, AvgWaiting: 5, ConnWait: snapshot.Percentiles{Count: 100, P95: 50}}, limits: known(4, 4)},
+			noKinds: []string{snapshot.KindPoolSaturated}},
+		{name: "batches churn", view: hostView{hs: &snapshot.Host{PeakInFlight: 50}, recent: sums(1500, 1441, 59, 1440, 0), limits: known(0, 2)},
+			want: snapshot.KindIdleChurn, advice: "MaxIdleConnsPerHost from 2 to at least 50", sev: snapshot.SeverityCritical},
+		{name: "closed loop 3% new", view: hostView{hs: &snapshot.Host{PeakInFlight: 32}, recent: sums(1489, 45, 1444, 30, 0), limits: known(0, 2)},
+			noKinds: []string{snapshot.KindIdleChurn}},
+		{name: "new conns the server closed", view: hostView{hs: &snapshot.Host{PeakInFlight: 50}, recent: sums(1000, 900, 100, 10, 0), limits: known(0, 2)},
+			noKinds: []string{snapshot.KindIdleChurn}},
+		{name: "few requests", view: hostView{hs: &snapshot.Host{PeakInFlight: 5}, recent: sums(10, 10, 0, 10, 0), limits: known(0, 2)},
+			noKinds: []string{snapshot.KindIdleChurn}},
+		{name: "undrained bodies", view: hostView{hs: &snapshot.Host{}, recent: sums(100, 20, 80, 0, 20)},
+			want: snapshot.KindBodyNotDrained, advice: "io.Copy(io.Discard", sev: snapshot.SeverityWarning},
+		{name: "a few undrained", view: hostView{hs: &snapshot.Host{}, recent: sums(1000, 0, 1000, 0, 4)},
+			noKinds: []string{snapshot.KindBodyNotDrained}},
+	}
+	var cache siteCache
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.view.hs.Client, tc.view.hs.Host = "c", "h:80"
+			got := diagnose(tc.view, &cache)
+			kinds := map[string]snapshot.Diagnosis{}
+			for _, d := range got {
+				kinds[d.Kind] = d
+				if d.Client != "c" || d.Host != "h:80" || d.Summary == "" || d.Advice == "" || len(d.Evidence) == 0 {
+					t.Errorf("incomplete diagnosis: %+v", d)
+				}
+			}
+			for _, k := range tc.noKinds {
+				if d, ok := kinds[k]; ok {
+					t.Errorf("%s fired: %s", k, d.Summary)
+				}
+			}
+			if tc.want == "" {
+				return
+			}
+			d, ok := kinds[tc.want]
+			if !ok {
+				t.Fatalf("%s did not fire; got %+v", tc.want, got)
+			}
+			if !strings.Contains(d.Advice, tc.advice) {
+				t.Errorf("advice %q, want it to contain %q", d.Advice, tc.advice)
+			}
+			if d.Severity != tc.sev {
+				t.Errorf("severity %s, want %s", d.Severity, tc.sev)
+			}
+		})
+	}
+}
