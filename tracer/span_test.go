@@ -74,10 +74,10 @@ func (s *script) RoundTrip(req *http.Request) (*http.Response, error) {
 // harness runs scripted requests through a Tracer and checks that the
 // statistics settle.
 type harness struct {
-	t      testing.TB
-	stats  *poolstats.Stats
-	tracer *Tracer
-	a, b   net.Conn
+	t        testing.TB
+	stats    *poolstats.Stats
+	tracer   *Tracer
+	a, b     net.Conn
 	panics   int
 	recycled int
 }
