@@ -12,39 +12,74 @@ import (
 	"github.com/httptop/httptop/tracer"
 )
 
-// instrumented remembers which transports have a dial hook, without
-// keeping them alive.
+// instrumented remembers the transports Wrap has seen, without keeping
+// them alive.
 var instrumented struct {
 	mu sync.Mutex
-	m  map[weak.Pointer[http.Transport]]bool
+	m  map[weak.Pointer[http.Transport]]*instrumentation
 }
 
-// instrument installs tr's dial hooks on t, once per transport. A transport
-// cloned from an instrumented one inherits its hook; instrumenting the
-// clone puts a new hook in front, and the hooks see each other through the
-// dial's context so that each dial is counted once, by the outermost.
-func instrument(t *http.Transport, tr *tracer.Tracer) {
+// instrumentation is the dial hook of one transport, installed once.
+type instrumentation struct {
+	mu        sync.Mutex
+	installed bool
+	tracer    *tracer.Tracer // the first Wrap's
+}
+
+// instrument arranges for tr's dial hooks to be installed on t, once per
+// transport, and returns the function the probe's RoundTrip calls before
+// its first request (nil when the hooks are installed already). A
+// transport cloned from an instrumented one inherits its hook;
+// instrumenting the clone puts a new hook in front, and the hooks see each
+// other through the dial's context so that each dial is counted once, by
+// the outermost.
+func instrument(t *http.Transport, tr *tracer.Tracer) (prepare func() bool) {
 	key := weak.Make(t)
 	instrumented.mu.Lock()
-	defer instrumented.mu.Unlock()
-	if instrumented.m[key] {
+	in := instrumented.m[key]
+	if in == nil {
+		if instrumented.m == nil {
+			instrumented.m = make(map[weak.Pointer[http.Transport]]*instrumentation)
+		}
+		in = &instrumentation{tracer: tr}
+		instrumented.m[key] = in
+		runtime.AddCleanup(t, func(k weak.Pointer[http.Transport]) {
+			instrumented.mu.Lock()
+			delete(instrumented.m, k)
+			instrumented.mu.Unlock()
+		}, key)
+	}
+	instrumented.mu.Unlock()
+	if !http2ByDefault(t) {
+		// Installing now cannot change the protocols.
+		in.install(t)
+		return nil
+	}
+	// Wait for the configuration to be final: the first request.
+	return func() bool {
+		in.install(t)
+		return true
+	}
+}
+
+// http2ByDefault reports whether net/http would enable HTTP/2 on t only
+// because it has no custom dialer, TLS config or protocol settings
+// (Transport.protocols): the case a dial hook would change.
+func http2ByDefault(t *http.Transport) bool {
+	return t.Protocols == nil && t.TLSNextProto == nil && !t.ForceAttemptHTTP2 &&
+		t.TLSClientConfig == nil && t.Dial == nil && t.DialContext == nil &&
+		t.DialTLS == nil && t.DialTLSContext == nil
+}
+
+// install puts the dial hooks on t, once.
+func (in *instrumentation) install(t *http.Transport) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.installed {
 		return
 	}
-	if instrumented.m == nil {
-		instrumented.m = make(map[weak.Pointer[http.Transport]]bool)
-	}
-	instrumented.m[key] = true
-	runtime.AddCleanup(t, func(k weak.Pointer[http.Transport]) {
-		instrumented.mu.Lock()
-		delete(instrumented.m, k)
-		instrumented.mu.Unlock()
-	}, key)
-
-	// net/http enables HTTP/2 by default only on a transport without a
-	// custom dialer or TLS config (Transport.protocols); keep it so.
-	if t.Protocols == nil && t.TLSNextProto == nil && !t.ForceAttemptHTTP2 &&
-		t.TLSClientConfig == nil && t.Dial == nil && t.DialContext == nil &&
-		t.DialTLS == nil && t.DialTLSContext == nil {
+	in.installed = true
+	if http2ByDefault(t) {
 		t.ForceAttemptHTTP2 = true
 	}
 	next := tracer.DialFunc(t.DialContext)
@@ -57,12 +92,12 @@ func instrument(t *http.Transport, tr *tracer.Tracer) {
 		// What the transport uses when no dialer is set.
 		next = (&net.Dialer{}).DialContext
 	}
-	t.DialContext = tr.Dial(next)
+	t.DialContext = in.tracer.Dial(next)
 	if t.DialTLSContext != nil {
-		t.DialTLSContext = tr.DialTLS(t.DialTLSContext)
+		t.DialTLSContext = in.tracer.DialTLS(t.DialTLSContext)
 	} else if t.DialTLS != nil {
 		dial := t.DialTLS
-		t.DialTLSContext = tr.DialTLS(func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) })
+		t.DialTLSContext = in.tracer.DialTLS(func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) })
 	}
 }
 
@@ -82,6 +117,8 @@ func limitsOf(t *http.Transport) func() poolstats.Limits {
 			MaxIdleConns:        t.MaxIdleConns,
 			IdleConnTimeout:     t.IdleConnTimeout,
 			Known:               true,
+			ReadBufferSize:      t.ReadBufferSize,
+			WriteBufferSize:     t.WriteBufferSize,
 		}
 	}
 }

@@ -2,8 +2,10 @@ package probe
 
 import (
 	"net/http"
+	"reflect"
 	"time"
 
+	"github.com/httptop/httptop/probe/internal/http2"
 	"github.com/httptop/httptop/tracer"
 )
 
@@ -26,13 +28,23 @@ import (
 // HTTP/2 streams in use) and its pool limits appear next to the numbers.
 // To do so it sets the transport's DialContext to a hook that calls the
 // previous one (or the same default dialer the transport would use), and
-// wraps DialTLSContext if set. Call Wrap before the transport is in use: it
-// writes those fields without synchronisation. A transport is instrumented
-// once, by the first Wrap; connections are counted by the client whose
-// request used them last. Setting DialContext would, by net/http's rules,
-// turn off HTTP/2 on a transport that had no custom dialer or TLS config;
-// Wrap sets ForceAttemptHTTP2 in that case so that the protocols stay as
-// they were.
+// wraps DialTLSContext if set. A transport is instrumented once, by the
+// first Wrap; connections are counted by the client whose request used
+// them last. Wrap writes those fields without synchronisation, so it must
+// not run while other goroutines use the transport directly.
+//
+// By net/http's rules, a transport with no custom dialer, TLS config or
+// protocol settings speaks HTTP/2 by default, and setting DialContext turns
+// that off. So such a transport is instrumented at its first request
+// through the probe, from the configuration it has then, and Wrap sets
+// ForceAttemptHTTP2 if it still has none: the protocols stay what they
+// would have been. (A transport cloned from it afterwards inherits the
+// hook and the flag.)
+//
+// A program's own GotConn hook sees the connection the probe tracks it
+// with: for HTTPS the same *tls.Conn as without the probe, whose NetConn is
+// the probe's wrapper (a *tracer.Conn); for plain HTTP that wrapper instead
+// of the *net.TCPConn. Its NetConn method returns the connection it wraps.
 //
 // For any other RoundTripper (a custom one, or another middleware), the
 // probe sees what its httptrace hooks report, which the standard transport
@@ -62,11 +74,21 @@ func Wrap(rt http.RoundTripper, opts ...Option) http.RoundTripper {
 		Recycle: isTransport || cfg.recycle,
 		OnPanic: col.recordPanic,
 	})
+	var wrapped http.RoundTripper
+	var base *tracer.Transport
+	if honoursContexts(rt) {
+		h := new(http2.Transport)
+		wrapped, base = h, &h.Transport
+	} else {
+		p := new(transport)
+		wrapped, base = p, &p.Transport
+	}
+	base.Next, base.Tracer = rt, tr
 	if isTransport {
-		instrument(t, tr)
+		base.Prepare = instrument(t, tr)
 		client.SetLimits(limitsOf(t))
 	}
-	return &transport{next: rt, tracer: tr}
+	return wrapped
 }
 
 // DefaultClientName labels the clients wrapped without WithName.
@@ -111,32 +133,38 @@ func WithLeakAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.leakAfter = d })
 }
 
-// transport is the RoundTripper Wrap returns.
+// transport is the RoundTripper Wrap returns in front of a RoundTripper
+// that net/http does not know to honour request contexts; around one that
+// does, Wrap returns an *http2.Transport (see package probe/internal/http2
+// for why the name matters).
 type transport struct {
-	next   http.RoundTripper
-	tracer *tracer.Tracer
+	tracer.Transport
 }
 
-var _ http.RoundTripper = (*transport)(nil)
+var (
+	_ http.RoundTripper = (*transport)(nil)
+	_ http.RoundTripper = (*http2.Transport)(nil)
+)
 
-// RoundTrip implements http.RoundTripper.
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return t.tracer.RoundTrip(t.next, req)
-}
-
-// CloseIdleConnections closes the idle connections of the wrapped
-// RoundTripper, if it can; http.Client.CloseIdleConnections calls it.
-func (t *transport) CloseIdleConnections() {
-	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
+// honoursContexts reports whether http.Client trusts rt to cancel requests
+// through their context (net/http's knownRoundTripperImpl): then the
+// probe in front of it must be trusted too.
+func honoursContexts(rt http.RoundTripper) bool {
+	switch rt.(type) {
+	case *http.Transport, *http2.Transport:
+		return true
 	}
+	return reflect.TypeOf(rt).String() == "*http2.Transport"
 }
 
 // Unwrap returns the RoundTripper a probe wraps, or rt itself when it is
 // not one Wrap returned.
 func Unwrap(rt http.RoundTripper) http.RoundTripper {
-	if t, ok := rt.(*transport); ok {
-		return t.next
+	switch t := rt.(type) {
+	case *transport:
+		return t.Next
+	case *http2.Transport:
+		return t.Next
 	}
 	return rt
 }

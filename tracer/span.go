@@ -179,9 +179,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		s.finish(now, OutcomeFailed)
 		return
 	}
-	if resp.Request == sent {
-		resp.Request = orig
-	}
+	s.restoreRequest(resp, orig, sent)
 	s.st.respondAt, s.st.status, s.st.protoMajor = now, resp.StatusCode, resp.ProtoMajor
 	s.st.host.Responded(now, now-s.st.start, resp.StatusCode)
 	if c := s.st.conn.Load(); c != nil {
@@ -202,6 +200,20 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 	rec.NumPCs = callers(rec.Callers[:])
 	t.stats.OpenBody(rec)
 	resp.Body = b
+}
+
+// restoreRequest gives the program back its own request in
+// resp.Request. The transport sets it to the request it was given (sent)
+// or, on some paths (HTTP/2 with a body to rewind), to a copy of that; a
+// request carrying the span's trace must not reach the program, which
+// could send it again and fire a finished span's hooks.
+func (s *Span) restoreRequest(resp *http.Response, orig, sent *http.Request) {
+	switch {
+	case resp.Request == sent:
+		resp.Request = orig
+	case resp.Request != nil && resp.Request.Context() == sent.Context():
+		resp.Request = resp.Request.WithContext(orig.Context())
+	}
 }
 
 // abandon finishes a span whose RoundTrip panicked.

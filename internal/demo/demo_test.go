@@ -1,0 +1,103 @@
+package demo
+
+import (
+	"testing"
+	"time"
+
+	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// The tour shows each pathology on its own client within seconds.
+func TestTourDiagnoses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo workload for several seconds")
+	}
+	d, err := Start(Options{Log: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	want := map[string]string{
+		snapshot.KindPoolSaturated: "payments",
+		snapshot.KindIdleChurn:     "search",
+		snapshot.KindBodyLeak:      "export",
+	}
+	var s probe.Snapshot
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s = d.Collector().Snapshot()
+		missing := 0
+		for kind, client := range want {
+			if !has(s, kind, client) {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond) // polling a condition, with a deadline
+	}
+	for kind, client := range want {
+		if !has(s, kind, client) {
+			t.Errorf("no %s diagnosis for %s; diagnoses: %+v", kind, client, s.Diagnoses)
+		}
+	}
+	for _, dg := range s.Diagnoses {
+		if dg.Client == "catalog" || dg.Client == "llm" {
+			t.Errorf("healthy client %s diagnosed: %s: %s", dg.Client, dg.Kind, dg.Summary)
+		}
+	}
+	clients := map[string]bool{}
+	for _, h := range s.Hosts {
+		clients[h.Client] = true
+		if h.Requests == 0 && h.Client != "export" {
+			t.Errorf("client %s made no requests", h.Client)
+		}
+	}
+	for _, c := range []string{"catalog", "payments", "search", "auth", "export", "llm"} {
+		if !clients[c] {
+			t.Errorf("client %s missing from the snapshot", c)
+		}
+	}
+}
+
+func has(s probe.Snapshot, kind, client string) bool {
+	for _, d := range s.Diagnoses {
+		if d.Kind == kind && d.Client == client {
+			return true
+		}
+	}
+	return false
+}
+
+func TestScenarioMode(t *testing.T) {
+	if _, err := Start(Options{Scenario: "no_such"}); err == nil {
+		t.Fatal("unknown scenario accepted")
+	}
+	d, err := Start(Options{Scenario: "small_post"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s := d.Collector().Snapshot()
+		if len(s.Hosts) == 1 && s.Hosts[0].Requests >= 20 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition, with a deadline
+	}
+	t.Fatal("small_post made fewer than 20 requests in 10 s")
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
