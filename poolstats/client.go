@@ -20,6 +20,8 @@ type Limits struct {
 	// Known is false when the client's RoundTripper is not an
 	// *http.Transport, so its limits cannot be read.
 	Known bool
+	// ReadBufferSize and WriteBufferSize are the transport's settings (0: 4 KiB).
+	ReadBufferSize, WriteBufferSize int
 }
 
 // hostKey identifies a host by URL scheme and URL host as written in

@@ -52,6 +52,7 @@ type Conn struct {
 	firstUse     atomic.Int64
 	handshakeEnd atomic.Int64
 	tlsConn      atomic.Pointer[tls.Conn]
+	tls          connTLS // the TLS session, see tls.go
 
 	// peerClosed is set when a read from the connection failed (the
 	// server closed it or reset it); closeAsked when a request or
@@ -126,6 +127,7 @@ func (c *Conn) Used(now, idleNs int64, tlsConn *tls.Conn) {
 	c.handshakeEnd.Store(now - idleNs)
 	if tlsConn != nil {
 		c.tlsConn.Store(tlsConn)
+		c.noteTLS(now, tlsConn)
 	}
 }
 

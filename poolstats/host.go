@@ -41,6 +41,7 @@ type Host struct {
 	wait    dist // GetConn to GotConn
 	dial    dist // DNS + TCP connect
 	secs    series
+	tls     hostTLS // TLS handshakes, see tls.go
 
 	// addrNoted is set once the host's dial address is in the client's
 	// address index.
@@ -117,6 +118,7 @@ func (h *Host) GotConn(now int64, reused bool) {
 // request started.
 func (h *Host) Responded(now, d int64, status int) {
 	h.requests.Add(1)
+	h.tls.responded(now)
 	if status >= 500 {
 		h.status5xx.Add(1)
 	}

@@ -77,6 +77,7 @@ func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
 		snap.Hosts = append(snap.Hosts, hs)
 		view := hostView{hs: &hs, recent: recent, limits: limits, leak: leaks[h]}
 		snap.Diagnoses = append(snap.Diagnoses, diagnose(view, &s.sites)...)
+		snap.Diagnoses = h.tls.diagnose(snap.Diagnoses, &hs, now)
 		if s.forgettable(h, &hs, now) {
 			if forget[h.client] == nil {
 				forget[h.client] = make(map[*Host]bool)
@@ -123,6 +124,7 @@ func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *le
 		LimitsKnown:         limits.Known,
 		Series:              h.secs.points(now, h.created),
 	}
+	h.tls.fill(&hs, now)
 	for i := range h.errClass {
 		if n := h.errClass[i].Load(); n > 0 {
 			if hs.ErrorClasses == nil {

@@ -438,15 +438,15 @@ func TestScenarioHTTP2Streams(t *testing.T) {
 		<-release
 		io.WriteString(w, "ok")
 	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
 	var accepted atomic.Int64
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			accepted.Add(1)
 		}
 	}
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
 	col := NewCollector(CollectorOptions{})
 	tr := srv.Client().Transport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)

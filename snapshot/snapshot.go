@@ -128,6 +128,11 @@ type Host struct {
 	// Memory held by the host's open connections (see Conn.MemBytes).
 	MemBytes    int64 `json:"mem_bytes"`
 	TLSMemBytes int64 `json:"tls_mem_bytes"`
+	// TLS handshakes of new connections since the host was first seen,
+	// full or resumed, and their durations over the percentile window.
+	TLSFullHandshakes    int64       `json:"tls_full_handshakes"`
+	TLSResumedHandshakes int64       `json:"tls_resumed_handshakes"`
+	TLSHandshake         Percentiles `json:"tls_handshake_ms"`
 
 	// The transport's limits, effective values (0 means unlimited). Both
 	// are 0 and LimitsKnown is false when the wrapped RoundTripper is not
@@ -218,6 +223,10 @@ type TLS struct {
 	Resumed     bool    `json:"resumed"`
 	ServerName  string  `json:"server_name,omitempty"`
 	HandshakeMs float64 `json:"handshake_ms"`
+	// The server's certificate chain: length, DER bytes, leaf expiry.
+	PeerCerts     int       `json:"peer_certs"`
+	PeerCertBytes int       `json:"peer_cert_bytes"`
+	LeafNotAfter  time.Time `json:"leaf_not_after,omitzero"`
 	// MemBytes is the TLS part of Conn.MemBytes.
 	MemBytes int64 `json:"mem_bytes"`
 }

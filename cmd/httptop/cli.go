@@ -64,23 +64,27 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 
 func (m *Main) runCommand(ctx context.Context, c command, args []string) error {
 	fs := flag.NewFlagSet("httptop "+c.name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
 	run := c.flags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: httptop %s %s\n\n%s\n", c.name, c.args, c.summary)
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: httptop %s %s\n\n%s\n", c.name, c.args, c.summary)
 		var hasFlags bool
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
-			fmt.Fprintln(fs.Output(), "\nflags:")
+			fmt.Fprintln(w, "\nflags:")
+			fs.SetOutput(w)
 			fs.PrintDefaults()
 		}
 	}
+	// The flag package would print its error and the usage itself; this
+	// prints help on stdout, and usage then one error line on stderr.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(interspersed(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(m.Stdout)
-			fs.Usage()
+			usage(m.Stdout)
 			return nil
 		}
+		usage(m.Stderr)
 		return usageError{err}
 	}
 	return run(ctx, m, fs.Args())

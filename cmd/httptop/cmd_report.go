@@ -4,15 +4,54 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/httptop/httptop/internal/report"
 )
 
-// reportCommand is not built yet.
+// reportCommand renders a capture's report again from its capture.json, so
+// a capture taken with an older httptop (or whose report files were lost)
+// gets the current report.
 var reportCommand = command{
 	name:    "report",
-	summary: "(not built yet)",
-	flags: func(fs *flag.FlagSet) func(ctx context.Context, m *Main, args []string) error {
+	args:    "DIR",
+	summary: "render a capture's report again (report.html, report.md, report.json) from DIR/capture.json",
+	flags: func(_ *flag.FlagSet) func(ctx context.Context, m *Main, args []string) error {
 		return func(ctx context.Context, m *Main, args []string) error {
-			return errors.New("report: not built yet")
+			if len(args) != 1 {
+				return usageErrorf("report takes one DIR, the directory httptop capture wrote, got %d arguments", len(args))
+			}
+			return m.runReport(args[0])
 		}
 	},
+}
+
+// runReport renders the report of the capture in dir and says where it
+// went.
+func (m *Main) runReport(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("report: %s does not exist; give the directory httptop capture wrote", dir)
+	case err != nil:
+		return fmt.Errorf("report: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("report: %s is not a directory; give the directory httptop capture wrote, not a file in it", dir)
+	}
+	r, err := report.Regenerate(dir)
+	if err != nil {
+		return err
+	}
+	diagnoses := len(r.OtherDiagnoses)
+	for _, h := range r.Hosts {
+		diagnoses += len(h.Diagnoses)
+	}
+	fmt.Fprintf(m.Stdout, "%s (pid %d): %d hosts, %d diagnoses over %.0f s\n", r.Program, r.PID, len(r.Hosts), diagnoses, r.Seconds)
+	for _, name := range []string{report.HTMLFile, report.MarkdownFile, report.JSONFile} {
+		fmt.Fprintf(m.Stdout, "  wrote %s\n", filepath.Join(dir, name))
+	}
+	return nil
 }

@@ -1,18 +1,146 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"errors"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/httptop/httptop/internal/agentclient"
+	"github.com/httptop/httptop/snapshot"
 )
 
-// snapshotCommand is not built yet.
+// snapshotCommand prints one snapshot of a program.
 var snapshotCommand = command{
 	name:    "snapshot",
-	summary: "(not built yet)",
+	args:    "[TARGET] [--json]",
+	summary: "print a program's HTTP clients now: a summary with diagnoses, or the v1 JSON",
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, m *Main, args []string) error {
+		asJSON := fs.Bool("json", false, "print the snapshot as JSON (snapshot format v1)")
 		return func(ctx context.Context, m *Main, args []string) error {
-			return errors.New("snapshot: not built yet")
+			if len(args) > 1 {
+				return usageErrorf("snapshot takes at most one TARGET, got %d arguments", len(args))
+			}
+			var target string
+			if len(args) == 1 {
+				target = args[0]
+			}
+			c, err := agentclient.Dial(ctx, target)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			s, err := c.Snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(s)
+			}
+			writeSummary(m.Stdout, s)
+			return nil
 		}
 	},
+}
+
+// writeSummary renders a snapshot for people: the process, one line per
+// client and host, then the diagnoses with their advice.
+func writeSummary(w io.Writer, s *snapshot.Snapshot) {
+	fmt.Fprintf(w, "%s (pid %d)", s.Program, s.PID)
+	if p := s.Process; p != nil {
+		fmt.Fprintf(w, " · up %s · cpu %.1f%% · rss %s · %d goroutines · %d threads · %d fds\n",
+			formatUptime(time.Duration(p.UptimeSeconds*float64(time.Second))), p.CPUPercent,
+			formatBytes(p.RSSBytes), p.Goroutines, p.Threads, p.FDs)
+		t := p.TCP
+		fmt.Fprintf(w, "tcp: %d established · %d time_wait · %d close_wait · %d fin_wait · %d syn_sent · %d listen\n",
+			t.Established, t.TimeWait, t.CloseWait, t.FinWait, t.SynSent, t.Listen)
+	} else {
+		fmt.Fprintln(w)
+	}
+	if s.ProbeErrors > 0 {
+		fmt.Fprintf(w, "httptop recovered from %d errors of its own (last: %s); please report it\n", s.ProbeErrors, s.LastProbeError)
+	}
+	fmt.Fprintln(w)
+
+	if len(s.Hosts) == 0 {
+		fmt.Fprintln(w, "no HTTP traffic seen yet: is the client wrapped with probe.Wrap, or does it use http.DefaultClient with the probe/attach import?")
+	} else {
+		hosts := slices.Clone(s.Hosts)
+		slices.SortFunc(hosts, func(a, b snapshot.Host) int {
+			return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host))
+		})
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT\tHOST\tOPEN\tACTIVE\tIDLE\tWAITING\tREQ/S\tP50\tP95\tP99\tWAIT P95\tNEW/S\tERRORS")
+		for _, h := range hosts {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%d\n",
+				h.Client, hostName(h), h.Open, h.Active, h.Idle, h.Waiting, h.RPS,
+				formatMs(h.Latency.Count, h.Latency.P50), formatMs(h.Latency.Count, h.Latency.P95),
+				formatMs(h.Latency.Count, h.Latency.P99), formatMs(h.ConnWait.Count, h.ConnWait.P95),
+				h.NewConnsPerSecond, h.Errors)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+
+	if len(s.Diagnoses) == 0 {
+		fmt.Fprintln(w, "no problems diagnosed")
+		return
+	}
+	fmt.Fprintln(w, "diagnoses:")
+	for _, d := range s.Diagnoses {
+		fmt.Fprintf(w, "  %s  %s  %s %s\n", strings.ToUpper(string(d.Severity)), d.Kind, d.Client, d.Host)
+		fmt.Fprintf(w, "    %s\n", d.Summary)
+		if d.Advice != "" {
+			fmt.Fprintf(w, "    advice: %s\n", d.Advice)
+		}
+		for _, site := range d.Sites {
+			fmt.Fprintf(w, "    at %s (%d×)\n", site, site.Count)
+		}
+	}
+}
+
+// hostName is scheme://host:port, without the scheme for plain http.
+func hostName(h snapshot.Host) string {
+	if h.Scheme == "" || h.Scheme == "http" {
+		return h.Host
+	}
+	return h.Scheme + "://" + h.Host
+}
+
+// formatMs renders a duration in milliseconds with a precision that suits
+// its size, or "-" when nothing was measured.
+func formatMs(n int64, ms float64) string {
+	switch {
+	case n == 0:
+		return "-"
+	case ms >= 1000:
+		return fmt.Sprintf("%.2fs", ms/1000)
+	case ms >= 100:
+		return fmt.Sprintf("%.0fms", ms)
+	case ms >= 10:
+		return fmt.Sprintf("%.1fms", ms)
+	}
+	return fmt.Sprintf("%.2fms", ms)
+}
+
+// formatBytes renders a size in binary units.
+func formatBytes(b uint64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit && exp < 4; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTP"[exp])
 }

@@ -2,11 +2,26 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/httptop/httptop/internal/agentclient"
 )
 
-// runDefault is what bare `httptop` does: attach to the one agent running,
-// or list the agents when there are none or several.
+// runDefault is what bare `httptop` does: attach to the one agent running
+// when it can draw on a terminal, or list the agents.
 func (m *Main) runDefault(ctx context.Context) error {
-	return errors.New("not built yet")
+	agents, err := agentclient.List()
+	if err != nil {
+		return err
+	}
+	if len(agents) == 1 && needTerminal(m, "") == nil {
+		return runAttach(ctx, m, strconv.Itoa(agents[0].PID), time.Second)
+	}
+	m.printAgents(ctx, agents)
+	if len(agents) > 0 {
+		fmt.Fprintf(m.Stdout, "\nrun 'httptop attach PID' or 'httptop snapshot PID', e.g. 'httptop snapshot %d'\n", agents[0].PID)
+	}
+	return nil
 }

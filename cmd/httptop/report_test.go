@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// writeCaptureDir writes a small capture (no profiles) to a new directory.
+func writeCaptureDir(t *testing.T) string {
+	t.Helper()
+	start := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+	c := report.NewCapture(start)
+	for k := range 3 {
+		now := start.Add(time.Duration(k) * time.Second)
+		c.AddSnapshot(&snapshot.Snapshot{
+			Version: snapshot.Version, Time: now, PID: 7, Program: "prog",
+			Hosts: []snapshot.Host{{
+				Client: "default", Scheme: "https", Host: "api.test:443", Open: 2, Active: 1, Idle: 1,
+				Requests: int64(10 * k), ReusedConns: int64(10 * k), RPS: 10,
+				Latency:       snapshot.Percentiles{Count: 10, P50: 20, P95: 30, P99: 40, Max: 41},
+				WindowSeconds: 10, MaxConnsPerHost: 4, LimitsKnown: true,
+				Series: []snapshot.Point{{Time: now.Unix() - 1, Requests: 10, ReusedConns: 10, LatencyAvgMs: 20, AvgInFlight: 0.2}},
+			}},
+			Diagnoses: []snapshot.Diagnosis{{Kind: snapshot.KindSlowDial, Client: "default", Host: "api.test:443",
+				Severity: snapshot.SeverityWarning, Summary: "dialing is slow", Advice: "keep connections"}},
+		})
+	}
+	c.End = start.Add(2 * time.Second)
+	dir := t.TempDir()
+	if err := report.WriteCapture(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestReportCommand(t *testing.T) {
+	dir := writeCaptureDir(t)
+	var out, errb bytes.Buffer
+	m := NewMain(strings.NewReader(""), &out, &errb)
+	if err := m.Run(context.Background(), []string{"report", dir}); err != nil {
+		t.Fatalf("httptop report: %v", err)
+	}
+	for _, name := range []string{report.HTMLFile, report.MarkdownFile, report.JSONFile} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s not written: %v", name, err)
+		}
+		if !strings.Contains(out.String(), filepath.Join(dir, name)) {
+			t.Errorf("output does not name %s:\n%s", name, out.String())
+		}
+	}
+	if !strings.HasPrefix(out.String(), "prog (pid 7): 1 hosts, 1 diagnoses over 2 s\n") {
+		t.Errorf("output = %q, want a summary line first", out.String())
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if !strings.Contains(string(md), "| default → https://api.test:443 | 10.0 | 20 ms | 30 ms | 40 ms |") {
+		t.Errorf("report.md lacks the host's row:\n%s", md)
+	}
+}
+
+func TestReportCommandErrors(t *testing.T) {
+	empty := t.TempDir()
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, report.CaptureFile), []byte("{\"version\": 1, \"snapshots\": [}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(bad, report.CaptureFile)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+		code int
+	}{
+		{"no dir", []string{"report"}, "report takes one DIR", 2},
+		{"two dirs", []string{"report", empty, bad}, "report takes one DIR", 2},
+		{"missing", []string{"report", filepath.Join(empty, "nope")}, "does not exist; give the directory httptop capture wrote", 1},
+		{"a file", []string{"report", file}, "is not a directory", 1},
+		{"not a capture", []string{"report", empty}, "has no capture.json: is it a directory written by httptop capture?", 1},
+		{"invalid", []string{"report", bad}, "is not a valid capture", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			m := NewMain(strings.NewReader(""), &out, &errb)
+			err := m.Run(context.Background(), tt.args)
+			if err == nil {
+				t.Fatal("httptop report succeeded")
+			}
+			if code := m.ExitCode(err); code != tt.code {
+				t.Errorf("exit code %d, want %d", code, tt.code)
+			}
+			msg := errb.String()
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", msg, tt.want)
+			}
+			if strings.Count(msg, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line", msg)
+			}
+		})
+	}
+}

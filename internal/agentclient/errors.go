@@ -1,0 +1,80 @@
+package agentclient
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Sentinel errors. Every error the package returns wraps at most one of
+// them (test with errors.Is) and reads as one line saying what went wrong
+// and what to do next.
+var (
+	// ErrNoAgent: no agent runs, the pid runs none, or nothing answers
+	// at the address.
+	ErrNoAgent = errors.New("no httptop agent")
+	// ErrSeveralAgents: no target was named and several agents run.
+	ErrSeveralAgents = errors.New("several httptop agents")
+	// ErrNotAgent: something answers at the address, but not an httptop
+	// agent.
+	ErrNotAgent = errors.New("not an httptop agent")
+	// ErrUnauthorized: the agent refused the token, or none was found.
+	ErrUnauthorized = errors.New("token refused")
+	// ErrVersion: the agent speaks another protocol or snapshot version.
+	ErrVersion = errors.New("protocol version mismatch")
+	// ErrBusy: the agent is already taking a CPU or wall-clock profile.
+	ErrBusy = errors.New("agent busy profiling")
+	// ErrProfilerInUse: the program runs a CPU profile of its own.
+	ErrProfilerInUse = errors.New("cpu profiler in use")
+	// ErrDisconnected: the agent went away (the program exited, or its
+	// agent was closed) after Dial reached it.
+	ErrDisconnected = errors.New("agent disconnected")
+)
+
+// clientError is an error of one of the sentinel kinds with a message of
+// its own: Error is the message alone, so that it reads as one sentence.
+type clientError struct {
+	kind  error // a sentinel, or nil
+	msg   string
+	cause error // what failed underneath, or nil
+}
+
+func (e *clientError) Error() string { return e.msg }
+
+// Busy reports whether the error is ErrBusy, for callers that test for a
+// Busy method rather than import this package.
+func (e *clientError) Busy() bool { return e.kind == ErrBusy }
+
+func (e *clientError) Unwrap() []error {
+	var errs []error
+	if e.kind != nil {
+		errs = append(errs, e.kind)
+	}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
+}
+
+// newError returns an error of the given kind whose message is format
+// applied to args, made into one line.
+func newError(kind, cause error, format string, args ...any) error {
+	return &clientError{kind: kind, msg: oneLine(fmt.Sprintf(format, args...), 1000), cause: cause}
+}
+
+// oneLine replaces control characters (newlines included) with spaces and
+// cuts s to max bytes, for messages that quote what an agent, or
+// whatever answers in its place, sent.
+func oneLine(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
+}

@@ -1,0 +1,564 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// fakeSource is an in-memory agent. Its profiles take the time asked for,
+// as the agent's do, on a timer that a canceled context cuts short.
+type fakeSource struct {
+	// oneAtATime makes it refuse a cpu or wall profile while another runs,
+	// wrapping ErrBusy.
+	oneAtATime bool
+	// cpuErr, if set, fails every cpu profile.
+	cpuErr error
+	// snapshotErr, if set, fails every snapshot, and profileErr every
+	// profile.
+	snapshotErr, profileErr error
+	// onSnapshot and onProfile, if set, are called with the number of
+	// snapshots (or of profiles of that kind) asked for so far,
+	// including this one, before it is served.
+	onSnapshot func(n int)
+	onProfile  func(kind string, n int)
+	// partialOnCancel makes a canceled cpu or wall profile return what it
+	// gathered, with ctx's error.
+	partialOnCancel bool
+
+	mu         sync.Mutex
+	snapshots  int
+	calls      map[string]int
+	running    int
+	maxRunning int
+}
+
+var _ Source = (*fakeSource)(nil)
+
+func (f *fakeSource) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.snapshots++
+	n := f.snapshots
+	f.mu.Unlock()
+	if f.onSnapshot != nil {
+		f.onSnapshot(n)
+	}
+	if f.snapshotErr != nil {
+		return nil, f.snapshotErr
+	}
+	now := time.Now()
+	h := snapshot.Host{
+		Client: "default", Scheme: "https", Host: "backend.test:443",
+		Open: 4, Active: 4, Waiting: 2, InFlight: 6, Requests: int64(100 * n), ReusedConns: int64(100*n) - 4, NewConns: 4,
+		RPS: 80, Latency: snapshot.Percentiles{Count: 100, P50: 70, P95: 90, P99: 95, Max: 99},
+		ConnWait:      snapshot.Percentiles{Count: 100, P50: 20, P95: 40, P99: 45, Max: 49},
+		WindowSeconds: 10, PeakInFlight: 6, AvgWaiting: 1.5, MaxConnsPerHost: 4, MaxIdleConnsPerHost: 2, LimitsKnown: true,
+		Series: []snapshot.Point{{Time: now.Unix() - 1, Requests: 80, ReusedConns: 80, LatencyAvgMs: 70, AvgWaiting: 1.6, AvgInFlight: 5.6}},
+	}
+	return &snapshot.Snapshot{
+		Version: snapshot.Version, Time: now, PID: 99, Program: "fakeprog", Hosts: []snapshot.Host{h},
+		Conns: []snapshot.Conn{{ID: 1, Client: "default", Host: h.Host, State: "active", DialMs: 1, TLS: &snapshot.TLS{HandshakeMs: 9}}},
+	}, nil
+}
+
+func (f *fakeSource) Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error) {
+	f.mu.Lock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[kind]++
+	n := f.calls[kind]
+	f.mu.Unlock()
+	if f.onProfile != nil {
+		f.onProfile(kind, n)
+	}
+	if f.profileErr != nil {
+		return nil, f.profileErr
+	}
+	switch kind {
+	case "heap":
+		return encode(cannedProfile(kind, 0)), nil
+	case "cpu", "wall":
+	default:
+		return nil, fmt.Errorf("agent: unknown profile kind %q", kind)
+	}
+	if kind == "cpu" && f.cpuErr != nil {
+		return nil, f.cpuErr
+	}
+	f.mu.Lock()
+	if f.oneAtATime && f.running > 0 {
+		f.mu.Unlock()
+		return nil, fmt.Errorf("agent: %s profile: %w", kind, ErrBusy)
+	}
+	f.running++
+	f.maxRunning = max(f.maxRunning, f.running)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.running--
+		f.mu.Unlock()
+	}()
+
+	began := time.Now()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return encode(cannedProfile(kind, d)), nil
+	case <-ctx.Done():
+		if f.partialOnCancel {
+			return encode(cannedProfile(kind, time.Since(began))), ctx.Err()
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// cannedProfile returns a small profile of the given kind covering d: the
+// CPU goes to main.burnCPU, wall-clock time to waiting on the network.
+func cannedProfile(kind string, d time.Duration) *profile.Profile {
+	types := []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}}
+	leaf := "main.burnCPU"
+	switch kind {
+	case "wall":
+		types[1].Type, leaf = "time", "net/http.(*persistConn).roundTrip"
+	case "heap":
+		types = []*profile.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}}
+		leaf = "main.allocate"
+	}
+	m := &profile.Mapping{ID: 1, HasFunctions: true}
+	fmain := &profile.Function{ID: 1, Name: "main.main", SystemName: "main.main"}
+	fleaf := &profile.Function{ID: 2, Name: leaf, SystemName: leaf}
+	lmain := &profile.Location{ID: 1, Mapping: m, Address: 0x10, Line: []profile.Line{{Function: fmain, Line: 3}}}
+	lleaf := &profile.Location{ID: 2, Mapping: m, Address: 0x20, Line: []profile.Line{{Function: fleaf, Line: 7}}}
+	return &profile.Profile{
+		SampleType: types, PeriodType: types[1], Period: 10e6, DurationNanos: int64(d), TimeNanos: time.Now().UnixNano(),
+		Mapping: []*profile.Mapping{m}, Function: []*profile.Function{fmain, fleaf}, Location: []*profile.Location{lmain, lleaf},
+		Sample: []*profile.Sample{{Location: []*profile.Location{lleaf, lmain}, Value: []int64{5, 50e6}}},
+	}
+}
+
+func encode(p *profile.Profile) []byte {
+	var b bytes.Buffer
+	if err := p.Write(&b); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// allFiles are the files a complete capture directory holds.
+var allFiles = []string{
+	report.CPUProfile, report.WallProfile, report.HeapProfile, report.CPUFlame, report.WallFlame,
+	report.CPUFolded, report.WallFolded, report.CaptureFile, report.JSONFile, report.MarkdownFile, report.HTMLFile,
+}
+
+// checkFiles fails the test unless every named file exists in dir and is
+// not empty.
+func checkFiles(t *testing.T, dir string, names []string) {
+	t.Helper()
+	for _, name := range names {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s was not written: %v", name, err)
+			continue
+		}
+		if fi.Size() == 0 {
+			t.Errorf("%s is empty", name)
+		}
+	}
+}
+
+// readProfile parses a profile the capture wrote.
+func readProfile(t *testing.T, dir, name string) *profile.Profile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.ParseData(data)
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", name, err)
+	}
+	return p
+}
+
+// progressLog records Progress calls.
+type progressLog struct {
+	mu    sync.Mutex
+	calls [][2]time.Duration
+}
+
+func (l *progressLog) record(done, total time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, [2]time.Duration{done, total})
+}
+
+// check fails unless done never decreased, total was always want, and
+// (when complete) the last call reported the whole window.
+func (l *progressLog) check(t *testing.T, want time.Duration, complete bool) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.calls) < 2 {
+		t.Fatalf("Progress called %d times, want at least 2", len(l.calls))
+	}
+	for i, c := range l.calls {
+		if c[1] != want {
+			t.Errorf("Progress call %d: total %v, want %v", i, c[1], want)
+		}
+		if c[0] > c[1] {
+			t.Errorf("Progress call %d: done %v > total %v", i, c[0], c[1])
+		}
+		if i > 0 && c[0] < l.calls[i-1][0] {
+			t.Errorf("Progress call %d: done went back from %v to %v", i, l.calls[i-1][0], c[0])
+		}
+	}
+	if last := l.calls[len(l.calls)-1]; complete && last[0] != want {
+		t.Errorf("last Progress call: done %v, want %v", last[0], want)
+	}
+}
+
+func TestRunConcurrentAgent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	src := &fakeSource{}
+	var prog progressLog
+	// Segments are short against the window so that a loaded machine,
+	// delaying timers, still leaves room for several.
+	const window = time.Second
+	c, err := Run(context.Background(), src, Options{
+		Duration: window, Interval: 25 * time.Millisecond, Segment: 100 * time.Millisecond,
+		Dir: dir, Target: "pid 99", Progress: prog.record,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, dir, allFiles)
+	prog.check(t, window, true)
+	if c.ProfileMode != report.ModeConcurrent {
+		t.Errorf("profile mode = %q, want %q", c.ProfileMode, report.ModeConcurrent)
+	}
+	if c.Canceled {
+		t.Error("capture marked canceled")
+	}
+	if len(c.Snapshots) < 2 {
+		t.Errorf("%d snapshots, want at least 2", len(c.Snapshots))
+	}
+	if c.Program != "fakeprog" || c.PID != 99 || c.Target != "pid 99" {
+		t.Errorf("capture of %s pid %d target %q, want fakeprog 99 pid 99", c.Program, c.PID, c.Target)
+	}
+	for _, kind := range []string{report.KindCPU, report.KindWall} {
+		info := c.Profile(kind)
+		if info == nil || len(info.Segments) < 2 {
+			t.Fatalf("%s profile info = %+v, want several segments", kind, info)
+		}
+		var sum float64
+		for _, s := range info.Segments {
+			if !s.OK {
+				t.Errorf("%s segment %+v failed", kind, s)
+			}
+			sum += s.Requested
+		}
+		// The merged profile covers every segment: the fake's profiles
+		// last exactly what was asked.
+		p := readProfile(t, dir, info.File)
+		if got := float64(p.DurationNanos) / 1e9; got < sum-0.002 || got > sum+0.002 {
+			t.Errorf("%s profile covers %.3f s, want the segments' %.3f s", kind, got, sum)
+		}
+		if sum > window.Seconds()+0.01 {
+			t.Errorf("%s segments ask for %.3f s, more than the %v window", kind, sum, window)
+		}
+	}
+	if src.maxRunning != 2 {
+		t.Errorf("at most %d profiles ran at once, want 2 (concurrent)", src.maxRunning)
+	}
+
+	// The outputs hold what the profiles and snapshots hold.
+	svg, _ := os.ReadFile(filepath.Join(dir, report.CPUFlame))
+	if !bytes.Contains(svg, []byte("main.burnCPU")) {
+		t.Error("cpu.svg does not show main.burnCPU")
+	}
+	folded, _ := os.ReadFile(filepath.Join(dir, report.WallFolded))
+	if !strings.HasPrefix(string(folded), "main.main;net/http.(*persistConn).roundTrip ") {
+		t.Errorf("wall.folded = %q, want the network wait stack", folded)
+	}
+	var r report.Report
+	data, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	if len(r.Hosts) != 1 || r.Hosts[0].Host != "backend.test:443" || r.TopCPU == nil || r.TopCPU.Funcs[0].Name != "main.burnCPU" {
+		t.Errorf("report.json hosts %+v top CPU %+v, want backend.test:443 and main.burnCPU", r.Hosts, r.TopCPU)
+	}
+	if got, err := report.ReadCapture(dir); err != nil || len(got.Snapshots) != len(c.Snapshots) {
+		t.Errorf("capture.json read back: %v, %d snapshots; want %d", err, len(got.Snapshots), len(c.Snapshots))
+	}
+}
+
+func TestRunOneProfileAtATime(t *testing.T) {
+	dir := t.TempDir()
+	src := &fakeSource{oneAtATime: true}
+	const window = time.Second
+	c, err := Run(context.Background(), src, Options{
+		Duration: window, Interval: 25 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, dir, allFiles)
+	if c.ProfileMode != report.ModeAlternating {
+		t.Errorf("profile mode = %q, want %q", c.ProfileMode, report.ModeAlternating)
+	}
+	if src.maxRunning != 1 {
+		t.Errorf("%d profiles ran at once on an agent that allows one", src.maxRunning)
+	}
+	var covered float64
+	busy := 0
+	for _, kind := range []string{report.KindCPU, report.KindWall} {
+		info := c.Profile(kind)
+		ok := 0
+		for _, s := range info.Segments {
+			if s.OK {
+				ok++
+			} else if strings.Contains(s.Note, ErrBusy.Error()) && s.Error == "" {
+				busy++
+			}
+		}
+		if ok < 2 {
+			t.Errorf("%s has %d segments, want at least 2 turns: %+v", kind, ok, info.Segments)
+		}
+		if info.Error != "" {
+			t.Errorf("%s error = %q, want none: taking turns is no failure", kind, info.Error)
+		}
+		covered += info.Seconds
+	}
+	if busy != 1 {
+		t.Errorf("%d busy refusals noted, want 1 (the first round)", busy)
+	}
+	if len(c.Errors) != 0 {
+		t.Errorf("capture errors = %+v, want none", c.Errors)
+	}
+	// Taking turns, the two together cover no more than the window.
+	if covered > window.Seconds()+0.01 {
+		t.Errorf("cpu and wall cover %.3f s together, more than the %v window", covered, window)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if !strings.Contains(string(md), "took turns") {
+		t.Error("report.md does not say the profiles took turns")
+	}
+}
+
+func TestRunCanceled(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Ctrl-C when the third CPU segment is asked for: two have completed.
+	src := &fakeSource{onProfile: func(kind string, n int) {
+		if kind == "cpu" && n == 3 {
+			cancel()
+		}
+	}}
+	var prog progressLog
+	const window = time.Minute
+	began := time.Now()
+	c, err := Run(ctx, src, Options{
+		Duration: window, Interval: 20 * time.Millisecond, Segment: 60 * time.Millisecond, Dir: dir, Progress: prog.record,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > window/2 {
+		t.Fatalf("canceled capture took %v, want it to end early", took)
+	}
+	checkFiles(t, dir, allFiles)
+	prog.check(t, window, false)
+	if !c.Canceled {
+		t.Error("capture not marked canceled")
+	}
+	if c.End.Sub(c.Start) >= window {
+		t.Errorf("capture ends %v after it started, want early", c.End.Sub(c.Start))
+	}
+	if len(c.Snapshots) == 0 {
+		t.Error("no snapshot kept")
+	}
+	cpu := c.Profile(report.KindCPU)
+	if p := readProfile(t, dir, report.CPUProfile); p.DurationNanos != int64(120*time.Millisecond) {
+		t.Errorf("cpu.pb.gz covers %v, want the two completed 60 ms segments", time.Duration(p.DurationNanos))
+	}
+	if n := len(cpu.Segments); n != 3 || cpu.Segments[2].OK {
+		t.Errorf("cpu segments = %+v, want 2 completed and 1 cut short", cpu.Segments)
+	}
+	if !strings.Contains(cpu.Error, "canceled") {
+		t.Errorf("cpu profile error = %q, want it to say the capture was canceled", cpu.Error)
+	}
+	if h := c.Profile(report.KindHeap); h.File != report.HeapProfile {
+		t.Errorf("heap profile not taken after Ctrl-C: %+v", h)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if !strings.Contains(string(md), "ended early") {
+		t.Error("report.md does not say the capture ended early")
+	}
+}
+
+func TestRunKeepsPartialProfile(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := &fakeSource{partialOnCancel: true, onSnapshot: func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	}}
+	c, err := Run(ctx, src, Options{Duration: time.Minute, Interval: 10 * time.Millisecond, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{report.KindCPU, report.KindWall} {
+		info := c.Profile(kind)
+		if info.File == "" || len(info.Segments) != 1 || !info.Segments[0].OK || info.Segments[0].Error == "" {
+			t.Errorf("%s = %+v, want the one segment cut short kept, with its error", kind, info)
+		}
+	}
+	if got := len(c.Snapshots); got != 3 {
+		t.Errorf("%d snapshots, want 3 (canceled during the third)", got)
+	}
+}
+
+func TestRunCanceledBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, err := Run(ctx, &fakeSource{}, Options{Duration: time.Minute, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, dir, []string{report.HeapProfile, report.CaptureFile, report.JSONFile, report.MarkdownFile, report.HTMLFile})
+	if !c.Canceled || c.ProfileMode != report.ModeNone || len(c.Snapshots) != 0 {
+		t.Errorf("canceled %v, mode %q, %d snapshots; want true, none, 0", c.Canceled, c.ProfileMode, len(c.Snapshots))
+	}
+	if len(c.Errors) != 0 {
+		t.Errorf("errors = %+v, want none: a canceled request is not the agent's failure", c.Errors)
+	}
+}
+
+func TestRunCPUUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	src := &fakeSource{cpuErr: errors.New("agent: cpu profile: the program runs its own CPU profile")}
+	c, err := Run(context.Background(), src, Options{
+		Duration: time.Second, Interval: 20 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, dir, []string{report.WallProfile, report.WallFlame, report.HeapProfile, report.CaptureFile, report.HTMLFile})
+	if _, err := os.Stat(filepath.Join(dir, report.CPUProfile)); err == nil {
+		t.Error("cpu.pb.gz written though every cpu profile failed")
+	}
+	if c.ProfileMode != report.ModeSingle {
+		t.Errorf("profile mode = %q, want %q", c.ProfileMode, report.ModeSingle)
+	}
+	cpu := c.Profile(report.KindCPU)
+	if len(cpu.Segments) != 1 || !strings.Contains(cpu.Error, "runs its own CPU profile") {
+		t.Errorf("cpu = %+v, want one failed segment and the agent's reason", cpu)
+	}
+	if wall := c.Profile(report.KindWall); len(wall.Segments) < 2 {
+		t.Errorf("wall has %d segments, want the window to itself", len(wall.Segments))
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if !strings.Contains(string(md), "runs its own CPU profile") {
+		t.Error("report.md does not say why the CPU profile is missing")
+	}
+}
+
+func TestRunAgentGone(t *testing.T) {
+	dir := t.TempDir()
+	gone := errors.New("agent: connection refused")
+	src := &fakeSource{snapshotErr: gone, profileErr: gone}
+	c, err := Run(context.Background(), src, Options{
+		Duration: 100 * time.Millisecond, Interval: 20 * time.Millisecond, Segment: 50 * time.Millisecond, Dir: dir,
+	})
+	if err == nil || !strings.Contains(err.Error(), "nothing recorded") || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("Run = %v, want an error saying nothing was recorded and why", err)
+	}
+	checkFiles(t, dir, []string{report.CaptureFile, report.MarkdownFile, report.HTMLFile, report.JSONFile})
+	if len(c.Errors) == 0 || c.Errors[0].Op != "snapshot" || c.Errors[0].Count < 2 {
+		t.Errorf("errors = %+v, want the failed snapshots counted", c.Errors)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	src := &fakeSource{}
+	for _, tt := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{}, "no output directory"},
+		{Options{Dir: t.TempDir(), Interval: 2 * time.Second}, "interval 2s is longer than 1s"},
+		{Options{Dir: t.TempDir(), Duration: -time.Second}, "negative"},
+	} {
+		if _, err := Run(context.Background(), src, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Run(%+v) = %v, want an error containing %q", tt.opts, err, tt.want)
+		}
+	}
+	o, err := Options{Dir: "x"}.withDefaults()
+	if err != nil || o.Duration != DefaultDuration || o.Interval != DefaultInterval || o.Segment != DefaultSegment {
+		t.Errorf("defaults = %+v, %v", o, err)
+	}
+	if o, _ := (Options{Dir: "x", Duration: 4 * time.Second}).withDefaults(); o.Segment != 2*time.Second {
+		t.Errorf("segment of a 4 s capture = %v, want 2s (half the window)", o.Segment)
+	}
+}
+
+// busyErr is an agent client's own busy error type.
+type busyErr struct{}
+
+func (busyErr) Error() string { return "agent: busy" }
+func (busyErr) Busy() bool    { return true }
+
+func TestDefaultIsBusy(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("agent: %w", ErrBusy), true},
+		{fmt.Errorf("agent: %w", busyErr{}), true},
+		{errors.New("agent: busy"), false},
+		{context.Canceled, false},
+	} {
+		if got := DefaultIsBusy(tt.err); got != tt.want {
+			t.Errorf("DefaultIsBusy(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultDir(t *testing.T) {
+	at := time.Date(2025, 3, 14, 9, 5, 7, 0, time.Local)
+	for _, tt := range []struct {
+		program string
+		want    string
+	}{
+		{"orders-api", "httptop-orders-api-42-20250314-090507"},
+		{"/usr/local/bin/my app", "httptop-my_app-42-20250314-090507"},
+		{"", "httptop-program-42-20250314-090507"},
+		{"..", "httptop-program-42-20250314-090507"},
+	} {
+		if got := DefaultDir(tt.program, 42, at); got != tt.want {
+			t.Errorf("DefaultDir(%q) = %q, want %q", tt.program, got, tt.want)
+		}
+	}
+}

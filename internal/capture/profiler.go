@@ -1,0 +1,331 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/report"
+)
+
+// profiler takes the CPU and wall-clock profiles of one capture window in
+// segments.
+//
+// It first asks for a segment of both at once. If both come back, each
+// kind then runs back to back on a lane of its own for the rest of the
+// window (ModeConcurrent). If one is refused as busy while the other ran,
+// the agent runs one profile at a time: a single lane alternates them,
+// the refused kind first (ModeAlternating). A kind that fails for any
+// other reason is dropped and the other gets the window to itself
+// (ModeSingle). A busy refusal later on (someone else profiling) is
+// retried: the lane moves on to its next kind, or waits a segment when
+// every kind was refused.
+type profiler struct {
+	src     Source
+	isBusy  func(error) bool
+	start   time.Time
+	end     time.Time
+	segment time.Duration
+	minSeg  time.Duration
+	kinds   [2]*kindState // cpu, wall
+	mode    string
+}
+
+// kindState is what one kind of profile gathered. Only one goroutine at a
+// time touches it: the first round runs the two kinds on goroutines of
+// their own, and afterwards each kind belongs to one lane.
+type kindState struct {
+	kind     string
+	segments []report.Segment
+	profiles []*profile.Profile
+	// dropped is set by a failure other than busy: the kind is not asked
+	// for again.
+	dropped bool
+	lastErr error
+}
+
+// expectRefusal turns the kind's last segment, refused as busy while the
+// other kind ran, from a failure into a note: it is how Run learns that
+// the agent runs one profile at a time.
+func (k *kindState) expectRefusal() {
+	seg := &k.segments[len(k.segments)-1]
+	seg.Note = "refused while the other profile ran (" + seg.Error + "): the agent runs one at a time, so the two take turns"
+	seg.Error = ""
+	k.lastErr = nil
+}
+
+// segmentResult is the outcome of one profile request.
+type segmentResult struct {
+	ok   bool // a profile came back
+	busy bool // refused because another profile runs
+}
+
+func newProfiler(src Source, opts Options, start time.Time) *profiler {
+	return &profiler{
+		src:     src,
+		isBusy:  opts.IsBusy,
+		start:   start,
+		end:     start.Add(opts.Duration),
+		segment: opts.Segment,
+		// A leftover shorter than this at the end of the window is not
+		// worth a request.
+		minSeg: min(time.Second, opts.Segment/4),
+		kinds:  [2]*kindState{{kind: report.KindCPU}, {kind: report.KindWall}},
+		mode:   report.ModeNone,
+	}
+}
+
+// run takes profiles until the window ends or ctx is canceled.
+func (p *profiler) run(ctx context.Context) {
+	d := min(p.segment, time.Until(p.end))
+	if d < p.minSeg {
+		return
+	}
+	var res [2]segmentResult
+	var wg sync.WaitGroup
+	for i, k := range p.kinds {
+		wg.Go(func() { res[i] = p.take(ctx, k, d) })
+	}
+	wg.Wait()
+	cpu, wall := p.kinds[0], p.kinds[1]
+
+	var lanes [][]*kindState
+	switch {
+	case ctx.Err() != nil:
+		// Canceled during the first round: record what came back.
+		switch {
+		case res[0].ok && res[1].ok:
+			p.mode = report.ModeConcurrent
+		case res[0].ok || res[1].ok:
+			p.mode = report.ModeSingle
+		}
+		return
+	case res[0].ok && res[1].ok:
+		p.mode = report.ModeConcurrent
+		lanes = [][]*kindState{{cpu}, {wall}}
+	case res[0].ok && res[1].busy:
+		p.mode = report.ModeAlternating
+		wall.expectRefusal()
+		lanes = [][]*kindState{{wall, cpu}}
+	case res[1].ok && res[0].busy:
+		p.mode = report.ModeAlternating
+		cpu.expectRefusal()
+		lanes = [][]*kindState{{cpu, wall}}
+	default:
+		var alive []*kindState
+		for _, k := range p.kinds {
+			if !k.dropped {
+				alive = append(alive, k)
+			}
+		}
+		switch len(alive) {
+		case 2:
+			// Both refused as busy: someone else is profiling. Taking
+			// turns is what works whatever the agent allows.
+			p.mode = report.ModeAlternating
+		case 1:
+			p.mode = report.ModeSingle
+		default:
+			return
+		}
+		lanes = [][]*kindState{alive}
+	}
+	for _, lane := range lanes {
+		wg.Go(func() { p.lane(ctx, lane) })
+	}
+	wg.Wait()
+}
+
+// lane takes segments of its kinds in turn until the window ends.
+func (p *profiler) lane(ctx context.Context, kinds []*kindState) {
+	next, refused := 0, 0
+	for ctx.Err() == nil {
+		var alive []*kindState
+		for _, k := range kinds {
+			if !k.dropped {
+				alive = append(alive, k)
+			}
+		}
+		left := time.Until(p.end)
+		if len(alive) == 0 || left < p.minSeg {
+			return
+		}
+		k := alive[next%len(alive)]
+		next++
+		res := p.take(ctx, k, min(p.segment, left))
+		if !res.busy {
+			refused = 0
+			continue
+		}
+		if refused++; refused >= len(alive) {
+			// Every kind was refused: wait a segment for the other
+			// profile to end.
+			refused = 0
+			t := time.NewTimer(min(p.segment, left))
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+}
+
+// take asks the agent for one segment of kind k lasting d and records it.
+func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segmentResult {
+	began := time.Now()
+	data, err := p.src.Profile(ctx, k.kind, d)
+	seg := report.Segment{
+		Offset:    round3(began.Sub(p.start).Seconds()),
+		Requested: round3(d.Seconds()),
+		Seconds:   round3(time.Since(began).Seconds()),
+	}
+	var res segmentResult
+	if len(data) > 0 {
+		prof, perr := profile.ParseData(data)
+		if perr == nil {
+			k.profiles = append(k.profiles, prof)
+			res.ok = true
+		} else {
+			err = errors.Join(err, fmt.Errorf("parse %s profile: %w", k.kind, perr))
+		}
+	} else if err == nil {
+		err = fmt.Errorf("the agent returned an empty %s profile", k.kind)
+	}
+	seg.OK = res.ok
+	if err != nil {
+		seg.Error = err.Error()
+		switch {
+		case ctx.Err() != nil:
+			// Canceled: the capture ends; not the agent's fault.
+		case p.isBusy(err):
+			res.busy = true
+			k.lastErr = err
+		default:
+			k.lastErr = err
+			if !res.ok {
+				k.dropped = true
+			}
+		}
+	}
+	k.segments = append(k.segments, seg)
+	return res
+}
+
+// write merges each kind's segments, writes the profiles, flame graphs and
+// folded stacks and the heap profile into dir, and records them in c. It
+// returns the merged profiles for the report, and the errors writing
+// files.
+func (p *profiler) write(c *report.Capture, dir string, heap []byte, heapErr error) (report.Profiles, error) {
+	var out report.Profiles
+	var errs []error
+	c.ProfileMode = p.mode
+	c.Profiles = c.Profiles[:0]
+	name := c.Program
+	if name == "" {
+		name = "program"
+	}
+	for _, k := range p.kinds {
+		info := report.ProfileInfo{Kind: k.kind, Segments: k.segments}
+		file, svg, folded, title := report.CPUProfile, report.CPUFlame, report.CPUFolded, "CPU"
+		if k.kind == report.KindWall {
+			file, svg, folded, title = report.WallProfile, report.WallFlame, report.WallFolded, "Wall-clock"
+		}
+		failed := 0
+		for _, s := range k.segments {
+			if !s.OK && s.Error != "" {
+				failed++
+			}
+		}
+		if failed > 0 {
+			info.Error = fmt.Sprintf("%d of %d segments failed", failed, len(k.segments))
+			if k.lastErr != nil {
+				info.Error += ": " + k.lastErr.Error()
+			} else {
+				info.Error += " (the capture was canceled)"
+			}
+		}
+		if len(k.segments) == 0 {
+			info.Error = "not taken: the capture ended before the first segment"
+		}
+		var merged *profile.Profile
+		switch len(k.profiles) {
+		case 0:
+		case 1:
+			merged = k.profiles[0]
+		default:
+			m, err := profile.Merge(k.profiles)
+			if err != nil {
+				c.AddError("merge "+k.kind+" profile", err)
+				m = k.profiles[0]
+			}
+			merged = m
+		}
+		if merged != nil {
+			info.Seconds = round3(float64(merged.DurationNanos) / 1e9)
+			if err := flame.WriteFile(filepath.Join(dir, file), merged); err != nil {
+				errs = append(errs, err)
+				c.AddError("write "+file, err)
+			} else {
+				info.File = file
+				out = setProfile(out, k.kind, merged)
+			}
+			t := fmt.Sprintf("%s: %s (pid %d), %.1f s", title, name, c.PID, info.Seconds)
+			var err error
+			info.FlameGraph, info.Folded, err = renderFlame(dir, merged, svg, folded, t)
+			if err != nil {
+				errs = append(errs, err)
+				c.AddError("render "+k.kind+" flame graph", err)
+			}
+		}
+		if k.lastErr != nil {
+			c.AddError(k.kind+" profile", k.lastErr)
+		}
+		c.Profiles = append(c.Profiles, info)
+	}
+
+	hinfo := report.ProfileInfo{Kind: report.KindHeap}
+	switch {
+	case heapErr != nil:
+		hinfo.Error = heapErr.Error()
+		c.AddError("heap profile", heapErr)
+	case len(heap) == 0:
+		hinfo.Error = "the agent returned an empty heap profile"
+	default:
+		hp, err := profile.ParseData(heap)
+		if err != nil {
+			hinfo.Error = "parse heap profile: " + err.Error()
+			c.AddError("heap profile", err)
+			break
+		}
+		if err := flame.WriteFile(filepath.Join(dir, report.HeapProfile), hp); err != nil {
+			errs = append(errs, err)
+			c.AddError("write "+report.HeapProfile, err)
+			break
+		}
+		hinfo.File = report.HeapProfile
+	}
+	c.Profiles = append(c.Profiles, hinfo)
+	return out, errors.Join(errs...)
+}
+
+// setProfile sets the profile of the given kind in ps.
+func setProfile(ps report.Profiles, kind string, p *profile.Profile) report.Profiles {
+	if kind == report.KindCPU {
+		ps.CPU = p
+	} else {
+		ps.Wall = p
+	}
+	return ps
+}
+
+// round3 rounds v to milliseconds, for capture.json.
+func round3(v float64) float64 {
+	return float64(int64(v*1000+0.5)) / 1000
+}

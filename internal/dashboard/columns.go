@@ -1,0 +1,229 @@
+package dashboard
+
+import (
+	"cmp"
+	"strconv"
+	"strings"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// align says how a column's cells sit in their width.
+type align int
+
+const (
+	alignLeft align = iota
+	alignRight
+)
+
+// column describes one column of a table over rows of type R: its title,
+// how a row's cell reads, and how rows sort by it.
+type column[R any] struct {
+	title string
+	align align
+	// maxWidth caps the column's width in cells (0: no cap); longer
+	// text is cut with an ellipsis.
+	maxWidth int
+	text     func(R) string
+	// cmp orders rows ascending by this column; nil makes the column
+	// unsortable (the sort key skips it).
+	cmp func(a, b R) int
+	// descFirst makes descending the first direction the sort key picks:
+	// for figures, where the largest matter most.
+	descFirst bool
+	// role picks how a row's cell is highlighted; nil is roleNormal.
+	role func(R) role
+}
+
+// hostRow is one host of the snapshot on show, with what the dashboard
+// derives for it.
+type hostRow struct {
+	h    *snapshot.Host
+	key  hostKey
+	hist *hostHistory
+}
+
+// hostKey identifies a host across snapshots.
+type hostKey struct {
+	client, scheme, host string
+}
+
+// sparkWidth is the width of the hosts table's sparklines.
+const sparkWidth = 12
+
+// hostColumns are the hosts table's columns, in order.
+var hostColumns = []column[*hostRow]{
+	{title: "CLIENT", maxWidth: 12, text: func(r *hostRow) string { return r.h.Client },
+		cmp: func(a, b *hostRow) int { return strings.Compare(a.h.Client, b.h.Client) }},
+	{title: "HOST", maxWidth: 28, text: func(r *hostRow) string { return r.h.Host },
+		cmp:  func(a, b *hostRow) int { return strings.Compare(a.h.Host, b.h.Host) },
+		role: func(*hostRow) role { return roleBold }},
+	{title: "OPEN/ACT/IDLE", align: alignRight, text: poolText, descFirst: true,
+		role: func(r *hostRow) role {
+			if saturated(r.h) {
+				return roleCrit
+			}
+			return roleNormal
+		},
+		cmp: func(a, b *hostRow) int {
+			return cmp.Or(cmp.Compare(a.h.Open, b.h.Open), cmp.Compare(a.h.Active, b.h.Active))
+		}},
+	{title: "WAIT", align: alignRight, text: func(r *hostRow) string { return strconv.Itoa(r.h.Waiting) }, descFirst: true,
+		role: func(r *hostRow) role { return nonZero(r.h.Waiting, roleWarn) },
+		cmp:  func(a, b *hostRow) int { return cmp.Compare(a.h.Waiting, b.h.Waiting) }},
+	{title: "DIAL", align: alignRight, text: func(r *hostRow) string { return strconv.Itoa(r.h.Dialing) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Dialing, b.h.Dialing) }},
+	{title: "REQ/S", align: alignRight, text: func(r *hostRow) string { return fmtRate(r.h.RPS) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.RPS, b.h.RPS) }},
+	{title: "P50", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.Latency.P50, r.h.Latency.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P50, b.h.Latency.P50) }},
+	{title: "P95", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.Latency.P95, r.h.Latency.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P95, b.h.Latency.P95) }},
+	{title: "P99", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.Latency.P99, r.h.Latency.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P99, b.h.Latency.P99) }},
+	{title: "CWAIT95", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.ConnWait.P95, r.h.ConnWait.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.ConnWait.P95, b.h.ConnWait.P95) }},
+	{title: "NEW/S", align: alignRight, text: func(r *hostRow) string { return fmtRate(r.h.NewConnsPerSecond) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.NewConnsPerSecond, b.h.NewConnsPerSecond) }},
+	{title: "REUSE", align: alignRight, text: reuseText, descFirst: false,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(reuse(a.h), reuse(b.h)) }},
+	{title: "ERR", align: alignRight, text: func(r *hostRow) string { return fmtCount(r.h.Errors) }, descFirst: true,
+		role: func(r *hostRow) role { return nonZero(r.h.ErrorsPerSecond, roleCrit) },
+		cmp:  func(a, b *hostRow) int { return cmp.Compare(a.h.Errors, b.h.Errors) }},
+	{title: "TLSMEM", align: alignRight, text: func(r *hostRow) string { return fmtBytesOrDash(r.h.TLSMemBytes) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.TLSMemBytes, b.h.TLSMemBytes) }},
+	{title: "REQ/S HISTORY", text: func(r *hostRow) string { return sparkOf(&r.hist.rps) }},
+	{title: "P95 HISTORY", text: func(r *hostRow) string { return sparkOf(&r.hist.p95) }},
+}
+
+// nonZero returns r when n is not zero, else roleNormal.
+func nonZero[N int | int64 | float64](n N, r role) role {
+	if n != 0 {
+		return r
+	}
+	return roleNormal
+}
+
+// poolText shows a host's pool against its limit: "4/4/0 of 4" (open,
+// active, idle of MaxConnsPerHost), "of ∞" when unlimited, "of ?" when the
+// transport's limits are unknown.
+func poolText(r *hostRow) string {
+	h := r.h
+	limit := "?"
+	if h.LimitsKnown {
+		limit = "∞"
+		if h.MaxConnsPerHost > 0 {
+			limit = strconv.Itoa(h.MaxConnsPerHost)
+		}
+	}
+	return strconv.Itoa(h.Open) + "/" + strconv.Itoa(h.Active) + "/" + strconv.Itoa(h.Idle) + " of " + limit
+}
+
+// saturated reports whether a host's pool is full with requests queued.
+func saturated(h *snapshot.Host) bool {
+	return h.Waiting > 0 && h.LimitsKnown && h.MaxConnsPerHost > 0 && h.Open >= h.MaxConnsPerHost
+}
+
+// reuse is the percentage of connections handed to requests that were
+// reused, or -1 when no request got one over the rate window.
+func reuse(h *snapshot.Host) float64 {
+	if h.ReusedFraction == 0 && h.NewConnsPerSecond == 0 {
+		return -1
+	}
+	return h.ReusedFraction * 100
+}
+
+// reuseText formats reuse.
+func reuseText(r *hostRow) string {
+	p := reuse(r.h)
+	if p < 0 {
+		return "-"
+	}
+	return fmtPct(p)
+}
+
+// sparkOf draws the latest sparkWidth values of r.
+func sparkOf(r *ring) string {
+	var buf [sparkWidth]float64
+	return sparkline(r.last(buf[:0], sparkWidth), sparkWidth)
+}
+
+// connColumns are the connections table's columns, in order.
+var connColumns = []column[*snapshot.Conn]{
+	{title: "ID", align: alignRight, text: func(c *snapshot.Conn) string { return strconv.FormatUint(c.ID, 10) },
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.ID, b.ID) }},
+	{title: "HOST", maxWidth: 28, text: func(c *snapshot.Conn) string { return c.Host },
+		cmp: func(a, b *snapshot.Conn) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Client, b.Client))
+		}},
+	{title: "PROTO", text: func(c *snapshot.Conn) string { return orDash(c.Proto) },
+		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(a.Proto, b.Proto) }},
+	{title: "STATE", text: func(c *snapshot.Conn) string { return c.State },
+		role: func(c *snapshot.Conn) role {
+			switch c.State {
+			case "active":
+				return roleOK
+			case "closed":
+				return roleDim
+			}
+			return roleNormal
+		},
+		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(a.State, b.State) }},
+	{title: "AGE", align: alignRight, text: func(c *snapshot.Conn) string { return fmtAge(c.AgeSeconds) }, descFirst: true,
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.AgeSeconds, b.AgeSeconds) }},
+	{title: "REQS", align: alignRight, text: func(c *snapshot.Conn) string { return fmtCount(c.Requests) }, descFirst: true,
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.Requests, b.Requests) }},
+	{title: "STREAMS", align: alignRight, text: streamsText, descFirst: true,
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.Streams, b.Streams) }},
+	{title: "IN", align: alignRight, text: func(c *snapshot.Conn) string { return connBytes(c, c.BytesIn) }, descFirst: true,
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.BytesIn, b.BytesIn) }},
+	{title: "OUT", align: alignRight, text: func(c *snapshot.Conn) string { return connBytes(c, c.BytesOut) }, descFirst: true,
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.BytesOut, b.BytesOut) }},
+	{title: "TLS", text: tlsVersion,
+		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(tlsVersion(a), tlsVersion(b)) }},
+	{title: "TLSMEM", align: alignRight, text: func(c *snapshot.Conn) string { return fmtBytesOrDash(tlsMem(c)) }, descFirst: true,
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(tlsMem(a), tlsMem(b)) }},
+}
+
+// orDash returns s, or "-" when it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// streamsText shows an HTTP/2 connection's streams in use; "-" for
+// HTTP/1.x, which has none.
+func streamsText(c *snapshot.Conn) string {
+	if c.Proto != "h2" {
+		return "-"
+	}
+	return strconv.Itoa(c.Streams)
+}
+
+// connBytes formats a connection's byte count, "?" when the connection was
+// inferred and its bytes are unknown.
+func connBytes(c *snapshot.Conn, n int64) string {
+	if c.Inferred {
+		return "?"
+	}
+	return fmtBytes(n)
+}
+
+// tlsVersion is a connection's TLS version without the "TLS " prefix:
+// "1.3"; "-" for plain connections.
+func tlsVersion(c *snapshot.Conn) string {
+	if c.TLS == nil {
+		return "-"
+	}
+	return orDash(strings.TrimPrefix(c.TLS.Version, "TLS "))
+}
+
+// tlsMem is the memory a connection's TLS state holds, 0 when unknown.
+func tlsMem(c *snapshot.Conn) int64 {
+	if c.TLS == nil {
+		return 0
+	}
+	return c.TLS.MemBytes
+}

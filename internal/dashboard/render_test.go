@@ -1,0 +1,168 @@
+package dashboard
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHeaderFits(t *testing.T) {
+	m := newModel()
+	m.ingest(testSnapshot(1))
+	for _, w := range []int{60, 80, 100, 120, 200} {
+		l1, l2 := headerLines(m, "127.0.0.1:6061", w)
+		if l1.width() > w || l2.width() > w {
+			t.Errorf("width %d: header lines are %d and %d wide", w, l1.width(), l2.width())
+		}
+		// The traffic totals always show; the status too.
+		if s := l2.String(); !strings.Contains(s, "req/s 400") || !strings.Contains(s, "err/s 0.2") {
+			t.Errorf("width %d: line 2 %q lacks the totals", w, s)
+		}
+		if s := l1.String(); !strings.HasSuffix(s, "● live") {
+			t.Errorf("width %d: line 1 %q lacks the status", w, s)
+		}
+	}
+	_, l2 := headerLines(m, "", 200)
+	if got, want := l2.String(), "CPU 37.5%   RSS 48MiB   goroutines 311   threads 14   fds 57   TCP estab 31   time_wait 212   req/s 400   err/s 0.2"; got != want {
+		t.Errorf("wide line 2:\n got %q\nwant %q", got, want)
+	}
+	_, l2 = headerLines(m, "", 60)
+	if got, want := l2.String(), "cpu 37.5%  rss 48MiB  gor 311  thr 14  req/s 400  err/s 0.2"; got != want {
+		t.Errorf("narrow line 2:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestHeaderBeforeData(t *testing.T) {
+	m := newModel()
+	l1, l2 := headerLines(m, "pid 4242", 80)
+	if !strings.HasPrefix(l1.String(), "httptop  pid 4242") || !strings.HasSuffix(l1.String(), "○ connecting…") {
+		t.Errorf("line 1 %q", l1.String())
+	}
+	if l2.String() != "waiting for the first snapshot…" {
+		t.Errorf("line 2 %q", l2.String())
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	m := newModel()
+	m.ingest(testSnapshot(1))
+	for _, tt := range []struct {
+		name string
+		set  func()
+		want string
+	}{
+		{"live", func() {}, "● live"},
+		{"disconnected", func() { m.setDisconnected("gone", 2500*time.Millisecond) }, "✕ disconnected, reconnecting in 3s"},
+		{"retrying", func() { m.setConnecting() }, "✕ disconnected, reconnecting…"},
+		{"paused", func() { m.setPaused(true) }, "❚❚ paused  ✕ disconnected, reconnecting…"},
+		{"live again", func() { m.ingest(testSnapshot(1)) }, "❚❚ paused  ● live"},
+	} {
+		tt.set()
+		if got := statusLine(m).String(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestFooterLine(t *testing.T) {
+	m := newModel()
+	for _, tt := range []struct {
+		name string
+		w    int
+		set  func()
+		want string
+	}{
+		{"wide", 120, func() {}, "q quit  h help  tab pane  enter drill  s/S sort  / filter  p pause  w wall  c capture"},
+		{"80", 80, func() {}, "q quit h help tab pane enter drill s/S sort / filter p pause w wall c capture"},
+		{"narrow", 40, func() {}, "q quit h help tab pane enter drill"},
+		{"states", 120, func() { m.paused, m.drill, m.hot.kind = true, &hostKey{}, ProfileWall },
+			"q quit  h help  tab pane  esc all conns  s/S sort  / filter  p resume  w cpu  c capture"},
+		{"message", 80, func() { m.message = "capture written to /tmp/x" }, "capture written to /tmp/x"},
+		{"capture", 80, func() {
+			m.message = ""
+			m.capture = captureState{running: true, done: 3 * time.Second, total: 30 * time.Second}
+		}, "capturing [██░░░░░░░░░░░░░░░░░░] 3s/30s  q quit h help tab pane esc all conns"},
+	} {
+		tt.set()
+		got := footerLine(m, tt.w)
+		if got.String() != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got.String(), tt.want)
+		}
+		if got.width() > tt.w {
+			t.Errorf("%s: %d wide, more than %d", tt.name, got.width(), tt.w)
+		}
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	for _, tt := range []struct {
+		done, total time.Duration
+		want        string
+	}{
+		{0, 30 * time.Second, "[░░░░░░░░░░] 0s/30s"},
+		{15 * time.Second, 30 * time.Second, "[█████░░░░░] 15s/30s"},
+		{40 * time.Second, 30 * time.Second, "[██████████] 40s/30s"},
+		{0, 0, "[░░░░░░░░░░] 0s/0s"},
+	} {
+		if got := progressBar(tt.done, tt.total, 10); got != tt.want {
+			t.Errorf("progressBar(%v, %v) = %q, want %q", tt.done, tt.total, got, tt.want)
+		}
+	}
+}
+
+func TestHotStatus(t *testing.T) {
+	m := newModel()
+	if got := hotStatus(m, 2*time.Second); got != "taking a 2s CPU profile…" {
+		t.Errorf("before the first profile: %q", got)
+	}
+	m.hot.err = "the program runs its own CPU profile"
+	if got := hotStatus(m, 2*time.Second); got != "profiling unavailable: the program runs its own CPU profile (w: try wall-clock)" {
+		t.Errorf("on error: %q", got)
+	}
+	m.toggleProfileKind()
+	if got := hotStatus(m, 2*time.Second); got != "taking a 2s wall-clock profile…" {
+		t.Errorf("after w: %q", got)
+	}
+}
+
+func TestDiagLines(t *testing.T) {
+	m := newModel()
+	if diagLines(m) != nil {
+		t.Error("diagnoses before any snapshot")
+	}
+	s := testSnapshot(1)
+	s.Diagnoses = nil
+	m.ingest(s)
+	if got := diagLines(m); len(got) != 1 || got[0].String() != "no problems found" {
+		t.Errorf("no diagnoses: %v", got)
+	}
+	m.ingest(testSnapshot(1))
+	got := diagLines(m)
+	if len(got) != 3 || !strings.HasPrefix(got[0].String(), "CRIT payments api.stripe.test:443 pool_saturated: 28 requests wait") ||
+		!strings.Contains(got[0].String(), "→ Raise Transport.MaxConnsPerHost from 4 to at least 32") {
+		t.Errorf("first diagnosis: %q", got[0].String())
+	}
+}
+
+func TestLayoutFor(t *testing.T) {
+	for _, tt := range []struct {
+		w, h int
+		want layoutMode
+	}{
+		{40, 10, modeSmall}, {59, 24, modeSmall}, {80, 14, modeSmall},
+		{60, 15, modeCompact}, {80, 24, modeCompact}, {200, 29, modeCompact}, {119, 50, modeCompact},
+		{120, 30, modeWide}, {200, 50, modeWide},
+	} {
+		if got := layoutFor(tt.w, tt.h); got != tt.want {
+			t.Errorf("layoutFor(%d, %d) = %v, want %v", tt.w, tt.h, got, tt.want)
+		}
+	}
+}
+
+func TestTaggedEscapes(t *testing.T) {
+	th := newTheme(false)
+	got := th.tagged(line{seg{"[::1]:443", roleBold}})
+	if strings.Contains(got, "[::1]") {
+		t.Errorf("tagged(%q) = %q: the address would parse as a style tag", "[::1]:443", got)
+	}
+}

@@ -1,0 +1,396 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// Run shows the dashboard until the user quits (q) or ctx is done. It
+// streams snapshots from opts.Source at opts.Interval, reconnecting with a
+// backoff when the source goes away, and takes rolling profiles for the
+// hot functions pane while that pane is on screen.
+//
+// Run returns nil when the user quits or ctx is cancelled, and an error
+// when the terminal cannot be used.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Source == nil {
+		return errors.New("dashboard: Options.Source is nil")
+	}
+	return newUI(opts).run(ctx)
+}
+
+// Backoff between attempts to reach the source.
+const (
+	minBackoff = time.Second
+	maxBackoff = 16 * time.Second
+	// profileRetry is the wait after a failed profile before the next
+	// attempt.
+	profileRetry = 10 * time.Second
+	// hotFuncs is how many functions the hot functions pane keeps.
+	hotFuncs = 50
+)
+
+// run runs the application and its background loops until q or ctx.
+//
+// tview's QueueUpdate blocks until the event loop has run the update, so
+// the dashboard stops in order: q (or ctx) cancels the loops, the loops and
+// the pump that hands their results to the UI finish while the event loop
+// still runs, and only then is the application stopped.
+func (u *ui) run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	u.ctx, u.quit = ctx, cancel
+	if u.opts.Screen != nil {
+		u.app.SetScreen(u.opts.Screen)
+	}
+	u.goLoop(func() { u.streamLoop(ctx) })
+	u.goLoop(func() { u.profileLoop(ctx) })
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		u.pump(ctx)
+	}()
+	runDone := make(chan struct{})
+	stopped := make(chan struct{})
+	var stopping atomic.Bool
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		u.waitLoops()
+		<-pumped
+		// Stop only a running application: Stop before Run would make
+		// Run open the terminal.
+		select {
+		case <-u.started:
+			stopping.Store(true)
+			u.app.Stop()
+		case <-runDone:
+		}
+	}()
+	err := u.app.Run()
+	close(runDone)
+	cancel()
+	u.waitLoops()
+	if stopping.Load() {
+		<-stopped
+	}
+	// Otherwise the application stopped by itself (a terminal error): an
+	// update the pump queued just before may never run, and the pump then
+	// stays blocked in QueueUpdateDraw; Run does not wait for it.
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	return nil
+}
+
+// goLoop runs fn on a goroutine of its own as one of the loops that feed
+// the model, unless the dashboard is shutting down; it reports whether fn
+// runs.
+func (u *ui) goLoop(fn func()) bool {
+	u.loopsMu.Lock()
+	defer u.loopsMu.Unlock()
+	if u.loopsClosed {
+		return false
+	}
+	u.loops.Add(1)
+	go func() {
+		defer u.loops.Done()
+		fn()
+	}()
+	return true
+}
+
+// waitLoops stops new loops from starting and waits for the running ones,
+// which end when Run's context is cancelled.
+func (u *ui) waitLoops() {
+	u.loopsMu.Lock()
+	u.loopsClosed = true
+	u.loopsMu.Unlock()
+	u.loops.Wait()
+}
+
+// mailbox hands results from background goroutines to the UI goroutine.
+// Posting never blocks: posts queue up here, in order, with consecutive
+// snapshots (and capture progress) coalesced to the latest, and the pump
+// hands them over with one QueueUpdateDraw at a time.
+type mailbox struct {
+	mu    sync.Mutex
+	items []mail
+	// dropped counts snapshots replaced by a newer one before the UI
+	// took them.
+	dropped int
+	// ready is signalled when items were posted.
+	ready chan struct{}
+}
+
+// mail is one posted item: a function to run on the UI goroutine, and
+// what it is, for coalescing.
+type mail struct {
+	fn   func()
+	kind mailKind
+}
+
+type mailKind int
+
+const (
+	mailOther mailKind = iota
+	mailSnapshot
+	mailProgress
+)
+
+// post runs fn on the UI goroutine, then redraws. A fn of kind snapshot
+// or progress replaces one of the same kind posted just before it and not
+// yet run.
+func (u *ui) post(kind mailKind, fn func()) {
+	mb := &u.mb
+	mb.mu.Lock()
+	if n := len(mb.items); kind != mailOther && n > 0 && mb.items[n-1].kind == kind {
+		mb.items[n-1].fn = fn
+		if kind == mailSnapshot {
+			mb.dropped++
+		}
+	} else {
+		mb.items = append(mb.items, mail{fn, kind})
+	}
+	mb.mu.Unlock()
+	select {
+	case mb.ready <- struct{}{}:
+	default:
+	}
+}
+
+// pump hands posted items to the UI goroutine until ctx is done; what is
+// still posted then is dropped with the dashboard.
+func (u *ui) pump(ctx context.Context) {
+	for {
+		select {
+		case <-u.mb.ready:
+			u.app.QueueUpdateDraw(u.drain)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// drain runs everything posted, on the UI goroutine.
+func (u *ui) drain() {
+	mb := &u.mb
+	mb.mu.Lock()
+	items := mb.items
+	mb.items = nil
+	dropped := mb.dropped
+	mb.dropped = 0
+	mb.mu.Unlock()
+	u.m.received += dropped
+	for _, it := range items {
+		it.fn()
+	}
+	u.syncSelection()
+}
+
+// streamLoop streams snapshots into the model, reconnecting with an
+// exponential backoff (reset by every stream that delivered a snapshot)
+// and counting the seconds down on screen.
+func (u *ui) streamLoop(ctx context.Context) {
+	backoff := minBackoff
+	for {
+		u.post(mailOther, u.m.setConnecting)
+		var got atomic.Bool
+		err := u.opts.Source.Stream(ctx, u.opts.Interval, func(s *snapshot.Snapshot) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			got.Store(true)
+			u.post(mailSnapshot, func() { u.m.ingest(s) })
+			return nil
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if got.Load() {
+			backoff = minBackoff
+		}
+		if err == nil {
+			err = errors.New("the snapshot stream ended")
+		}
+		msg := err.Error()
+		for left := backoff; left > 0; {
+			step := min(time.Second, left)
+			tick := u.opts.clock.After(step)
+			l := left
+			u.post(mailOther, func() { u.m.setDisconnected(msg, l) })
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick:
+			}
+			left -= step
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// profWant is what the profiler should be doing: whether anyone watches
+// the hot functions, and which kind of profile they show.
+type profWant struct {
+	on   bool
+	kind string
+}
+
+// profControl passes profWant from the UI goroutine to the profiler.
+type profControl struct {
+	mu   sync.Mutex
+	want profWant
+	wake chan struct{} // signalled when want changes
+}
+
+// set changes what the profiler should do, waking it when that changed.
+func (p *profControl) set(w profWant) {
+	p.mu.Lock()
+	changed := p.want != w
+	p.want = w
+	p.mu.Unlock()
+	if changed {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// get returns what the profiler should do.
+func (p *profControl) get() profWant {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.want
+}
+
+// profileResult is the outcome of one profile.
+type profileResult struct {
+	funcs []flame.Func
+	err   error
+}
+
+// profileLoop takes profiles back to back while the hot functions pane is
+// watched, and posts their top functions. A profile in flight is
+// cancelled when the pane goes away or the kind changes.
+func (u *ui) profileLoop(ctx context.Context) {
+	d := u.opts.ProfileDuration
+	clk := u.opts.clock
+	for {
+		w := u.prof.get()
+		if !w.on {
+			select {
+			case <-ctx.Done():
+				return
+			case <-u.prof.wake:
+				continue
+			}
+		}
+		pctx, pcancel := context.WithCancel(ctx)
+		done := make(chan profileResult, 1)
+		start := clk.Now()
+		go func() { done <- u.takeProfile(pctx, w.kind, d) }()
+		var (
+			r         profileResult
+			cancelled bool
+		)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				pcancel()
+				<-done
+				return
+			case <-u.prof.wake:
+				if u.prof.get() != w {
+					cancelled = true
+					break wait
+				}
+			case r = <-done:
+				break wait
+			}
+		}
+		pcancel()
+		if cancelled {
+			<-done
+			continue
+		}
+		u.post(mailOther, func() { u.m.setProfile(w.kind, r.funcs, r.err) })
+
+		// Pace the loop: after a failure wait before trying again; after
+		// a profile that came back much sooner than asked, wait out its
+		// span, so a source that answers at once is not asked in a loop.
+		var pause time.Duration
+		if r.err != nil {
+			pause = profileRetry
+		} else if el := clk.Now().Sub(start); el < d/2 {
+			pause = d - el
+		}
+		if pause > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-clk.After(pause):
+			case <-u.prof.wake:
+			}
+		}
+	}
+}
+
+// takeProfile asks the source for a profile and reduces it to its top
+// functions.
+func (u *ui) takeProfile(ctx context.Context, kind string, d time.Duration) profileResult {
+	data, err := u.opts.Source.Profile(ctx, kind, d)
+	if err != nil {
+		return profileResult{err: err}
+	}
+	p, err := profile.ParseData(data)
+	if err != nil {
+		return profileResult{err: fmt.Errorf("parse %s profile: %w", kind, err)}
+	}
+	idx, err := flame.SampleIndex(p, "")
+	if err != nil {
+		return profileResult{err: err}
+	}
+	return profileResult{funcs: flame.Top(p, idx, hotFuncs)}
+}
+
+// startCapture starts a capture with the Capturer, if there is one and
+// none runs, showing its progress in the footer. Quitting the dashboard
+// cancels it. It runs on the UI goroutine.
+func (u *ui) startCapture() {
+	m, ctx := u.m, u.ctx
+	switch {
+	case u.opts.Capturer == nil:
+		m.message = "capture is unavailable here: run httptop capture TARGET instead"
+		return
+	case m.capture.running:
+		m.message = "a capture is already running"
+		return
+	}
+	started := u.goLoop(func() {
+		dir, err := u.opts.Capturer.Capture(ctx, func(done, total time.Duration) {
+			u.post(mailProgress, func() { m.capture.done, m.capture.total = done, total })
+		})
+		u.post(mailOther, func() {
+			m.capture.running = false
+			if err != nil {
+				m.message = "capture failed: " + err.Error()
+				return
+			}
+			m.message = "capture written to " + dir
+		})
+	})
+	if started {
+		m.capture = captureState{running: true}
+	}
+}

@@ -1,0 +1,49 @@
+package dashboard
+
+import (
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+)
+
+// TestGoldenFrames draws the dashboard at the sizes a new user meets
+// (a default 80x24 terminal, a large 200x50 one, a tiny one) and compares
+// the text on screen with testdata/*.golden.
+func TestGoldenFrames(t *testing.T) {
+	tests := []struct {
+		name string
+		w, h int
+		// keys are pressed after the snapshot arrives.
+		keys []rune
+		// ready says when the frame is complete.
+		ready func(frame) bool
+	}{
+		{name: "wide_200x50", w: 200, h: 50,
+			ready: func(f frame) bool { return f.hotFuncs > 0 }},
+		{name: "compact_80x24", w: 80, h: 24},
+		{name: "compact_80x24_hot", w: 80, h: 24, keys: []rune{'\t', '\t'},
+			ready: func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 }},
+		{name: "compact_80x24_diag", w: 80, h: 24, keys: []rune{'\t', '\t', '\t'},
+			ready: func(f frame) bool { return f.focus == paneDiag }},
+		{name: "help_80x24", w: 80, h: 24, keys: []rune{'h'},
+			ready: func(f frame) bool { return f.help }},
+		{name: "small_40x10", w: 40, h: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := start(t, tt.w, tt.h)
+			f := hs.send(testSnapshot(1))
+			for _, r := range tt.keys {
+				if r == '\t' {
+					hs.scr.InjectKey(tcell.KeyTab, 0, tcell.ModNone)
+				} else {
+					hs.scr.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+				}
+			}
+			if tt.ready != nil {
+				f = hs.waitFrame("a complete frame", tt.ready)
+			}
+			golden(t, tt.name, f)
+		})
+	}
+}

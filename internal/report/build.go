@@ -1,0 +1,542 @@
+package report
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// Profiles are the parsed profiles a report's top-function tables come
+// from. Either may be nil.
+type Profiles struct {
+	CPU  *profile.Profile
+	Wall *profile.Profile
+}
+
+// topN is how many functions the top tables list.
+const topN = 10
+
+// Bases of a HostReport's rates and means.
+const (
+	BasisPerSecond = "per-second"
+	BasisSnapshots = "snapshots"
+)
+
+// Build computes the report of capture c. It does not modify c.
+func Build(c *Capture, p Profiles) *Report {
+	r := &Report{
+		Version:               Version,
+		Program:               c.Program,
+		PID:                   c.PID,
+		Target:                c.Target,
+		Start:                 c.Start,
+		End:                   c.End,
+		Seconds:               round3(c.End.Sub(c.Start).Seconds()),
+		RequestedSeconds:      c.RequestedSeconds,
+		IntervalSeconds:       c.IntervalSeconds,
+		Snapshots:             len(c.Snapshots),
+		Canceled:              c.Canceled,
+		ProfileMode:           c.ProfileMode,
+		Profiles:              slices.Clone(c.Profiles),
+		TargetWaitProbability: TargetWaitProbability,
+		Errors:                slices.Clone(c.Errors),
+	}
+	if r.Profiles == nil {
+		r.Profiles = []ProfileInfo{}
+	}
+
+	accs := map[string]*hostAcc{}
+	var order []*hostAcc
+	findings := map[string]*Finding{}
+	var findingOrder []*Finding
+	for si := range c.Snapshots {
+		s := &c.Snapshots[si]
+		t := s.Time.Sub(c.Start).Seconds()
+		for hi := range s.Hosts {
+			h := &s.Hosts[hi]
+			k := hostKey(h.Client, h.Scheme, h.Host)
+			a := accs[k]
+			if a == nil {
+				a = &hostAcc{first: si}
+				accs[k] = a
+				order = append(order, a)
+			}
+			a.add(si, t, h)
+		}
+		for _, d := range s.Diagnoses {
+			k := d.Kind + "\x00" + d.Client + "\x00" + d.Host
+			f := findings[k]
+			if f == nil {
+				f = &Finding{FirstSeen: round3(t)}
+				findings[k] = f
+				findingOrder = append(findingOrder, f)
+			}
+			worst := f.Severity
+			f.Diagnosis = d
+			if f.Snapshots > 0 && severityRank(worst) > severityRank(d.Severity) {
+				f.Severity = worst
+			}
+			f.Snapshots++
+			f.LastSeen = round3(t)
+		}
+	}
+
+	r.Hosts = make([]HostReport, 0, len(order))
+	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
+	for _, a := range order {
+		hr := a.report(c)
+		if _, ok := byHost[hr.Client+"\x00"+hr.Host]; !ok {
+			byHost[hr.Client+"\x00"+hr.Host] = len(r.Hosts)
+		}
+		r.Hosts = append(r.Hosts, hr)
+	}
+	for _, f := range findingOrder {
+		if i, ok := byHost[f.Client+"\x00"+f.Host]; ok {
+			r.Hosts[i].Diagnoses = append(r.Hosts[i].Diagnoses, *f)
+		} else {
+			r.OtherDiagnoses = append(r.OtherDiagnoses, *f)
+		}
+	}
+	for i := range r.Hosts {
+		sortFindings(r.Hosts[i].Diagnoses)
+	}
+	sortFindings(r.OtherDiagnoses)
+	slices.SortStableFunc(r.Hosts, func(a, b HostReport) int {
+		return cmp.Or(
+			cmp.Compare(worstSeverity(b.Diagnoses), worstSeverity(a.Diagnoses)),
+			cmp.Compare(b.RPS, a.RPS),
+			strings.Compare(hostLabel(a.Client, a.Scheme, a.Host), hostLabel(b.Client, b.Scheme, b.Host)),
+		)
+	})
+
+	// CPU by flat time says which code burns the CPU; wall-clock by
+	// cumulative time says where requests spend their time (flat, nearly
+	// everything is runtime.gopark).
+	r.TopCPU = topTable(KindCPU, c.Profile(KindCPU), p.CPU, OrderFlat)
+	r.TopWall = topTable(KindWall, c.Profile(KindWall), p.Wall, OrderCum)
+	return r
+}
+
+// hostAcc accumulates one host's snapshots.
+type hostAcc struct {
+	first, lastIdx int // indexes of the first and last snapshot listing the host
+	firstHost      *snapshot.Host
+	last           *snapshot.Host
+	samples        Samples
+
+	latP50, latP95, latP99 []float64
+	cwP50, cwP95, cwP99    []float64
+	worstP99, maxLat       float64
+	maxCW, worstCWP99      float64
+
+	peakOpen, peakWaiting, peakInFlight      int
+	sumOpen, sumActive, sumIdle, sumInFlight float64
+	sumAvgWaiting                            float64
+}
+
+// add records the host as snapshot si (at offset t) showed it.
+func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
+	if a.firstHost == nil {
+		a.firstHost = h
+	}
+	a.last, a.lastIdx = h, si
+	sm := &a.samples
+	sm.T = append(sm.T, round3(t))
+	sm.LatencyN = append(sm.LatencyN, h.Latency.Count)
+	sm.LatencyP50 = append(sm.LatencyP50, h.Latency.P50)
+	sm.LatencyP95 = append(sm.LatencyP95, h.Latency.P95)
+	sm.LatencyP99 = append(sm.LatencyP99, h.Latency.P99)
+	sm.ConnWaitP50 = append(sm.ConnWaitP50, h.ConnWait.P50)
+	sm.ConnWaitP95 = append(sm.ConnWaitP95, h.ConnWait.P95)
+	sm.Open = append(sm.Open, h.Open)
+	sm.Active = append(sm.Active, h.Active)
+	sm.Idle = append(sm.Idle, h.Idle)
+	sm.Waiting = append(sm.Waiting, h.Waiting)
+	sm.InFlight = append(sm.InFlight, h.InFlight)
+	sm.RPS = append(sm.RPS, h.RPS)
+	sm.AvgWaiting = append(sm.AvgWaiting, h.AvgWaiting)
+	if h.Latency.Count > 0 {
+		a.latP50 = append(a.latP50, h.Latency.P50)
+		a.latP95 = append(a.latP95, h.Latency.P95)
+		a.latP99 = append(a.latP99, h.Latency.P99)
+		a.worstP99 = max(a.worstP99, h.Latency.P99)
+		a.maxLat = max(a.maxLat, h.Latency.Max)
+	}
+	if h.ConnWait.Count > 0 {
+		a.cwP50 = append(a.cwP50, h.ConnWait.P50)
+		a.cwP95 = append(a.cwP95, h.ConnWait.P95)
+		a.cwP99 = append(a.cwP99, h.ConnWait.P99)
+		a.worstCWP99 = max(a.worstCWP99, h.ConnWait.P99)
+		a.maxCW = max(a.maxCW, h.ConnWait.Max)
+	}
+	a.peakOpen = max(a.peakOpen, h.Open)
+	a.peakWaiting = max(a.peakWaiting, h.Waiting)
+	a.peakInFlight = max(a.peakInFlight, h.PeakInFlight, h.InFlight)
+	a.sumOpen += float64(h.Open)
+	a.sumActive += float64(h.Active)
+	a.sumIdle += float64(h.Idle)
+	a.sumInFlight += float64(h.InFlight)
+	a.sumAvgWaiting += h.AvgWaiting
+}
+
+// report computes the host's figures.
+func (a *hostAcc) report(c *Capture) HostReport {
+	h := a.last
+	n := float64(a.samples.Len())
+	hr := HostReport{
+		Client:        h.Client,
+		Scheme:        h.Scheme,
+		Host:          h.Host,
+		Snapshots:     a.samples.Len(),
+		FirstSeen:     a.samples.T[0],
+		LastSeen:      a.samples.T[a.samples.Len()-1],
+		WindowSeconds: h.WindowSeconds,
+		Latency: Quantiles{
+			P50: median(a.latP50), P95: median(a.latP95), P99: median(a.latP99),
+			WorstP99: a.worstP99, Max: a.maxLat,
+		},
+		ConnWait: Quantiles{
+			P50: median(a.cwP50), P95: median(a.cwP95), P99: median(a.cwP99),
+			WorstP99: a.worstCWP99, Max: a.maxCW,
+		},
+		Pool: Pool{
+			Limit:        h.MaxConnsPerHost,
+			MaxIdle:      h.MaxIdleConnsPerHost,
+			LimitsKnown:  h.LimitsKnown,
+			PeakOpen:     a.peakOpen,
+			MeanOpen:     round3(a.sumOpen / n),
+			MeanActive:   round3(a.sumActive / n),
+			MeanIdle:     round3(a.sumIdle / n),
+			PeakWaiting:  a.peakWaiting,
+			PeakInFlight: a.peakInFlight,
+		},
+		Diagnoses: []Finding{},
+		Samples:   a.samples,
+		PerSecond: Seconds{
+			T: []float64{}, Requests: []int64{}, Errors: []int64{}, NewConns: []int64{}, ReusedConns: []int64{},
+			LatencyAvg: []float64{}, AvgWaiting: []float64{}, AvgInFlight: []float64{}, Utilisation: []float64{},
+		},
+	}
+	limit := 0
+	if h.LimitsKnown && h.MaxConnsPerHost > 0 {
+		limit = h.MaxConnsPerHost
+	}
+
+	// Rates and means: from the per-second series over the whole seconds
+	// of the capture when there are any, else from the snapshots.
+	startSec := c.Start.Unix()
+	end := float64(c.End.UnixNano()) / 1e9
+	var (
+		reqs, errs, news, reused, ok int64
+		latSum, waitSum, flightSum   float64
+	)
+	for _, p := range c.seriesOf(h.Client, h.Scheme, h.Host) {
+		if p.Time < startSec || float64(p.Time) >= end {
+			continue
+		}
+		ps := &hr.PerSecond
+		ps.T = append(ps.T, round3(float64(p.Time)-float64(c.Start.UnixNano())/1e9))
+		ps.Requests = append(ps.Requests, p.Requests)
+		ps.Errors = append(ps.Errors, p.Errors)
+		ps.NewConns = append(ps.NewConns, p.NewConns)
+		ps.ReusedConns = append(ps.ReusedConns, p.ReusedConns)
+		ps.LatencyAvg = append(ps.LatencyAvg, p.LatencyAvgMs)
+		ps.AvgWaiting = append(ps.AvgWaiting, p.AvgWaiting)
+		ps.AvgInFlight = append(ps.AvgInFlight, p.AvgInFlight)
+		util := p.AvgInFlight
+		if limit > 0 {
+			util = round3(p.AvgInFlight / float64(limit))
+		}
+		ps.Utilisation = append(ps.Utilisation, util)
+		reqs += p.Requests
+		errs += p.Errors
+		news += p.NewConns
+		reused += p.ReusedConns
+		ok += p.Requests - p.Errors
+		latSum += p.LatencyAvgMs * float64(p.Requests-p.Errors)
+		waitSum += p.AvgWaiting
+		flightSum += p.AvgInFlight
+	}
+	lt := &hr.Little
+	var span float64 // seconds the rates are over
+	if secs := hr.PerSecond.Len(); secs > 0 {
+		span = float64(secs)
+		hr.Basis, hr.Seconds = BasisPerSecond, secs
+		hr.Requests, hr.Errors = reqs, errs
+		hr.Churn.NewConns, hr.Churn.ReusedConns = news, reused
+		hr.Pool.MeanWaiting = round3(waitSum / span)
+		hr.Pool.MeanInFlight = round3(flightSum / span)
+		if ok > 0 {
+			lt.MeanLatency = round3(latSum / float64(ok))
+		}
+		if got := news + reused; got > 0 {
+			lt.MeanConnWait = round3(waitSum * 1000 / float64(got))
+		}
+	} else {
+		// Counters since the host was first seen: the baseline is the
+		// host's first snapshot, or zero at the snapshot before it when
+		// the host appeared during the capture.
+		base, baseT := a.firstHost, a.samples.T[0]
+		if a.first > 0 {
+			base = &snapshot.Host{}
+			baseT = c.Snapshots[a.first-1].Time.Sub(c.Start).Seconds()
+		}
+		span = hr.LastSeen - baseT
+		hr.Basis, hr.Seconds = BasisSnapshots, int(span)
+		hr.Requests, hr.Errors = h.Requests-base.Requests, h.Errors-base.Errors
+		hr.Churn.NewConns, hr.Churn.ReusedConns = h.NewConns-base.NewConns, h.ReusedConns-base.ReusedConns
+		hr.Pool.MeanWaiting = round3(a.sumAvgWaiting / n)
+		hr.Pool.MeanInFlight = round3(a.sumInFlight / n)
+		// Medians stand in for the means the series would give.
+		lt.MeanLatency, lt.MeanConnWait = hr.Latency.P50, hr.ConnWait.P50
+	}
+	if span > 0 {
+		hr.RPS = round3(float64(hr.Requests) / span)
+		hr.ErrorsPerSecond = round3(float64(hr.Errors) / span)
+		hr.Churn.NewPerSecond = round3(float64(hr.Churn.NewConns) / span)
+		hr.Churn.ReusedPerSecond = round3(float64(hr.Churn.ReusedConns) / span)
+	} else {
+		// One snapshot: its own rates are all there is.
+		hr.RPS, hr.ErrorsPerSecond = round3(h.RPS), round3(h.ErrorsPerSecond)
+		hr.Churn.NewPerSecond = round3(h.NewConnsPerSecond)
+		hr.Churn.ReusedPerSecond = round3(max(h.RPS-h.NewConnsPerSecond, 0))
+	}
+	if got := hr.Churn.NewConns + hr.Churn.ReusedConns; got > 0 {
+		hr.Churn.NewFraction = round3(float64(hr.Churn.NewConns) / float64(got))
+	}
+	if a.first > 0 {
+		hr.Churn.ClosedConns = h.ClosedConns // the host appeared during the capture
+	} else {
+		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
+	}
+	hr.Handshakes = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
+	little(&hr, limit)
+	return hr
+}
+
+// handshakes summarises the set-up cost of a host's connections.
+func handshakes(c *Capture, client, host string, newPerSecond float64) Handshakes {
+	var hs Handshakes
+	var dial, tls []float64
+	for _, cn := range c.Conns {
+		if cn.Client != client || cn.Host != host {
+			continue
+		}
+		hs.Conns++
+		if len(c.Snapshots) > 0 && cn.FirstSeen.After(c.Snapshots[0].Time) {
+			hs.Opened++
+		}
+		if cn.DialMs > 0 {
+			dial = append(dial, cn.DialMs)
+		}
+		if cn.TLS != nil {
+			if cn.TLS.Resumed {
+				hs.Resumed++
+			}
+			if cn.TLS.HandshakeMs > 0 {
+				tls = append(tls, cn.TLS.HandshakeMs)
+			}
+		}
+	}
+	hs.Dial, hs.TLS = dist(dial), dist(tls)
+	hs.SetupPerSecond = round3(newPerSecond * (hs.Dial.Mean + hs.TLS.Mean))
+	return hs
+}
+
+// little fills in hr.Little from the host's rates and means (already set:
+// MeanLatency, MeanConnWait) and its pool limit (0 for none).
+func little(hr *HostReport, limit int) {
+	lt := &hr.Little
+	lt.Lambda = hr.RPS
+	lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
+	lt.Load = round3(lt.Lambda * lt.Service / 1000)
+	lt.N = limit
+	lt.Relation = "unlimited"
+	if limit > 0 {
+		lt.Utilisation = round3(lt.Load / float64(limit))
+		switch {
+		case lt.Load < 0.95*float64(limit):
+			lt.Relation = "below"
+		case lt.Load <= 1.05*float64(limit):
+			lt.Relation = "at"
+		default:
+			lt.Relation = "above"
+		}
+		lt.Saturated = hr.Pool.PeakOpen >= limit &&
+			(lt.Load >= 0.95*float64(limit) || hr.Pool.MeanWaiting >= 0.5)
+	}
+	lt.Demand = lt.Load
+	if lt.Saturated {
+		lt.Demand = max(lt.Load, hr.Pool.MeanInFlight)
+	}
+	if limit > 0 && lt.Demand > 0 {
+		lt.Stable = float64(limit) > lt.Demand
+		lt.PWait = round3(ErlangC(limit, lt.Demand))
+		if lt.Stable {
+			lt.MeanWait = round3(MeanWait(limit, lt.Demand, lt.Service))
+		}
+	}
+	lt.ErlangN = PoolFor(lt.Demand, TargetWaitProbability)
+	lt.Recommended = lt.ErlangN
+	if peak := hr.Pool.PeakInFlight; peak > 0 && peak < lt.Recommended {
+		lt.Recommended = max(peak, int(math.Ceil(lt.Demand)))
+		lt.Capped = lt.Recommended < lt.ErlangN
+	}
+	lt.Table = erlangTable(lt.Demand, lt.Service, limit, lt.ErlangN, lt.Recommended)
+	lt.Verdict = verdict(hr)
+}
+
+// erlangTable returns the M/M/N queue at a few pool sizes around the
+// current (n), the Erlang-C (en) and the recommended (rec) one.
+func erlangTable(a, w float64, n, en, rec int) []ErlangRow {
+	if a <= 0 {
+		return []ErlangRow{}
+	}
+	lo := int(math.Floor(a)) + 1
+	sizes := []int{lo, lo + 1, n, rec, en - 1, en, en + 1}
+	slices.Sort(sizes)
+	sizes = slices.Compact(sizes)
+	rows := make([]ErlangRow, 0, len(sizes))
+	for _, s := range sizes {
+		if s < lo {
+			continue
+		}
+		rows = append(rows, ErlangRow{N: s, PWait: round3(ErlangC(s, a)), MeanWait: round3(MeanWait(s, a, w))})
+	}
+	return rows
+}
+
+// Orders of a TopTable.
+const (
+	OrderFlat = "flat"
+	OrderCum  = "cum"
+)
+
+// topTable returns the top functions of p in the given order, or nil when
+// p is nil.
+func topTable(kind string, info *ProfileInfo, p *profile.Profile, order string) *TopTable {
+	if p == nil {
+		return nil
+	}
+	idx, err := flame.SampleIndex(p, "")
+	if err != nil {
+		return nil
+	}
+	t := &TopTable{
+		Kind:       kind,
+		SampleType: p.SampleType[idx].Type,
+		Unit:       p.SampleType[idx].Unit,
+		Seconds:    round3(float64(p.DurationNanos) / 1e9),
+		Order:      order,
+		Funcs:      []TopFunc{},
+	}
+	if info != nil {
+		t.Profile, t.FlameGraph = info.File, info.FlameGraph
+	}
+	for _, s := range p.Sample {
+		if idx < len(s.Value) {
+			t.Total += s.Value[idx]
+		}
+	}
+	var funcs []flame.Func
+	if order == OrderCum {
+		funcs = flame.Top(p, idx, 0)
+		slices.SortStableFunc(funcs, func(a, b flame.Func) int {
+			return cmp.Or(cmp.Compare(b.Cum, a.Cum), cmp.Compare(b.Flat, a.Flat), strings.Compare(a.Name, b.Name))
+		})
+		funcs = funcs[:min(len(funcs), topN)]
+	} else {
+		funcs = flame.Top(p, idx, topN)
+	}
+	for _, f := range funcs {
+		t.Funcs = append(t.Funcs, TopFunc{
+			Name: f.Name, Flat: f.Flat, FlatPct: round3(f.FlatPct), Cum: f.Cum, CumPct: round3(f.CumPct),
+		})
+	}
+	return t
+}
+
+// median returns the median of vs (the mean of the middle two for an even
+// count), or 0 for none. vs is sorted in place.
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	slices.Sort(vs)
+	m := len(vs) / 2
+	if len(vs)%2 == 1 {
+		return round3(vs[m])
+	}
+	return round3((vs[m-1] + vs[m]) / 2)
+}
+
+// dist summarises vs with nearest-rank percentiles. vs is sorted in place.
+func dist(vs []float64) Dist {
+	if len(vs) == 0 {
+		return Dist{}
+	}
+	slices.Sort(vs)
+	var sum float64
+	for _, v := range vs {
+		sum += v
+	}
+	rank := func(q float64) float64 {
+		return vs[max(int(math.Ceil(q*float64(len(vs))))-1, 0)]
+	}
+	return Dist{
+		N:    len(vs),
+		Mean: round3(sum / float64(len(vs))),
+		P50:  round3(rank(0.50)),
+		P95:  round3(rank(0.95)),
+		Max:  round3(vs[len(vs)-1]),
+	}
+}
+
+// severityRank orders severities: 0 for none, then info, warning,
+// critical.
+func severityRank(s snapshot.Severity) int {
+	switch s {
+	case snapshot.SeverityCritical:
+		return 3
+	case snapshot.SeverityWarning:
+		return 2
+	case snapshot.SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
+// worstSeverity returns the rank of the most severe finding.
+func worstSeverity(fs []Finding) int {
+	w := 0
+	for _, f := range fs {
+		w = max(w, severityRank(f.Severity))
+	}
+	return w
+}
+
+// sortFindings orders findings most severe first, then by kind.
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(severityRank(b.Severity), severityRank(a.Severity)),
+			strings.Compare(a.Kind, b.Kind),
+			strings.Compare(a.Host, b.Host),
+		)
+	})
+}
+
+// round3 rounds v to three decimals, so that report.json holds the figures
+// the report shows rather than float noise.
+func round3(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return math.Round(v*1000) / 1000
+}

@@ -1,0 +1,328 @@
+package report
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// CaptureVersion is the version of the capture.json format this package
+// writes and reads. Adding a field is compatible; renaming or removing one
+// bumps it.
+const CaptureVersion = 1
+
+// Names of the files of a capture directory.
+const (
+	CaptureFile  = "capture.json" // the Capture, the data every report is computed from
+	JSONFile     = "report.json"  // the Report
+	MarkdownFile = "report.md"    // the report as Markdown tables
+	HTMLFile     = "report.html"  // the report as one self-contained page
+	CPUProfile   = "cpu.pb.gz"    // CPU profile (runtime/pprof), for go tool pprof
+	WallProfile  = "wall.pb.gz"   // wall-clock profile (fgprof)
+	HeapProfile  = "heap.pb.gz"   // heap profile at the end of the capture
+	CPUFlame     = "cpu.svg"      // interactive flame graph of the CPU profile
+	WallFlame    = "wall.svg"     // interactive flame graph of the wall-clock profile
+	CPUFolded    = "cpu.folded"   // folded stacks of the CPU profile
+	WallFolded   = "wall.folded"  // folded stacks of the wall-clock profile
+)
+
+// Profile kinds, as the agent names them.
+const (
+	KindCPU  = "cpu"
+	KindWall = "wall"
+	KindHeap = "heap"
+)
+
+// Profile modes: how the CPU and wall-clock profiles shared the capture
+// window (Capture.ProfileMode).
+const (
+	// ModeConcurrent: both profiles ran at once, each over the whole window.
+	ModeConcurrent = "concurrent"
+	// ModeAlternating: the agent runs one profile at a time, so CPU and
+	// wall-clock segments took turns; each covers about half the window,
+	// spread over all of it.
+	ModeAlternating = "alternating"
+	// ModeSingle: only one of the two could be taken (the other failed).
+	ModeSingle = "single"
+	// ModeNone: neither could be taken.
+	ModeNone = "none"
+)
+
+// Capture is what `httptop capture` recorded from one program over one
+// window of time: snapshots at a fixed interval and the profiles taken
+// alongside. It is stored as capture.json, and every form of the report is
+// computed from it (and from the profile files it names), so `httptop report
+// DIR` can render the report again with a newer httptop.
+//
+// To keep a long capture small, the snapshots are stored without two things
+// that repeat from one snapshot to the next: each host's per-second Series
+// (kept once, merged over the whole capture, in Series) and the connection
+// table (kept once per connection, in its latest state, in Conns). Build
+// such a capture with AddSnapshot.
+type Capture struct {
+	Version int `json:"version"`
+	// Target is how the user named the program (a pid, an address), as
+	// given on the command line; empty when not known.
+	Target  string `json:"target,omitempty"`
+	Program string `json:"program"`
+	PID     int    `json:"pid"`
+	// Start and End bound the capture window: End is when recording
+	// stopped, early if the capture was canceled.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// RequestedSeconds is the window asked for; IntervalSeconds the time
+	// between snapshots.
+	RequestedSeconds float64 `json:"requested_s"`
+	IntervalSeconds  float64 `json:"interval_s"`
+	// Canceled is true when the capture was ended early (Ctrl-C).
+	Canceled bool `json:"canceled,omitempty"`
+	// ProfileMode says how the CPU and wall-clock profiles shared the
+	// window: one of the Mode constants.
+	ProfileMode string `json:"profile_mode"`
+	// Profiles describes every profile the capture tried to take, in the
+	// order cpu, wall, heap.
+	Profiles []ProfileInfo `json:"profiles"`
+	// Snapshots are the snapshots taken, oldest first, without
+	// Host.Series and Conns (see Series and Conns).
+	Snapshots []snapshot.Snapshot `json:"snapshots"`
+	// Series holds each host's per-second points over the capture, merged
+	// from the snapshots' Host.Series: every second any snapshot reported,
+	// once, oldest first.
+	Series []HostSeries `json:"series"`
+	// Conns holds every connection the snapshots showed, once, in the
+	// state of the last snapshot that showed it, ordered by ID.
+	Conns []ConnRecord `json:"conns"`
+	// Errors lists what went wrong while capturing (a refused profile, a
+	// failed snapshot), each distinct message once with how often it
+	// happened.
+	Errors []CaptureError `json:"errors,omitempty"`
+
+	// index maps a host key to its entry in Series, and conns a
+	// connection ID to its entry in Conns; both are built by AddSnapshot.
+	index map[string]int
+	conns map[uint64]int
+}
+
+// ProfileInfo describes one profile of a capture: whether it was taken,
+// over how much of the window, and where it is stored.
+type ProfileInfo struct {
+	// Kind is cpu, wall or heap.
+	Kind string `json:"kind"`
+	// File is the profile's name in the capture directory (cpu.pb.gz);
+	// empty when no profile was written.
+	File string `json:"file,omitempty"`
+	// FlameGraph and Folded name the rendered files (cpu.svg,
+	// cpu.folded); empty when not written.
+	FlameGraph string `json:"flame_graph,omitempty"`
+	Folded     string `json:"folded,omitempty"`
+	// Seconds is the time the profile covers, as the profiles report it
+	// (their summed DurationNanos).
+	Seconds float64 `json:"seconds"`
+	// Segments are the requests made to the agent, in order.
+	Segments []Segment `json:"segments,omitempty"`
+	// Error says why the profile is missing or incomplete; empty when it
+	// covers what was asked.
+	Error string `json:"error,omitempty"`
+}
+
+// Segment is one profile request made to the agent during a capture.
+type Segment struct {
+	// Offset is when the request was made, in seconds from the capture's
+	// start; Requested the duration asked for and Seconds how long the
+	// request took.
+	Offset    float64 `json:"offset_s"`
+	Requested float64 `json:"requested_s"`
+	Seconds   float64 `json:"seconds"`
+	// OK is true when the segment's profile is part of the stored profile.
+	OK bool `json:"ok"`
+	// Error is the agent's or the transport's error, if any.
+	Error string `json:"error,omitempty"`
+	// Note explains a segment that was not taken and is no failure: the
+	// first request of a kind refused because the agent runs one profile
+	// at a time, which set ModeAlternating.
+	Note string `json:"note,omitempty"`
+}
+
+// CaptureError is one kind of failure during a capture.
+type CaptureError struct {
+	// Op is what failed: "snapshot", "cpu profile", "write cpu.svg", ...
+	Op      string `json:"op"`
+	Message string `json:"message"`
+	// Count is how many times it happened.
+	Count int `json:"count"`
+}
+
+// HostSeries is one host's per-second points over a capture.
+type HostSeries struct {
+	Client string           `json:"client"`
+	Scheme string           `json:"scheme"`
+	Host   string           `json:"host"`
+	Points []snapshot.Point `json:"points"`
+}
+
+// ConnRecord is one connection seen during a capture: its state in the last
+// snapshot that showed it, and when it was first and last seen.
+type ConnRecord struct {
+	snapshot.Conn
+	// FirstSeen and LastSeen are the times of the first and the last
+	// snapshot that showed the connection.
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// NewCapture returns an empty capture that starts at start.
+func NewCapture(start time.Time) *Capture {
+	return &Capture{Version: CaptureVersion, Start: start, End: start, ProfileMode: ModeNone}
+}
+
+// hostKey identifies a host across snapshots.
+func hostKey(client, scheme, host string) string {
+	return client + "\x00" + scheme + "\x00" + host
+}
+
+// AddSnapshot appends s to the capture: the snapshot itself without its
+// hosts' Series and its Conns, which are merged into c.Series and c.Conns.
+// s is not modified. The first snapshot sets Program and PID. AddSnapshot
+// is not safe for concurrent use.
+func (c *Capture) AddSnapshot(s *snapshot.Snapshot) {
+	if s == nil {
+		return
+	}
+	if c.index == nil {
+		c.reindex()
+	}
+	if c.Program == "" && c.PID == 0 {
+		c.Program, c.PID = s.Program, s.PID
+	}
+	stored := *s
+	stored.Conns = nil
+	stored.Hosts = make([]snapshot.Host, len(s.Hosts))
+	for i, h := range s.Hosts {
+		stored.Hosts[i] = h
+		stored.Hosts[i].Series = nil
+		c.mergeSeries(h)
+	}
+	for _, cn := range s.Conns {
+		if i, ok := c.conns[cn.ID]; ok {
+			c.Conns[i].Conn = cn
+			c.Conns[i].LastSeen = s.Time
+			continue
+		}
+		c.conns[cn.ID] = len(c.Conns)
+		c.Conns = append(c.Conns, ConnRecord{Conn: cn, FirstSeen: s.Time, LastSeen: s.Time})
+	}
+	c.Snapshots = append(c.Snapshots, stored)
+}
+
+// mergeSeries adds h's per-second points to the host's merged series. A
+// second reported by a later snapshot replaces the earlier report of it.
+func (c *Capture) mergeSeries(h snapshot.Host) {
+	k := hostKey(h.Client, h.Scheme, h.Host)
+	i, ok := c.index[k]
+	if !ok {
+		i = len(c.Series)
+		c.index[k] = i
+		c.Series = append(c.Series, HostSeries{Client: h.Client, Scheme: h.Scheme, Host: h.Host})
+	}
+	hs := &c.Series[i]
+	for _, p := range h.Series {
+		n := len(hs.Points)
+		switch {
+		case n == 0 || p.Time > hs.Points[n-1].Time:
+			hs.Points = append(hs.Points, p)
+		default:
+			j, found := slices.BinarySearchFunc(hs.Points, p.Time, func(q snapshot.Point, t int64) int { return cmp.Compare(q.Time, t) })
+			if found {
+				hs.Points[j] = p
+			} else {
+				hs.Points = slices.Insert(hs.Points, j, p)
+			}
+		}
+	}
+}
+
+// reindex rebuilds the lookup maps from Series and Conns, after the capture
+// was decoded.
+func (c *Capture) reindex() {
+	c.index = make(map[string]int, len(c.Series))
+	for i, s := range c.Series {
+		c.index[hostKey(s.Client, s.Scheme, s.Host)] = i
+	}
+	c.conns = make(map[uint64]int, len(c.Conns))
+	for i, cn := range c.Conns {
+		c.conns[cn.ID] = i
+	}
+}
+
+// AddError records a failure of op. The same op and message are counted
+// rather than repeated.
+func (c *Capture) AddError(op string, err error) {
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	for i := range c.Errors {
+		if c.Errors[i].Op == op && c.Errors[i].Message == msg {
+			c.Errors[i].Count++
+			return
+		}
+	}
+	c.Errors = append(c.Errors, CaptureError{Op: op, Message: msg, Count: 1})
+}
+
+// Profile returns the ProfileInfo of the given kind, or nil.
+func (c *Capture) Profile(kind string) *ProfileInfo {
+	for i := range c.Profiles {
+		if c.Profiles[i].Kind == kind {
+			return &c.Profiles[i]
+		}
+	}
+	return nil
+}
+
+// seriesOf returns the merged per-second points of a host, or nil.
+func (c *Capture) seriesOf(client, scheme, host string) []snapshot.Point {
+	if c.index == nil {
+		c.reindex()
+	}
+	if i, ok := c.index[hostKey(client, scheme, host)]; ok {
+		return c.Series[i].Points
+	}
+	return nil
+}
+
+// ReadCapture reads dir/capture.json.
+func ReadCapture(dir string) (*Capture, error) {
+	name := filepath.Join(dir, CaptureFile)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("report: %s has no %s: is it a directory written by httptop capture?", dir, CaptureFile)
+		}
+		return nil, fmt.Errorf("report: read capture: %w", err)
+	}
+	var c Capture
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("report: %s is not a valid capture: %w", name, err)
+	}
+	if c.Version != CaptureVersion {
+		return nil, fmt.Errorf("report: %s is capture version %d; this httptop reads version %d", name, c.Version, CaptureVersion)
+	}
+	c.reindex()
+	return &c, nil
+}
+
+// WriteCapture writes c to dir/capture.json, replacing it atomically.
+func WriteCapture(dir string, c *Capture) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("report: encode capture: %w", err)
+	}
+	return writeFile(filepath.Join(dir, CaptureFile), append(data, '\n'))
+}

@@ -1,0 +1,212 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/google/pprof/profile"
+)
+
+// WriteJSON writes the report as JSON (report.json): objects indented, one
+// field a line, and arrays of numbers on one line, so that the series of a
+// long capture stay compact.
+func (r *Report) WriteJSON(w io.Writer) error {
+	var compact bytes.Buffer
+	// Growing a buffer of megabytes by doubling costs more than the
+	// encoding; the columns take about this much.
+	size := 16 << 10
+	for i := range r.Hosts {
+		size += 4<<10 + 160*r.Hosts[i].Samples.Len() + 110*r.Hosts[i].PerSecond.Len()
+	}
+	compact.Grow(size)
+	enc := json.NewEncoder(&compact)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("report: write json: %w", err)
+	}
+	out := make([]byte, 0, compact.Len()+compact.Len()/4)
+	out = appendIndented(out, bytes.TrimSpace(compact.Bytes()))
+	if _, err := w.Write(append(out, '\n')); err != nil {
+		return fmt.Errorf("report: write json: %w", err)
+	}
+	return nil
+}
+
+// appendIndented appends the compact JSON src to dst indented by two
+// spaces a level, except that arrays of scalars stay on one line.
+func appendIndented(dst, src []byte) []byte {
+	var inline []bool // per open container: an array kept on one line
+	newline := func(depth int) {
+		dst = append(dst, '\n')
+		for range depth {
+			dst = append(dst, ' ', ' ')
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case '"':
+			j := i + 1
+			for ; j < len(src) && src[j] != '"'; j++ {
+				if src[j] == '\\' {
+					j++
+				}
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j
+		case '{', '[':
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, c, src[i+1])
+				i++
+				continue
+			}
+			flat := c == '[' && i+1 < len(src) && src[i+1] != '{' && src[i+1] != '['
+			inline = append(inline, flat)
+			dst = append(dst, c)
+			if !flat {
+				newline(len(inline))
+			}
+		case '}', ']':
+			flat := inline[len(inline)-1]
+			inline = inline[:len(inline)-1]
+			if !flat {
+				newline(len(inline))
+			}
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, ',')
+			if inline[len(inline)-1] {
+				dst = append(dst, ' ')
+			} else {
+				newline(len(inline))
+			}
+		case ':':
+			dst = append(dst, ':', ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// Write renders r into dir as report.json, report.md and report.html. Each
+// file is replaced atomically; an error names the file that failed, and
+// the others are still written.
+func Write(dir string, r *Report) error {
+	var errs []error
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{JSONFile, r.WriteJSON},
+		{MarkdownFile, r.WriteMarkdown},
+		{HTMLFile, r.WriteHTML},
+	} {
+		var buf bytes.Buffer
+		if err := f.write(&buf); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := writeFile(filepath.Join(dir, f.name), buf.Bytes()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Load reads a capture directory: capture.json and the CPU and wall-clock
+// profiles it names. A profile that cannot be read is left out of the
+// returned Profiles and noted in the capture's Errors, since the report
+// is still worth writing without it; only a missing or invalid
+// capture.json is an error.
+func Load(dir string) (*Capture, Profiles, error) {
+	c, err := ReadCapture(dir)
+	if err != nil {
+		return nil, Profiles{}, err
+	}
+	var p Profiles
+	for _, k := range []struct {
+		kind string
+		dst  **profile.Profile
+	}{{KindCPU, &p.CPU}, {KindWall, &p.Wall}} {
+		info := c.Profile(k.kind)
+		if info == nil || info.File == "" {
+			continue
+		}
+		prof, err := readProfile(filepath.Join(dir, info.File))
+		if err != nil {
+			c.AddError("read "+info.File, err)
+			continue
+		}
+		*k.dst = prof
+	}
+	return c, p, nil
+}
+
+// Regenerate renders the report of the capture in dir again, from its
+// capture.json and profiles, and writes report.json, report.md and
+// report.html there.
+func Regenerate(dir string) (*Report, error) {
+	c, p, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := Build(c, p)
+	if err := Write(dir, r); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// readProfile parses a pprof file.
+func readProfile(name string) (*profile.Profile, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Base(name), err)
+	}
+	return p, nil
+}
+
+// writeFile writes data to name through a temporary file in the same
+// directory renamed into place, so a reader never sees half a file. Files
+// are created with mode 0600: a capture names hosts and functions of the
+// program, which its owner may not want to share with every local user.
+func writeFile(name string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
+	}
+	return nil
+}
+
+// WriteFile writes data to dir/name atomically with mode 0600, as the
+// report's own files are written. The capture package uses it for the
+// flame graphs and folded stacks.
+func WriteFile(dir, name string, data []byte) error {
+	return writeFile(filepath.Join(dir, name), data)
+}

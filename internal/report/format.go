@@ -1,0 +1,205 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// hostLabel names a host for people: "client → scheme://host", or without
+// the client when it has none.
+func hostLabel(client, scheme, host string) string {
+	u := host
+	if scheme != "" {
+		u = scheme + "://" + host
+	}
+	if client == "" {
+		return u
+	}
+	return client + " → " + u
+}
+
+// Label returns the host's name as the report shows it.
+func (h *HostReport) Label() string { return hostLabel(h.Client, h.Scheme, h.Host) }
+
+// fmtMs formats a duration in milliseconds with a precision that suits its
+// size: 0.42 ms, 4.2 ms, 420 ms, 4.20 s.
+func fmtMs(ms float64) string {
+	switch {
+	case ms == 0:
+		return "0 ms"
+	case ms < 1:
+		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
+	case ms < 10:
+		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
+	case ms < 1000:
+		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
+	case ms < 10000:
+		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
+	default:
+		return strconv.FormatFloat(ms/1000, 'f', 1, 64) + " s"
+	}
+}
+
+// fmtNum formats a count or a rate: one decimal below 1000, none above.
+func fmtNum(v float64) string {
+	if math.Abs(v) >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// fmtRate formats a per-second rate: two decimals below 10, one below
+// 1000, none above.
+func fmtRate(v float64) string {
+	if math.Abs(v) < 10 {
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return fmtNum(v)
+}
+
+// fmtPct formats a fraction as a percentage.
+func fmtPct(f float64) string {
+	p := f * 100
+	if p != 0 && math.Abs(p) < 10 && math.Abs(p-math.Round(p)) >= 0.05 {
+		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
+}
+
+// fmtSeconds formats a span of seconds: 20 s, 1.5 s, 30 min.
+func fmtSeconds(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d > 0 && d < time.Second:
+		return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + " ms"
+	}
+	return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + " s"
+}
+
+// fmtPool formats a pool as "open/limit": 4/4, 12/∞ (no limit), 12/?
+// (limit unknown).
+func fmtPool(p Pool) string {
+	switch {
+	case !p.LimitsKnown:
+		return strconv.Itoa(p.PeakOpen) + "/?"
+	case p.Limit <= 0:
+		return strconv.Itoa(p.PeakOpen) + "/∞"
+	}
+	return strconv.Itoa(p.PeakOpen) + "/" + strconv.Itoa(p.Limit)
+}
+
+// fmtValue formats a profile value of the given unit: nanoseconds as a
+// duration, bytes as bytes, anything else as a number.
+func fmtValue(v int64, unit string) string {
+	switch unit {
+	case "nanoseconds":
+		return fmtMs(float64(v) / 1e6)
+	case "bytes":
+		return fmtBytes(v)
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// fmtBytes formats a size in bytes with a binary unit.
+func fmtBytes(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return strconv.FormatInt(b, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(b)/float64(div), 'f', 1, 64) + " " + "KMGTPE"[exp:exp+1] + "iB"
+}
+
+// fmtEvidence formats a diagnosis' evidence value: integers without
+// decimals.
+func fmtEvidence(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// verdict says in a few sentences what Little's law and the queueing model
+// make of a host's pool. hr.Little must be filled in except Verdict.
+func verdict(hr *HostReport) string {
+	lt := &hr.Little
+	if lt.Lambda <= 0 || lt.Service <= 0 {
+		return "No requests completed during the capture, so there is nothing to size."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "λ·W = %s req/s × %s = %s connections busy on average",
+		fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load))
+	switch lt.Relation {
+	case "unlimited":
+		if hr.Pool.LimitsKnown {
+			b.WriteString("; the pool has no limit (MaxConnsPerHost is 0)")
+		} else {
+			b.WriteString("; the pool's limit is unknown (the client's RoundTripper is not an *http.Transport)")
+		}
+		fmt.Fprintf(&b, " and at most %s open at once.", plural(hr.Pool.PeakOpen, "connection was", "connections were"))
+	default:
+		fmt.Fprintf(&b, ", against a pool of N = %d (λ ÷ N × W = %s)", lt.N, fmtPct(lt.Utilisation))
+		switch lt.Relation {
+		case "below":
+			b.WriteString(": λ·W is below N.")
+		case "at":
+			b.WriteString(": λ·W equals N, the pool runs at its limit.")
+		case "above":
+			b.WriteString(": λ·W exceeds N, so part of what counts as service time is spent waiting elsewhere (dialing, HTTP/2 streams).")
+		}
+	}
+	if hr.Pool.MeanWaiting >= 0.05 {
+		share := ""
+		if lt.MeanLatency > 0 {
+			share = ", " + fmtPct(lt.MeanConnWait/lt.MeanLatency) + " of latency"
+		}
+		fmt.Fprintf(&b, " Requests wait %s for a connection on average (%s waiting at any time%s)",
+			fmtMs(lt.MeanConnWait), fmtNum(hr.Pool.MeanWaiting), share)
+		if hr.Churn.NewFraction >= 0.1 {
+			fmt.Fprintf(&b, "; the %s of requests that get a new connection wait for its dial and handshake", fmtPct(hr.Churn.NewFraction))
+		}
+		b.WriteString(".")
+	} else {
+		fmt.Fprintf(&b, " Requests rarely wait for a connection (%s mean wait).", fmtMs(lt.MeanConnWait))
+	}
+	if lt.Saturated {
+		fmt.Fprintf(&b, " The pool is the bottleneck: %s req/s is what %d connections carry at %s each (N ÷ W = %s req/s), so the demand behind it is at least the %s requests in flight on average.",
+			fmtNum(lt.Lambda), lt.N, fmtMs(lt.Service), fmtNum(float64(lt.N)*1000/lt.Service), fmtNum(hr.Pool.MeanInFlight))
+	}
+	fmt.Fprintf(&b, " For an M/M/N queue at %s Erlangs the smallest pool with P(wait) < %s is %d",
+		fmtRate(lt.Demand), fmtPct(TargetWaitProbability), lt.ErlangN)
+	if lt.Capped {
+		fmt.Fprintf(&b, "; no more than %d requests were in flight at once, so %d connections suffice", hr.Pool.PeakInFlight, lt.Recommended)
+	}
+	b.WriteString(".")
+	switch {
+	case lt.N > 0 && lt.Recommended > lt.N:
+		fmt.Fprintf(&b, " Raise MaxConnsPerHost from %d to %d", lt.N, lt.Recommended)
+	case lt.N > 0:
+		fmt.Fprintf(&b, " The pool of %d is large enough (P(wait) = %s)", lt.N, fmtPct(lt.PWait))
+	default:
+		fmt.Fprintf(&b, " A limit, if you set one, should be at least %d", lt.Recommended)
+	}
+	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < lt.Recommended {
+		fmt.Fprintf(&b, ", and MaxIdleConnsPerHost from %d to %d so those connections stay open between requests", hr.Pool.MaxIdle, lt.Recommended)
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// plural returns "1 thing was" or "n things were".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

@@ -1,0 +1,117 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+)
+
+//go:embed report.html.tmpl
+var htmlSource string
+
+// htmlTemplate is the page; its functions format figures the way report.md
+// does.
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"ms":       fmtMs,
+	"num":      fmtNum,
+	"rate":     fmtRate,
+	"pct":      fmtPct,
+	"pctv":     fmtPctValue,
+	"pool":     fmtPool,
+	"n":        fmtN,
+	"relation": relationText,
+	"pwait":    pWaitText,
+	"dist":     distCell,
+	"resumed":  resumedCell,
+	"value":    fmtValue,
+	"evidence": fmtEvidence,
+	"seconds":  fmtSeconds,
+	"kind":     kindName,
+	"sorted":   sortedKeys,
+	"inc":      func(i int) int { return i + 1 },
+}).Parse(htmlSource))
+
+// htmlView is what the template draws.
+type htmlView struct {
+	R        *Report
+	Title    string
+	Subtitle string
+	ModeText string
+	Note     string
+	Hosts    []hostView
+	Top      []topView
+	Model    []string
+}
+
+// hostView is one host's section.
+type hostView struct {
+	H      *HostReport
+	ID     string
+	Label  string
+	Worst  string // the most severe diagnosis' severity, or "ok"
+	Tiles  []tile
+	Charts []chart
+}
+
+// tile is one headline figure.
+type tile struct {
+	Label, Value, Hint string
+	Alert              bool // drawn in red
+	Wide               bool // two columns wide
+}
+
+// topView is one top-functions table.
+type topView struct {
+	T       *TopTable
+	Heading string
+}
+
+// WriteHTML writes the report as one self-contained HTML page: inline CSS,
+// charts as inline SVG, no scripts and nothing fetched from the network.
+func (r *Report) WriteHTML(w io.Writer) error {
+	v := htmlView{R: r, Title: r.title(), Subtitle: r.subtitle(), Note: r.tableNote(), Model: modelText}
+	if r.ProfileMode != "" && r.ProfileMode != ModeNone {
+		v.ModeText = "CPU and wall-clock " + modeText(r.ProfileMode) + "."
+	}
+	for i := range r.Hosts {
+		h := &r.Hosts[i]
+		hv := hostView{H: h, ID: "host-" + strconv.Itoa(i+1), Label: h.Label(), Worst: "ok", Charts: hostCharts(h)}
+		if len(h.Diagnoses) > 0 {
+			hv.Worst = string(h.Diagnoses[0].Severity)
+		}
+		lt := &h.Little
+		hv.Tiles = []tile{
+			{Label: "req/s", Value: fmtNum(h.RPS), Hint: fmt.Sprintf("%d requests, %d errors", h.Requests, h.Errors)},
+			{Label: "latency p50 / p95 / p99", Value: fmtMs(h.Latency.P50) + " / " + fmtMs(h.Latency.P95) + " / " + fmtMs(h.Latency.P99),
+				Hint: "worst p99 " + fmtMs(h.Latency.WorstP99) + ", max " + fmtMs(h.Latency.Max), Wide: true},
+			{Label: "conn-wait p95", Value: fmtMs(h.ConnWait.P95), Hint: "mean " + fmtMs(lt.MeanConnWait), Alert: h.Pool.MeanWaiting >= 0.5},
+			{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle)},
+			{Label: "waiting", Value: fmtNum(h.Pool.MeanWaiting), Hint: "peak " + strconv.Itoa(h.Pool.PeakWaiting) + "; in flight " + fmtNum(h.Pool.MeanInFlight), Alert: h.Pool.MeanWaiting >= 0.5},
+			{Label: "λ·W vs N", Value: fmtRate(lt.Load) + " vs " + fmtN(lt.N, h.Pool.LimitsKnown), Hint: "recommended N = " + strconv.Itoa(lt.Recommended), Alert: lt.Saturated},
+			{Label: "new conns/s", Value: fmtRate(h.Churn.NewPerSecond), Hint: fmtPct(h.Churn.NewFraction) + " of requests", Alert: h.Churn.NewFraction >= 0.25},
+		}
+		v.Hosts = append(v.Hosts, hv)
+	}
+	for _, t := range []*TopTable{r.TopCPU, r.TopWall} {
+		if t != nil {
+			v.Top = append(v.Top, topView{T: t, Heading: t.heading()})
+		}
+	}
+	if err := htmlTemplate.Execute(w, v); err != nil {
+		return fmt.Errorf("report: write html: %w", err)
+	}
+	return nil
+}
+
+// sortedKeys returns the evidence names in order.
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,189 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chartTitles are the figure captions each host section has.
+var chartTitles = []string{
+	"Latency over time (rolling 10 s window)",
+	"Pool over time: open, active, idle, waiting",
+	"Latency vs pool utilisation",
+	"Connections per second: new vs reused",
+}
+
+// TestHTMLSelfContained checks, without a browser, that report.html
+// fetches nothing: no scripts or images by URL, no stylesheets, links only
+// to its own sections and to the capture's files.
+func TestHTMLSelfContained(t *testing.T) {
+	r := Build(fixtureCapture(), Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", " src="} {
+		if strings.Contains(page, bad) {
+			t.Errorf("report.html contains %q: it must not load anything", bad)
+		}
+	}
+	allowed := map[string]bool{CPUFlame: true, WallFlame: true, CPUProfile: true, WallProfile: true, HeapProfile: true, CPUFolded: true, WallFolded: true}
+	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if h := m[1]; !strings.HasPrefix(h, "#") && !allowed[h] {
+			t.Errorf("report.html links to %q; want only #sections and the capture's files", h)
+		}
+	}
+	if got, want := strings.Count(page, `<svg class="chart"`), 4*len(r.Hosts); got != want {
+		t.Errorf("report.html has %d charts, want %d (4 per host)", got, want)
+	}
+	for _, title := range chartTitles {
+		if got := strings.Count(page, "<figcaption>"+title+"</figcaption>"); got != len(r.Hosts) {
+			t.Errorf("chart %q appears %d times, want %d", title, got, len(r.Hosts))
+		}
+	}
+	if strings.Contains(page, "ZgotmplZ") {
+		t.Error("report.html contains ZgotmplZ: html/template rejected a value")
+	}
+}
+
+// chromium returns the path of a Chromium binary, skipping the test when
+// there is none (failing instead when HTTPTOP_REQUIRE_CHROMIUM is set, as
+// CI does).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("HTTPTOP_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("chromium is not installed and HTTPTOP_REQUIRE_CHROMIUM is set: apt-get install -y chromium")
+	}
+	t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser test of report.html")
+	return ""
+}
+
+// runChromium opens page in headless Chromium with extra flags and returns
+// its standard output and the console messages it logged.
+func runChromium(t *testing.T, bin, page string, extra ...string) (stdout string, console []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := []string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0",
+	}
+	args = append(append(args, extra...), "file://"+page)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, errb.String())
+	}
+	for _, line := range strings.Split(errb.String(), "\n") {
+		// Console messages, whatever their level, are logged as
+		// ...:INFO:CONSOLE:1] "message", source: file://... (line).
+		if strings.Contains(line, ":CONSOLE") {
+			console = append(console, line)
+		}
+	}
+	return out.String(), console
+}
+
+// TestHTMLInChromium opens report.html in headless Chromium, for the
+// fixture capture and for a synthetic one with varying load: the page must
+// log nothing to the console (it has no script, so any message is an
+// error: a blocked or failed load, a parse error) and its DOM must hold the
+// charts. With HTTPTOP_REPORT_SCREENSHOT=file.png it also keeps the
+// screenshots, as file.png and file-synthetic.png, to look at.
+func TestHTMLInChromium(t *testing.T) {
+	bin := chromium(t)
+
+	t.Run("console errors are detected", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.html")
+		if err := os.WriteFile(bad, []byte(`<!DOCTYPE html><p>x</p><script>notDefined()</script>`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, console := runChromium(t, bin, bad, "--dump-dom")
+		if len(console) == 0 || !strings.Contains(strings.Join(console, "\n"), "Uncaught ReferenceError") {
+			t.Fatalf("a page with a script error logged %q; the console check would miss errors", console)
+		}
+	})
+
+	t.Run("fixture", func(t *testing.T) {
+		dir := writeFixtureDir(t)
+		r, err := Regenerate(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dom := checkInChromium(t, bin, dir, r, "")
+		for _, want := range []string{"<path", "seconds since capture start", "latency, ms", "in flight ÷ MaxConnsPerHost (N = 4)",
+			"default → https://backend.internal:443", "pool_saturated", "Raise MaxConnsPerHost from 4 to 32",
+			"encoding/json.(*encodeState).marshal", `href="cpu.svg"`, `href="wall.svg"`} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("rendered DOM lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("synthetic", func(t *testing.T) {
+		dir := t.TempDir()
+		c := syntheticCapture(4, 300)
+		if err := WriteCapture(dir, c); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Regenerate(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInChromium(t, bin, dir, r, "-synthetic")
+	})
+}
+
+// checkInChromium loads dir's report.html, checks the console and the
+// charts, takes a screenshot and returns the rendered DOM.
+func checkInChromium(t *testing.T, bin, dir string, r *Report, suffix string) string {
+	t.Helper()
+	page := filepath.Join(dir, HTMLFile)
+	dom, console := runChromium(t, bin, page, "--dump-dom")
+	if len(console) > 0 {
+		t.Errorf("report.html logged to the console:\n%s", strings.Join(console, "\n"))
+	}
+	if got, want := strings.Count(dom, `<svg class="chart"`), 4*len(r.Hosts); got != want {
+		t.Errorf("rendered DOM has %d charts, want %d", got, want)
+	}
+	for _, title := range chartTitles {
+		if got := strings.Count(dom, "<figcaption>"+title+"</figcaption>"); got != len(r.Hosts) {
+			t.Errorf("rendered DOM has chart %q %d times, want %d", title, got, len(r.Hosts))
+		}
+		if !strings.Contains(dom, "<title>"+title+"</title>") {
+			t.Errorf("rendered DOM has no SVG titled %q", title)
+		}
+	}
+
+	shot := filepath.Join(t.TempDir(), "report.png")
+	if keep := os.Getenv("HTTPTOP_REPORT_SCREENSHOT"); keep != "" {
+		shot = strings.TrimSuffix(keep, ".png") + suffix + ".png"
+	}
+	_, console = runChromium(t, bin, page, "--screenshot="+shot, "--window-size=1280,2400", "--hide-scrollbars")
+	if len(console) > 0 {
+		t.Errorf("report.html logged to the console while drawing the screenshot:\n%s", strings.Join(console, "\n"))
+	}
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("chromium wrote no screenshot: %v", err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 10000 {
+		t.Errorf("screenshot is %d bytes and not a PNG of a drawn page", len(png))
+	}
+	return dom
+}

@@ -1,0 +1,422 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/snapshot"
+)
+
+// Handler returns an http.Handler serving the agent protocol for c: the
+// same API the agent started by Start serves, for a program that would
+// rather mount it on a server of its own:
+//
+//	token := probe.NewToken()
+//	mux.Handle(probe.APIPath, probe.Handler(probe.Default(), token))
+//
+// Mount it at APIPath, without stripping the prefix. Every request must
+// carry the token (Authorization: Bearer TOKEN); an empty token refuses
+// every request. No discovery file is written for it, so the httptop
+// command needs the address and the token:
+// HTTPTOP_TOKEN=TOKEN httptop snapshot HOST:PORT.
+//
+// The handler serves any number of requests at once; a snapshot never
+// waits for a profile. Streams last until their client goes away or the
+// server's connections close: http.Server.Shutdown waits for them (until
+// its context ends), http.Server.Close ends them. It bounds stream intervals, profile durations and
+// the number of streams (see the constants above), takes one CPU or
+// wall-clock profile at a time, and never answers with a request's
+// headers, body or query string, which the snapshot does not hold.
+func Handler(c *Collector, token string) http.Handler {
+	if c == nil {
+		c = Default()
+	}
+	return newHandler(c, token, DefaultMaxStreams)
+}
+
+// NewToken returns a new random token: 32 bytes from crypto/rand, in hex.
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails: crypto/rand crashes the program instead
+	return hex.EncodeToString(b)
+}
+
+// handler serves the agent protocol.
+type handler struct {
+	col        *Collector
+	token      []byte
+	started    time.Time
+	maxStreams int
+	proc       *processSampler
+
+	profiler profileSlot  // the one CPU or wall profile being taken
+	streams  atomic.Int32 // streams being served
+
+	// profileStarted, when set (tests), is called once a continuous
+	// profile has started, before the handler waits for its end.
+	profileStarted func(flame.Kind)
+}
+
+var _ http.Handler = (*handler)(nil)
+
+func newHandler(c *Collector, token string, maxStreams int) *handler {
+	if maxStreams <= 0 {
+		maxStreams = DefaultMaxStreams
+	}
+	return &handler{
+		col:        c,
+		token:      []byte(token),
+		started:    time.Now(),
+		maxStreams: maxStreams,
+		proc:       newProcessSampler(),
+	}
+}
+
+// writeTimeout bounds each write to a client, so that a client that stops
+// reading cannot hold a stream (and its goroutine) forever.
+const writeTimeout = 10 * time.Second
+
+// maxQuery bounds the query string; the API's parameters are a few bytes.
+const maxQuery = 1 << 10
+
+// ServeHTTP implements http.Handler.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set(ProtocolHeader, strconv.Itoa(ProtocolVersion))
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+
+	// Authentication comes first: without the token, nothing about the
+	// API (not even which paths exist) is revealed.
+	if !h.authorized(r) {
+		hdr.Set("WWW-Authenticate", `Bearer realm="httptop"`)
+		writeError(w, http.StatusUnauthorized, ErrCodeUnauthorized,
+			"missing or wrong token: send the token of the agent's discovery file as 'Authorization: Bearer TOKEN'")
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, APIPath)
+	if !ok || strings.Contains(name, "/") {
+		writeError(w, http.StatusNotFound, ErrCodeNotFound,
+			fmt.Sprintf("no such endpoint: this agent speaks protocol %d under %s", ProtocolVersion, APIPath))
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hdr.Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, ErrCodeMethodNotAllowed, "use GET")
+		return
+	}
+	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+		writeError(w, http.StatusRequestEntityTooLarge, ErrCodeBodyNotAllowed, "requests carry no body")
+		return
+	}
+	if len(r.URL.RawQuery) > maxQuery {
+		writeError(w, http.StatusBadRequest, ErrCodeBadRequest, fmt.Sprintf("query longer than %d bytes", maxQuery))
+		return
+	}
+	switch name {
+	case "info":
+		writeJSON(w, h.info())
+	case "snapshot":
+		s := h.snapshot(r.Context())
+		writeJSON(w, &s)
+	case "stream":
+		h.serveStream(w, r)
+	case "profile":
+		h.serveProfile(w, r)
+	default:
+		writeError(w, http.StatusNotFound, ErrCodeNotFound,
+			fmt.Sprintf("no endpoint %q: the endpoints are info, snapshot, stream and profile", name))
+	}
+}
+
+// authorized reports whether r carries the token, comparing in constant
+// time. An empty token authorizes nothing.
+func (h *handler) authorized(r *http.Request) bool {
+	if len(h.token) == 0 {
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), h.token) == 1
+}
+
+func (h *handler) info() AgentInfo {
+	return AgentInfo{
+		Agent:           AgentName,
+		Protocol:        ProtocolVersion,
+		SnapshotVersion: snapshot.Version,
+		Version:         moduleVersion(),
+		GoVersion:       runtime.Version(),
+		PID:             os.Getpid(),
+		Program:         programName(),
+		Started:         h.started,
+		Limits: AgentLimits{
+			MinIntervalMs:     MinStreamInterval.Milliseconds(),
+			MaxIntervalMs:     MaxStreamInterval.Milliseconds(),
+			MaxProfileSeconds: MaxProfileDuration.Seconds(),
+			MaxStreams:        h.maxStreams,
+			ProfileKinds:      []string{string(flame.CPU), string(flame.Wall), string(flame.Heap), string(flame.Goroutine)},
+			OneProfileAtATime: true,
+		},
+	}
+}
+
+// snapshot is the collector's snapshot with the process's figures.
+func (h *handler) snapshot(ctx context.Context) Snapshot {
+	s := h.col.Snapshot()
+	p := h.proc.sample(ctx, s.Conns)
+	s.Process = &p
+	return s
+}
+
+// serveStream writes a snapshot at once, then one per interval, each a
+// line of JSON, until the client goes away or the server closes (the
+// agent's Close, http.Server.Close; Shutdown waits for streams to end).
+func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
+	interval := DefaultStreamInterval
+	if v := r.URL.Query().Get("interval"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, ErrCodeBadRequest,
+				fmt.Sprintf("interval %q is not a duration such as 500ms or 2s", v))
+			return
+		}
+		interval = min(max(d, MinStreamInterval), MaxStreamInterval)
+	}
+	if int(h.streams.Add(1)) > h.maxStreams {
+		h.streams.Add(-1)
+		writeError(w, http.StatusTooManyRequests, ErrCodeTooManyStreams,
+			fmt.Sprintf("this agent already serves %d streams: close one and retry", h.maxStreams))
+		return
+	}
+	defer h.streams.Add(-1)
+
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Httptop-Interval", interval.String())
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	ctx := r.Context()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	var buf bytes.Buffer
+	for {
+		s := h.snapshot(ctx)
+		buf.Reset()
+		if err := json.NewEncoder(&buf).Encode(&s); err != nil { // Encode ends the line
+			return
+		}
+		rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // best effort
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			// A stream has no end: break the response rather than
+			// end it cleanly, so that the client cannot take the
+			// agent closing for a complete reply.
+			panic(http.ErrAbortHandler)
+		case <-ticker.C:
+		}
+	}
+}
+
+// serveProfile takes a profile and answers with it, gzipped pprof.
+func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind, err := flame.ParseKind(q.Get("kind"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, ErrCodeBadRequest,
+			fmt.Sprintf("kind %q: want cpu, wall, heap or goroutine", q.Get("kind")))
+		return
+	}
+	var buf bytes.Buffer
+	if kind.Continuous() {
+		d := DefaultProfileDuration
+		if v := q.Get("seconds"); v != "" {
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(secs > 0) || secs > MaxProfileDuration.Seconds() {
+				writeError(w, http.StatusBadRequest, ErrCodeBadRequest,
+					fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, MaxProfileDuration.Seconds()))
+				return
+			}
+			d = time.Duration(secs * float64(time.Second))
+		}
+		if !h.takeProfile(w, r, kind, d, &buf) {
+			return
+		}
+	} else {
+		p, err := flame.Snapshot(kind)
+		if err == nil {
+			err = p.Write(&buf)
+		}
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, ErrCodeInternal, err.Error())
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", string(kind)+".pb.gz"))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
+	w.Write(buf.Bytes())
+}
+
+// takeProfile runs a CPU or wall-clock profile for d into buf. It answers
+// the client itself and returns false when the profile cannot be taken
+// (another is running, the program runs its own CPU profile) or the client
+// went away before it ended.
+func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind flame.Kind, d time.Duration, buf *bytes.Buffer) bool {
+	// One continuous profile at a time, refused at once rather than
+	// queued: a queue would hold connections for minutes, and the client
+	// can tell its user and retry. A profile asked with yield=1 (the
+	// dashboard's rolling one) gives way to one asked without it (a
+	// capture): it ends early and answers with what it gathered.
+	yield := r.URL.Query().Get("yield") == "1"
+	gaveWay, release, ok := h.profiler.acquire(r.Context(), yield)
+	if !ok {
+		writeError(w, http.StatusConflict, ErrCodeBusy,
+			"this agent is already taking a cpu or wall profile: retry when it ends (at most "+MaxProfileDuration.String()+")")
+		return false
+	}
+	defer release()
+	stop, err := flame.Start(buf, kind)
+	if errors.Is(err, flame.ErrCPUProfileBusy) {
+		writeError(w, http.StatusConflict, ErrCodeProfilerInUse,
+			"the program is already running a cpu profile of its own (net/http/pprof, -cpuprofile, another agent): retry when it ends, or take a wall profile")
+		return false
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, ErrCodeInternal, err.Error())
+		return false
+	}
+	if h.profileStarted != nil {
+		h.profileStarted(kind)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-gaveWay:
+	case <-r.Context().Done():
+		stop()
+		return false // nobody to answer
+	}
+	if err := stop(); err != nil {
+		writeError(w, http.StatusInternalServerError, ErrCodeInternal, err.Error())
+		return false
+	}
+	return true
+}
+
+// profileSlot lets one CPU or wall-clock profile run at a time. A profile
+// that yields gives way to one that does not.
+type profileSlot struct {
+	mu   sync.Mutex
+	busy bool
+	// giveWay is closed to ask a yielding profile to end early; nil when
+	// the running profile does not yield.
+	giveWay chan struct{}
+	asked   bool // giveWay was closed
+	// freed is closed when the running profile releases the slot.
+	freed chan struct{}
+}
+
+// yieldWait bounds how long a profile waits for a yielding one to stop.
+const yieldWait = 5 * time.Second
+
+// acquire takes the slot for a profile, which yields when yield is set.
+// When the slot is held by a yielding profile and this one does not
+// yield, it asks that profile to end and waits (at most yieldWait or until
+// ctx is done) for it. ok is false when the slot stays taken. gaveWay is
+// closed when this profile must end early; release frees the slot.
+func (s *profileSlot) acquire(ctx context.Context, yield bool) (gaveWay <-chan struct{}, release func(), ok bool) {
+	deadline := time.NewTimer(yieldWait)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		if !s.busy {
+			s.busy = true
+			s.freed = make(chan struct{})
+			s.giveWay, s.asked = nil, false
+			if yield {
+				s.giveWay = make(chan struct{})
+			}
+			freed, giveWay := s.freed, s.giveWay
+			s.mu.Unlock()
+			return giveWay, func() {
+				s.mu.Lock()
+				s.busy = false
+				close(freed)
+				s.mu.Unlock()
+			}, true
+		}
+		if yield || s.giveWay == nil {
+			s.mu.Unlock()
+			return nil, nil, false
+		}
+		if !s.asked {
+			s.asked = true
+			close(s.giveWay)
+		}
+		freed := s.freed
+		s.mu.Unlock()
+		select {
+		case <-freed:
+		case <-deadline.C:
+			return nil, nil, false
+		case <-ctx.Done():
+			return nil, nil, false
+		}
+	}
+}
+
+// writeJSON answers 200 with v as JSON.
+func writeJSON(w http.ResponseWriter, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, ErrCodeInternal, "encode: "+err.Error())
+		return
+	}
+	data = append(data, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(data)
+}
+
+// writeError answers with status and an AgentError.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	data, _ := json.Marshal(AgentError{Code: code, Message: msg})
+	data = append(data, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	w.Write(data)
+}
+
+// programName is the name snapshots and discovery files give the program.
+func programName() string { return filepath.Base(os.Args[0]) }

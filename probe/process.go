@@ -1,0 +1,190 @@
+package probe
+
+import (
+	"context"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// processStart approximates the process's start: the probe package is
+// initialised within milliseconds of it.
+var processStart = time.Now()
+
+const (
+	// minProcessSample is the least time between two readings of the
+	// process's figures: snapshots asked for more often (several streams
+	// at 100 ms) share the last reading instead of reading /proc again.
+	minProcessSample = 200 * time.Millisecond
+	// peerMemory is how long a remote address the process talked to is
+	// remembered, to attribute its closed sockets (TIME_WAIT lasts 60 s
+	// on Linux).
+	peerMemory = 2 * time.Minute
+	// maxPeers bounds that memory.
+	maxPeers = 4096
+)
+
+// processSampler reads the figures of the whole process for snapshots:
+// CPU, memory, goroutines, threads, file descriptors and TCP sockets. CPU
+// percent is computed over the time since its previous reading (since the
+// process started, for the first).
+type processSampler struct {
+	mu      sync.Mutex
+	at      time.Time     // time of the last reading; zero before the first
+	cpu     time.Duration // CPU time at the last reading
+	last    snapshot.Process
+	peers   map[netip.AddrPort]time.Time // remote addresses, last seen
+	read    func() (procStat, error)     // the OS's figures; readProcStat
+	sockets func(context.Context) ([]socket, []socket, error)
+}
+
+// procStat holds what the operating system says about the process.
+type procStat struct {
+	cpu     time.Duration // user + system CPU time since start
+	rss     uint64
+	threads int
+	fds     int
+}
+
+// socket is one TCP socket: its state (gopsutil's names: ESTABLISHED,
+// TIME_WAIT, ...) and addresses.
+type socket struct {
+	state         string
+	local, remote netip.AddrPort
+}
+
+func newProcessSampler() *processSampler {
+	return &processSampler{
+		peers:   make(map[netip.AddrPort]time.Time),
+		read:    readProcStat,
+		sockets: readSockets,
+	}
+}
+
+// sample returns the process's figures now. conns are the collector's
+// connections, whose remote addresses help attribute closed sockets.
+func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snapshot.Process {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if !p.at.IsZero() && now.Sub(p.at) < minProcessSample {
+		out := p.last
+		out.Goroutines = runtime.NumGoroutine()
+		out.UptimeSeconds = now.Sub(processStart).Seconds()
+		return out
+	}
+	out := snapshot.Process{
+		Goroutines:    runtime.NumGoroutine(),
+		UptimeSeconds: now.Sub(processStart).Seconds(),
+	}
+	if st, err := p.read(); err == nil {
+		since, base := processStart, time.Duration(0)
+		if !p.at.IsZero() {
+			since, base = p.at, p.cpu
+		}
+		if wall := now.Sub(since); wall > 0 && st.cpu >= base {
+			out.CPUPercent = 100 * float64(st.cpu-base) / float64(wall)
+		}
+		out.RSSBytes, out.Threads, out.FDs = st.rss, st.threads, st.fds
+		p.cpu = st.cpu
+	}
+	out.TCP = p.tcp(ctx, conns, now)
+	p.at, p.last = now, out
+	return out
+}
+
+// tcp counts the process's TCP sockets by state.
+//
+// The sockets the process holds (it has a file descriptor for them) come
+// from gopsutil and are exact. A socket the process has closed but the
+// kernel keeps (TIME_WAIT after an active close, FIN_WAIT, LAST_ACK,
+// CLOSING) belongs to no process any more; on Linux it is read from
+// /proc/self/net/tcp{,6} and counted when its local address is one the
+// process listens on, or its remote address is one the process talked to
+// in the last peerMemory (from its own sockets and the collector's
+// connections, seen at this or an earlier sample). Sockets of other
+// programs in the same network namespace that talk to the same remote
+// address are counted too.
+func (p *processSampler) tcp(ctx context.Context, conns []snapshot.Conn, now time.Time) snapshot.TCP {
+	var t snapshot.TCP
+	owned, orphans, err := p.sockets(ctx)
+	if err != nil {
+		return t
+	}
+	var listeners []netip.AddrPort
+	for _, s := range owned {
+		countState(&t, s.state)
+		switch {
+		case s.state == "LISTEN":
+			listeners = append(listeners, s.local)
+		case s.remote.IsValid() && s.remote.Port() != 0:
+			p.peers[s.remote] = now
+		}
+	}
+	for _, c := range conns {
+		if ap, err := netip.ParseAddrPort(c.RemoteAddr); err == nil {
+			p.peers[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())] = now
+		}
+	}
+	p.forgetPeers(now)
+	for _, s := range orphans {
+		if _, ok := p.peers[s.remote]; ok || listensOn(listeners, s.local) {
+			countState(&t, s.state)
+		}
+	}
+	return t
+}
+
+// forgetPeers drops remote addresses not seen for peerMemory, then the
+// oldest while there are more than maxPeers.
+func (p *processSampler) forgetPeers(now time.Time) {
+	for a, seen := range p.peers {
+		if now.Sub(seen) > peerMemory {
+			delete(p.peers, a)
+		}
+	}
+	for len(p.peers) > maxPeers {
+		var oldest netip.AddrPort
+		var at time.Time
+		for a, seen := range p.peers {
+			if at.IsZero() || seen.Before(at) {
+				oldest, at = a, seen
+			}
+		}
+		delete(p.peers, oldest)
+	}
+}
+
+// listensOn reports whether local is the address of one of the listeners
+// (a listener on an unspecified address takes every address of its port).
+func listensOn(listeners []netip.AddrPort, local netip.AddrPort) bool {
+	for _, l := range listeners {
+		if l.Port() == local.Port() && (l.Addr().IsUnspecified() || l.Addr() == local.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// countState adds one socket in the given state to t.
+func countState(t *snapshot.TCP, state string) {
+	switch state {
+	case "ESTABLISHED":
+		t.Established++
+	case "SYN_SENT":
+		t.SynSent++
+	case "TIME_WAIT":
+		t.TimeWait++
+	case "CLOSE_WAIT":
+		t.CloseWait++
+	case "FIN_WAIT1", "FIN_WAIT2":
+		t.FinWait++
+	case "LISTEN":
+		t.Listen++
+	default:
+		t.Other++
+	}
+}
