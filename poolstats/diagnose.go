@@ -78,7 +78,9 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 	}
 	// Time holding a connection: latency minus the wait for one.
 	service := max(hs.Latency.P50-hs.ConnWait.P50, 0)
-	want := max(hs.PeakInFlight, hs.Active+hs.Waiting, limit+1)
+	// Active+Waiting would double count a request moving between them
+	// while the snapshot is read; the in-flight counter is one number.
+	want := max(hs.PeakInFlight, hs.InFlight, limit+1)
 	sev := snapshot.SeverityWarning
 	if hs.ConnWait.P50 >= service {
 		sev = snapshot.SeverityCritical

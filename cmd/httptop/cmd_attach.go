@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"time"
 
@@ -59,12 +58,17 @@ func runAttach(ctx context.Context, m *Main, target string, interval time.Durati
 		return err
 	}
 	defer c.Close()
-	info := c.Info()
+	return runDashboard(ctx, c, interval, c.Info().Addr)
+}
+
+// runDashboard runs the dashboard on the agent c until the user quits or
+// ctx is done; title names the target in the header.
+func runDashboard(ctx context.Context, c *agentclient.Client, interval time.Duration, title string) error {
 	return dashboard.Run(ctx, dashboard.Options{
 		Source:   dashboardSource{c},
 		Interval: interval,
-		Title:    fmt.Sprintf("%s pid %d  %s", info.Program, info.PID, info.Addr),
-		Capturer: newCapturer(c, info, defaultCaptureDuration),
+		Title:    title,
+		Capturer: newCapturer(c, c.Info(), defaultCaptureDuration),
 	})
 }
 

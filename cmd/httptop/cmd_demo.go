@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/agentclient"
-	"github.com/httptop/httptop/internal/dashboard"
 	"github.com/httptop/httptop/internal/demo"
 	"github.com/httptop/httptop/probe"
 )
@@ -80,12 +79,7 @@ func runDemo(ctx context.Context, m *Main, o demoOptions) error {
 	if o.headless {
 		return runHeadless(ctx, m, c, info, o.duration)
 	}
-	return dashboard.Run(ctx, dashboard.Options{
-		Source:   c,
-		Interval: o.interval,
-		Title:    fmt.Sprintf("httptop demo pid %d  %s", info.PID, info.Addr),
-		Capturer: newCapturer(c, info, defaultCaptureDuration),
-	})
+	return runDashboard(ctx, c, o.interval, "demo  "+info.Addr)
 }
 
 // runHeadless lets the workload run for d (or until ctx is done), then

@@ -385,7 +385,12 @@ func little(hr *HostReport, limit int) {
 	lt.ErlangN = PoolFor(lt.Demand, TargetWaitProbability)
 	lt.Recommended = lt.ErlangN
 	if peak := hr.Pool.PeakInFlight; peak > 0 && peak < lt.Recommended {
-		lt.Recommended = max(peak, int(math.Ceil(lt.Demand)))
+		// The mean in flight can read a little above the peak (they are
+		// sampled differently); the peak is what the workers issue.
+		lt.Recommended = peak
+		if float64(peak) < 0.95*lt.Demand {
+			lt.Recommended = int(math.Ceil(lt.Demand))
+		}
 		lt.Capped = lt.Recommended < lt.ErlangN
 	}
 	lt.Table = erlangTable(lt.Demand, lt.Service, limit, lt.ErlangN, lt.Recommended)

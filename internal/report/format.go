@@ -189,8 +189,17 @@ func verdict(hr *HostReport) string {
 	default:
 		fmt.Fprintf(&b, " A limit, if you set one, should be at least %d", lt.Recommended)
 	}
-	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < lt.Recommended {
-		fmt.Fprintf(&b, ", and MaxIdleConnsPerHost from %d to %d so those connections stay open between requests", hr.Pool.MaxIdle, lt.Recommended)
+	// The idle pool must hold what bursts need, not only the mean: with
+	// requests fanned out in batches the peak in flight is what churns.
+	idle := max(lt.Recommended, hr.Pool.PeakInFlight)
+	if lt.N > 0 {
+		idle = min(idle, max(lt.N, lt.Recommended))
+	}
+	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < idle {
+		fmt.Fprintf(&b, ", and MaxIdleConnsPerHost from %d to %d so those connections stay open between requests", hr.Pool.MaxIdle, idle)
+		if idle > lt.Recommended {
+			b.WriteString(" (the peak in flight: requests come in bursts)")
+		}
 	}
 	b.WriteString(".")
 	return b.String()
