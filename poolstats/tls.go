@@ -47,7 +47,24 @@ const (
 // connTLS is what a connection's record keeps of its TLS session.
 type connTLS struct {
 	session atomic.Pointer[tlsstats.Session]
+	mem     atomic.Pointer[MemReading]
 }
+
+// MemReading is a connection's memory as last measured, with what it
+// depends on: a connection's buffers grow only when bytes flow, so while
+// those counts and the session stay the same, the reading holds.
+type MemReading struct {
+	BytesIn, BytesOut int64
+	Session           *tlsstats.Session
+	Mem               tlsstats.Memory
+}
+
+// MemReading returns the connection's last memory reading; nil before
+// the first.
+func (c *Conn) MemReading() *MemReading { return c.tls.mem.Load() }
+
+// SetMemReading records the connection's memory reading.
+func (c *Conn) SetMemReading(r *MemReading) { c.tls.mem.Store(r) }
 
 // TLSSession returns what the connection's TLS handshake settled, read
 // when a request first used the connection; nil for a plain-text

@@ -88,19 +88,24 @@ func BenchmarkInMemory(b *testing.B) {
 }
 
 // BenchmarkLoopback measures a keep-alive GET to a loopback server through
-// http.Client, sequentially and from 64 goroutines, bare and wrapped.
+// http.Client, sequentially and from 64 goroutines: bare, with the probe,
+// and (rt=hooks, the floor of any httptrace-based tool) with empty
+// functions in the four hooks the probe uses.
 func BenchmarkLoopback(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello, world")
 	}))
 	b.Cleanup(srv.Close)
 	for _, par := range []int{1, 64} {
-		for _, wrapped := range []bool{false, true} {
-			b.Run(name(wrapped)+"/"+parName(par), func(b *testing.B) {
+		for _, variant := range []string{"bare", "hooks", "probe"} {
+			b.Run("rt="+variant+"/"+parName(par), func(b *testing.B) {
 				tr := &http.Transport{MaxIdleConnsPerHost: par}
 				b.Cleanup(tr.CloseIdleConnections)
 				var rt http.RoundTripper = tr
-				if wrapped {
+				switch variant {
+				case "hooks":
+					rt = emptyHooks{tr}
+				case "probe":
 					rt = Wrap(tr, WithCollector(NewCollector(CollectorOptions{})))
 				}
 				client := &http.Client{Transport: rt}
@@ -132,18 +137,36 @@ func BenchmarkLoopback(b *testing.B) {
 	}
 }
 
+// emptyHooks puts a ClientTrace with empty functions in the hooks the
+// probe uses on every request's context.
+type emptyHooks struct{ rt http.RoundTripper }
+
+func (e emptyHooks) RoundTrip(req *http.Request) (*http.Response, error) {
+	trace := &httptrace.ClientTrace{
+		GetConn:              func(string) {},
+		GotConn:              func(httptrace.GotConnInfo) {},
+		WroteRequest:         func(httptrace.WroteRequestInfo) {},
+		GotFirstResponseByte: func() {},
+	}
+	return e.rt.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+}
+
+// name is the sub-benchmark key that benchstat compares by:
+//
+//	go test ./probe -run '^$' -bench . -count 10 > bench.txt
+//	benchstat -col /rt bench.txt
 func name(wrapped bool) string {
 	if wrapped {
-		return "probe"
+		return "rt=probe"
 	}
-	return "bare"
+	return "rt=bare"
 }
 
 func parName(p int) string {
 	if p == 1 {
-		return "seq"
+		return "conc=1"
 	}
-	return "c64"
+	return "conc=64"
 }
 
 var procsOnce = sync.OnceValue(func() int { return testingProcs() })

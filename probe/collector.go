@@ -68,21 +68,32 @@ func (c *Collector) Snapshot() Snapshot {
 // snapshotAt takes a snapshot as of the monotonic time now, which tests set
 // ahead to see what time will do.
 func (c *Collector) snapshotAt(now int64) Snapshot {
-	s := Snapshot{
+	var s Snapshot
+	c.snapshotInto(&s, now)
+	return s
+}
+
+// snapshotInto takes a snapshot into s, reusing the storage of s.Conns:
+// the agent keeps one across snapshots, as a table of 10,000 connections
+// is megabytes that a fresh allocation must fault in every time.
+func (c *Collector) snapshotInto(s *Snapshot, now int64) {
+	*s = Snapshot{
 		Version:   snapshot.Version,
 		Time:      time.Now(),
 		PID:       os.Getpid(),
 		Program:   filepath.Base(os.Args[0]),
 		Hosts:     []snapshot.Host{},
-		Conns:     []snapshot.Conn{},
+		Conns:     s.Conns[:0],
 		Diagnoses: []snapshot.Diagnosis{},
 	}
-	c.stats.Fill(&s, now)
+	if s.Conns == nil {
+		s.Conns = []snapshot.Conn{}
+	}
+	c.stats.Fill(s, now)
 	if n := c.panics.Load(); n > 0 {
 		s.ProbeErrors = n
 		s.LastProbeError = *c.lastPanic.Load()
 	}
-	return s
 }
 
 // recordPanic keeps count of panics the probe recovered from in its own

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/poolstats"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -133,8 +134,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "info":
 		writeJSON(w, h.info())
 	case "snapshot":
-		s := h.snapshot(r.Context())
-		writeJSON(w, &s)
+		s := snapshots.Get().(*Snapshot)
+		h.snapshot(r.Context(), s)
+		writeJSON(w, s)
+		snapshots.Put(s)
 	case "stream":
 		h.serveStream(w, r)
 	case "profile":
@@ -179,13 +182,17 @@ func (h *handler) info() AgentInfo {
 	}
 }
 
-// snapshot is the collector's snapshot with the process's figures.
-func (h *handler) snapshot(ctx context.Context) Snapshot {
-	s := h.col.Snapshot()
+// snapshot takes the collector's snapshot with the process's figures
+// into s, reusing its connection table.
+func (h *handler) snapshot(ctx context.Context, s *Snapshot) {
+	h.col.snapshotInto(s, poolstats.Now())
 	p := h.proc.sample(ctx, s.Conns)
 	s.Process = &p
-	return s
 }
+
+// snapshots holds *Snapshot values whose connection tables the snapshot
+// endpoint reuses.
+var snapshots = sync.Pool{New: func() any { return new(Snapshot) }}
 
 // serveStream writes a snapshot at once, then one per interval, each a
 // line of JSON, until the client goes away or the server closes (the
@@ -220,8 +227,9 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	var buf bytes.Buffer
+	var s Snapshot // its connection table is reused from one to the next
 	for {
-		s := h.snapshot(ctx)
+		h.snapshot(ctx, &s)
 		buf.Reset()
 		if err := json.NewEncoder(&buf).Encode(&s); err != nil { // Encode ends the line
 			return
