@@ -3,6 +3,7 @@ package poolstats
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/httptop/httptop/snapshot"
 )
@@ -177,7 +178,14 @@ func (s *Stats) connSnapshot(c *Conn, now int64, cs *snapshot.Conn) {
 			cs.Streams = int(st & countMask)
 		}
 	}
-	if s.opts.Inspect != nil && st&closedBit == 0 {
+	switch {
+	case st&closedBit != 0:
+		// A closed connection holds no memory, but what its handshake
+		// settled still tells (version, resumed, handshake time).
+		if sess := c.TLSSession(); sess != nil {
+			cs.TLS = sess.Snapshot(time.Duration(c.HandshakeNs()), 0)
+		}
+	case s.opts.Inspect != nil:
 		s.opts.Inspect(c, cs)
 	}
 }

@@ -269,8 +269,11 @@ func TestScenarioIdleChurn(t *testing.T) {
 				}
 				return
 			}
-			if newFrac < 0.9 {
-				t.Errorf("new-connection fraction %.3f, want ≈ 0.96", newFrac)
+			// ~0.96 on a quiet machine; a loaded one (-race, other
+			// tests) overlaps batches less and churns a little less,
+			// bare or not (the comparison above holds either way).
+			if newFrac < 0.8 {
+				t.Errorf("new-connection fraction %.3f, want ≈ 0.96 (at least 0.8)", newFrac)
 			}
 			if d == nil {
 				t.Fatalf("no idle_churn diagnosis; got %+v", s.Diagnoses)

@@ -477,6 +477,15 @@ func TestNoTLSResumption(t *testing.T) {
 				t.Fatalf("%d hosts, want 1", len(s.Hosts))
 			}
 			h := s.Hosts[0]
+			// Closed connections that carried a request keep what
+			// their handshake settled (it is read at the first use),
+			// and hold no memory.
+			for _, c := range s.Conns {
+				if c.State == "closed" && c.Requests > 0 && (c.TLS == nil || c.TLS.Version == "" || c.TLS.MemBytes != 0 || c.MemBytes != 0) {
+					t.Errorf("closed connection %d: tls %+v, mem_bytes %d; want its TLS session and no memory", c.ID, c.TLS, c.MemBytes)
+					break
+				}
+			}
 			t.Logf("%d requests, %d new connections: %d full handshakes, %d resumed; handshake p50 %.2f ms p95 %.2f ms",
 				h.Requests, h.NewConns, h.TLSFullHandshakes, h.TLSResumedHandshakes, h.TLSHandshake.P50, h.TLSHandshake.P95)
 			// A connection is counted when a request first uses it,
