@@ -90,7 +90,7 @@ func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
 		s.hostCount.Add(-int64(c.forget(hosts)))
 	}
 	slices.SortStableFunc(snap.Diagnoses, func(a, b snapshot.Diagnosis) int {
-		return cmp.Compare(severityRank(b.Severity), severityRank(a.Severity))
+		return cmp.Compare(b.Severity.Rank(), a.Severity.Rank())
 	})
 }
 
@@ -219,14 +219,4 @@ func (s *Stats) forgettable(h *Host, hs *snapshot.Host, now int64) bool {
 	}
 	last := max(h.secs.lastActive()*1e9, h.created)
 	return now-last > int64(s.opts.ForgetAfter)
-}
-
-func severityRank(s snapshot.Severity) int {
-	switch s {
-	case snapshot.SeverityCritical:
-		return 2
-	case snapshot.SeverityWarning:
-		return 1
-	}
-	return 0
 }

@@ -241,6 +241,20 @@ const (
 	SeverityCritical Severity = "critical"
 )
 
+// Rank orders severities: 0 for none or unknown, then info, warning and
+// critical.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityCritical:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
 // Diagnosis kinds.
 const (
 	KindPoolSaturated   = "pool_saturated"

@@ -194,23 +194,12 @@ func (m *model) apply(s *snapshot.Snapshot) {
 		m.diags = append(m.diags, &s.Diagnoses[i])
 	}
 	slices.SortStableFunc(m.diags, func(a, b *snapshot.Diagnosis) int {
-		return cmp.Or(cmp.Compare(severityRank(b.Severity), severityRank(a.Severity)),
+		return cmp.Or(cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
 			strings.Compare(a.Client, b.Client), strings.Compare(a.Host, b.Host), strings.Compare(a.Kind, b.Kind))
 	})
 
 	m.deriveHosts()
 	m.deriveConns()
-}
-
-// severityRank orders severities, most urgent highest.
-func severityRank(s snapshot.Severity) int {
-	switch s {
-	case snapshot.SeverityCritical:
-		return 2
-	case snapshot.SeverityWarning:
-		return 1
-	}
-	return 0
 }
 
 // deriveHosts filters and sorts the hosts table's rows.

@@ -79,7 +79,7 @@ func Build(c *Capture, p Profiles) *Report {
 			}
 			worst := f.Severity
 			f.Diagnosis = d
-			if f.Snapshots > 0 && severityRank(worst) > severityRank(d.Severity) {
+			if f.Snapshots > 0 && worst.Rank() > d.Severity.Rank() {
 				f.Severity = worst
 			}
 			f.Snapshots++
@@ -503,25 +503,11 @@ func dist(vs []float64) Dist {
 	}
 }
 
-// severityRank orders severities: 0 for none, then info, warning,
-// critical.
-func severityRank(s snapshot.Severity) int {
-	switch s {
-	case snapshot.SeverityCritical:
-		return 3
-	case snapshot.SeverityWarning:
-		return 2
-	case snapshot.SeverityInfo:
-		return 1
-	}
-	return 0
-}
-
 // worstSeverity returns the rank of the most severe finding.
 func worstSeverity(fs []Finding) int {
 	w := 0
 	for _, f := range fs {
-		w = max(w, severityRank(f.Severity))
+		w = max(w, f.Severity.Rank())
 	}
 	return w
 }
@@ -530,7 +516,7 @@ func worstSeverity(fs []Finding) int {
 func sortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		return cmp.Or(
-			cmp.Compare(severityRank(b.Severity), severityRank(a.Severity)),
+			cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
 			strings.Compare(a.Kind, b.Kind),
 			strings.Compare(a.Host, b.Host),
 		)
