@@ -39,7 +39,19 @@ type processSampler struct {
 	peers   map[netip.AddrPort]time.Time // remote addresses, last seen
 	read    func() (procStat, error)     // the OS's figures; readProcStat
 	sockets func(context.Context) ([]socket, []socket, error)
+
+	// The TCP table is read at most every tcpEvery, which grows with
+	// the time a read takes: /proc/net/tcp of a host with thousands of
+	// TIME_WAIT sockets takes tens of milliseconds to produce.
+	tcpAt    time.Time
+	tcpEvery time.Duration
+	lastTCP  snapshot.TCP
 }
+
+// tcpCostFactor bounds the share of a core the TCP table may take: it is
+// read again at the earliest after tcpCostFactor times its last cost
+// (50: 2% of a core at most).
+const tcpCostFactor = 50
 
 // procStat holds what the operating system says about the process.
 type procStat struct {
@@ -91,7 +103,12 @@ func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snap
 		out.RSSBytes, out.Threads, out.FDs = st.rss, st.threads, st.fds
 		p.cpu = st.cpu
 	}
-	out.TCP = p.tcp(ctx, conns, now)
+	if p.tcpAt.IsZero() || now.Sub(p.tcpAt) >= p.tcpEvery {
+		start := time.Now()
+		p.lastTCP = p.tcp(ctx, conns, now)
+		p.tcpAt, p.tcpEvery = now, max(minProcessSample, tcpCostFactor*time.Since(start))
+	}
+	out.TCP = p.lastTCP
 	p.at, p.last = now, out
 	return out
 }
