@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/httptop/httptop/internal/golden"
+)
 
 // parseFolded reads folded output back into stack → value, failing on
 // malformed or duplicate lines and on lines out of order.
@@ -146,60 +144,7 @@ func TestFoldedGolden(t *testing.T) {
 	if err := Folded(&buf, fixtureProfile(), -1); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "fixture.folded")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got := buf.Bytes(); !bytes.Equal(got, want) {
-		t.Errorf("Folded differs from %s (run go test -update if the change is intended):\n%s", golden, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff is a small line diff (longest common subsequence) for golden
-// failures: "-" lines are only in want, "+" lines only in got.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	lcs := make([][]int, len(w)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(g)+1)
-	}
-	for i := len(w) - 1; i >= 0; i-- {
-		for j := len(g) - 1; j >= 0; j-- {
-			if w[i] == g[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var b strings.Builder
-	i, j := 0, 0
-	for i < len(w) || j < len(g) {
-		switch {
-		case i < len(w) && j < len(g) && w[i] == g[j]:
-			i, j = i+1, j+1
-		case j < len(g) && (i == len(w) || lcs[i][j+1] >= lcs[i+1][j]):
-			b.WriteString("+ " + g[j] + "\n")
-			j++
-		default:
-			b.WriteString("- " + w[i] + "\n")
-			i++
-		}
-	}
-	return b.String()
-}
-
-func TestLineDiff(t *testing.T) {
-	got := lineDiff("a\nb\nc", "a\nx\nc")
-	if want := "+ x\n- b\n"; got != want {
-		t.Errorf("lineDiff = %q, want %q", got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "fixture.folded"), buf.Bytes())
 }
 
 func TestFoldedDeterministic(t *testing.T) {

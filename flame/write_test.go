@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/httptop/httptop/internal/golden"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -32,7 +34,7 @@ func TestWriteFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Errorf("profile changed across WriteFile:\n%s", lineDiff(a.String(), b.String()))
+		t.Errorf("profile changed across WriteFile:\n%s", golden.Diff(a.String(), b.String()))
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

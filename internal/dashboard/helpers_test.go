@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,10 +13,9 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/internal/golden"
 	"github.com/httptop/httptop/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden frames in testdata/")
 
 // fakeSource is a Source the test drives: Stream delivers the snapshots
 // sent on snaps and returns the errors sent on fail; Profile answers at
@@ -299,44 +296,11 @@ func (hs *harness) resize(w, h int) frame {
 	return hs.waitFrame(fmt.Sprintf("a %dx%d frame", w, h), func(f frame) bool { return f.w == w && f.h == h })
 }
 
-// golden compares a frame with testdata/name.golden, or rewrites it with
+// checkGolden compares a frame with testdata/name.golden, or rewrites it with
 // -update.
-func golden(t *testing.T, name string, f frame) {
+func checkGolden(t *testing.T, name string, f frame) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	got := []byte(f.text())
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("frame differs from %s (go test -update rewrites it):\n%s", path, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the lines of want and got that differ.
-func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := range max(len(wl), len(gl)) {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			fmt.Fprintf(&b, "line %d:\n- %q\n+ %q\n", i+1, w, g)
-		}
-	}
-	return b.String()
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(f.text()))
 }
 
 // at is the time of the test snapshots.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+
+	"github.com/httptop/httptop/internal/golden"
 )
 
 // poolCell matches the hosts table's OPEN/ACT/IDLE cell.
@@ -136,7 +138,7 @@ func TestPause(t *testing.T) {
 	for i := range 3 {
 		f := hs.send(testSnapshot(float64(i + 3)))
 		if f.text() != paused.text() {
-			t.Fatalf("snapshot %d changed the paused frame:\n%s", f.received, lineDiff(paused.text(), f.text()))
+			t.Fatalf("snapshot %d changed the paused frame:\n%s", f.received, golden.Diff(paused.text(), f.text()))
 		}
 	}
 	// Resuming shows the latest.
@@ -206,7 +208,7 @@ func TestDisconnectReconnect(t *testing.T) {
 	if last := f.lines[len(f.lines)-1]; !strings.HasPrefix(last, errAgentGone.Error()) {
 		t.Errorf("the footer should say why: %q", last)
 	}
-	golden(t, "disconnected_80x24", f)
+	checkGolden(t, "disconnected_80x24", f)
 	hs.clk.fire() // the backoff ends
 	if n := <-hs.src.streams; n != 2 {
 		t.Fatalf("Stream call %d, want 2", n)
@@ -325,9 +327,9 @@ func TestResize(t *testing.T) {
 	if f.mode != modeCompact {
 		t.Errorf("80x24: layout %v, want compact", f.mode)
 	}
-	golden(t, "compact_80x24", f)
+	checkGolden(t, "compact_80x24", f)
 	f = hs.resize(40, 10)
-	golden(t, "small_40x10", f)
+	checkGolden(t, "small_40x10", f)
 	f = hs.resize(200, 50)
 	if f.mode != modeWide || !f.contains("Hot functions · CPU") {
 		t.Errorf("back to 200x50:\n%s", f.text())

@@ -43,7 +43,7 @@ func TestGoldenFrames(t *testing.T) {
 			if tt.ready != nil {
 				f = hs.waitFrame("a complete frame", tt.ready)
 			}
-			golden(t, tt.name, f)
+			checkGolden(t, tt.name, f)
 		})
 	}
 }

@@ -3,19 +3,16 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/httptop/httptop/internal/golden"
 	"github.com/httptop/httptop/snapshot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // hostByName returns the report of the named host, failing the test when
 // there is none.
@@ -284,20 +281,7 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", name)
-		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run go test -update if the change is intended):\n%s", name, golden, lineDiff(string(want), string(got)))
-		}
+		golden.Check(t, filepath.Join("testdata", name), got)
 	}
 	// report.json decodes back into a Report with the same figures.
 	data, err := os.ReadFile(filepath.Join(dir, JSONFile))
@@ -311,27 +295,6 @@ func TestGolden(t *testing.T) {
 	if b := hostByName(t, &r, backendHost); b.Little.Load != 4 || b.Little.N != 4 || b.RPS != 80 {
 		t.Errorf("report.json backend: λ·W %v N %d rps %v, want 4, 4, 80", b.Little.Load, b.Little.N, b.RPS)
 	}
-}
-
-// lineDiff shows the first lines where want and got differ.
-func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(wl), len(gl)) && shown < 10; i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			b.WriteString("line " + strconv.Itoa(i+1) + ":\n-" + w + "\n+" + g + "\n")
-			shown++
-		}
-	}
-	return b.String()
 }
 
 // TestCaptureRoundTrip writes a capture and reads it back.
