@@ -130,14 +130,35 @@ type hostAcc struct {
 	last           *snapshot.Host
 	samples        Samples
 
-	latP50, latP95, latP99 []float64
-	cwP50, cwP95, cwP99    []float64
-	worstP99, maxLat       float64
-	maxCW, worstCWP99      float64
+	latency, connWait quantilesAcc
 
 	peakOpen, peakWaiting, peakInFlight      int
 	sumOpen, sumActive, sumIdle, sumInFlight float64
 	sumAvgWaiting                            float64
+}
+
+// quantilesAcc gathers the percentiles of the snapshots that measured
+// something, for Quantiles.
+type quantilesAcc struct {
+	p50, p95, p99 []float64
+	worstP99, max float64
+}
+
+func (q *quantilesAcc) add(p snapshot.Percentiles) {
+	if p.Count == 0 {
+		return
+	}
+	q.p50 = append(q.p50, p.P50)
+	q.p95 = append(q.p95, p.P95)
+	q.p99 = append(q.p99, p.P99)
+	q.worstP99 = max(q.worstP99, p.P99)
+	q.max = max(q.max, p.Max)
+}
+
+// quantiles is the median of each percentile over the snapshots, with
+// the worst p99 and the largest maximum.
+func (q *quantilesAcc) quantiles() Quantiles {
+	return Quantiles{P50: median(q.p50), P95: median(q.p95), P99: median(q.p99), WorstP99: q.worstP99, Max: q.max}
 }
 
 // add records the host as snapshot si (at offset t) showed it.
@@ -161,20 +182,8 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	sm.InFlight = append(sm.InFlight, h.InFlight)
 	sm.RPS = append(sm.RPS, h.RPS)
 	sm.AvgWaiting = append(sm.AvgWaiting, h.AvgWaiting)
-	if h.Latency.Count > 0 {
-		a.latP50 = append(a.latP50, h.Latency.P50)
-		a.latP95 = append(a.latP95, h.Latency.P95)
-		a.latP99 = append(a.latP99, h.Latency.P99)
-		a.worstP99 = max(a.worstP99, h.Latency.P99)
-		a.maxLat = max(a.maxLat, h.Latency.Max)
-	}
-	if h.ConnWait.Count > 0 {
-		a.cwP50 = append(a.cwP50, h.ConnWait.P50)
-		a.cwP95 = append(a.cwP95, h.ConnWait.P95)
-		a.cwP99 = append(a.cwP99, h.ConnWait.P99)
-		a.worstCWP99 = max(a.worstCWP99, h.ConnWait.P99)
-		a.maxCW = max(a.maxCW, h.ConnWait.Max)
-	}
+	a.latency.add(h.Latency)
+	a.connWait.add(h.ConnWait)
 	a.peakOpen = max(a.peakOpen, h.Open)
 	a.peakWaiting = max(a.peakWaiting, h.Waiting)
 	a.peakInFlight = max(a.peakInFlight, h.PeakInFlight, h.InFlight)
@@ -197,14 +206,8 @@ func (a *hostAcc) report(c *Capture) HostReport {
 		FirstSeen:     a.samples.T[0],
 		LastSeen:      a.samples.T[a.samples.Len()-1],
 		WindowSeconds: h.WindowSeconds,
-		Latency: Quantiles{
-			P50: median(a.latP50), P95: median(a.latP95), P99: median(a.latP99),
-			WorstP99: a.worstP99, Max: a.maxLat,
-		},
-		ConnWait: Quantiles{
-			P50: median(a.cwP50), P95: median(a.cwP95), P99: median(a.cwP99),
-			WorstP99: a.worstCWP99, Max: a.maxCW,
-		},
+		Latency:       a.latency.quantiles(),
+		ConnWait:      a.connWait.quantiles(),
 		Pool: Pool{
 			Limit:        h.MaxConnsPerHost,
 			MaxIdle:      h.MaxIdleConnsPerHost,
