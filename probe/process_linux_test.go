@@ -115,7 +115,7 @@ func TestProcessTCPLoopback(t *testing.T) {
 	// until it has (on loopback, at once in practice).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		p.at = time.Time{} // no cached reading
+		p.at, p.tcpAt = time.Time{}, time.Time{} // no cached reading
 		after := p.sample(t.Context(), nil).TCP
 		if after.TimeWait >= n {
 			break
