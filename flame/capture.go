@@ -14,6 +14,7 @@ import (
 
 	"github.com/felixge/fgprof"
 	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // ErrCPUProfileBusy is returned, wrapped, by Start and Capture for CPU when
@@ -36,16 +37,16 @@ var ErrCPUProfileBusy = errors.New("a cpu profile is already running in this pro
 // Start fails with ErrCPUProfileBusy when a CPU profile already runs, and
 // with ErrUnsupportedKind for Heap and Goroutine, which are read at once
 // with Snapshot.
-func Start(w io.Writer, kind Kind) (stop func() error, err error) {
+func Start(w io.Writer, kind snapshot.ProfileKind) (stop func() error, err error) {
 	if w == nil {
 		return nil, fmt.Errorf("flame: start %s profile: nil writer", kind)
 	}
 	switch kind {
-	case CPU:
+	case snapshot.ProfileCPU:
 		return startCPU(w)
-	case Wall:
+	case snapshot.ProfileWall:
 		return startWall(w), nil
-	case Heap, Goroutine:
+	case snapshot.ProfileHeap, snapshot.ProfileGoroutine:
 		return nil, fmt.Errorf("flame: start %s profile: %w: it is a point-in-time profile, use Snapshot", kind, ErrUnsupportedKind)
 	default:
 		return nil, fmt.Errorf("flame: start %q profile: %w", string(kind), ErrUnsupportedKind)
@@ -143,7 +144,7 @@ func emptyWallProfile(start, end time.Time) *profile.Profile {
 // DurationNanos tells how long it really ran, and the caller, who owns ctx,
 // can tell the two cases apart with ctx.Err. A ctx that has already ended
 // before the capture starts is an error.
-func Capture(ctx context.Context, kind Kind, d time.Duration) (*profile.Profile, error) {
+func Capture(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) (*profile.Profile, error) {
 	if d <= 0 {
 		return nil, fmt.Errorf("flame: capture %s profile: duration %v is not positive", kind, d)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // burnCPU spins for about d of wall-clock time and returns a value so the
@@ -34,7 +35,7 @@ var sink uint64
 
 func TestCaptureCPU(t *testing.T) {
 	var buf bytes.Buffer
-	stop, err := Start(&buf, CPU)
+	stop, err := Start(&buf, snapshot.ProfileCPU)
 	if errors.Is(err, ErrCPUProfileBusy) {
 		t.Skip("a CPU profile is already running (go test -cpuprofile?)")
 	}
@@ -86,7 +87,7 @@ func TestStartCPUBusy(t *testing.T) {
 	}
 	defer pprof.StopCPUProfile()
 
-	stop, err := Start(io.Discard, CPU)
+	stop, err := Start(io.Discard, snapshot.ProfileCPU)
 	if !errors.Is(err, ErrCPUProfileBusy) {
 		if stop != nil {
 			stop()
@@ -99,13 +100,13 @@ func TestStartCPUBusy(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "flame: start cpu profile: ") {
 		t.Errorf("error %q lacks its context", err)
 	}
-	if _, err := Capture(context.Background(), CPU, time.Millisecond); !errors.Is(err, ErrCPUProfileBusy) {
+	if _, err := Capture(context.Background(), snapshot.ProfileCPU, time.Millisecond); !errors.Is(err, ErrCPUProfileBusy) {
 		t.Errorf("Capture(CPU) while a CPU profile runs: err = %v, want ErrCPUProfileBusy", err)
 	}
 }
 
 func TestCaptureWall(t *testing.T) {
-	p, err := Capture(context.Background(), Wall, 50*time.Millisecond)
+	p, err := Capture(context.Background(), snapshot.ProfileWall, 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func checkWall(t *testing.T, p *profile.Profile) {
 
 func TestStartWallStopTwice(t *testing.T) {
 	var buf bytes.Buffer
-	stop, err := Start(&buf, Wall)
+	stop, err := Start(&buf, snapshot.ProfileWall)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestStartWallStopTwice(t *testing.T) {
 }
 
 func TestStartWriteError(t *testing.T) {
-	stop, err := Start(&failWriter{}, Wall)
+	stop, err := Start(&failWriter{}, snapshot.ProfileWall)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestCaptureStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	p, err := Capture(ctx, Wall, time.Hour)
+	p, err := Capture(ctx, snapshot.ProfileWall, time.Hour)
 	if err != nil {
 		t.Fatalf("Capture cut short by ctx: err = %v, want the partial profile", err)
 	}
@@ -209,14 +210,14 @@ func TestCaptureErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		ctx  context.Context
-		kind Kind
+		kind snapshot.ProfileKind
 		d    time.Duration
 		want error
 	}{
-		{"canceled before start", canceled, Wall, time.Second, context.Canceled},
-		{"snapshot kind", context.Background(), Heap, time.Second, ErrUnsupportedKind},
-		{"unknown kind", context.Background(), Kind("block"), time.Second, ErrUnsupportedKind},
-		{"zero duration", context.Background(), Wall, 0, nil},
+		{"canceled before start", canceled, snapshot.ProfileWall, time.Second, context.Canceled},
+		{"snapshot kind", context.Background(), snapshot.ProfileHeap, time.Second, ErrUnsupportedKind},
+		{"unknown kind", context.Background(), snapshot.ProfileKind("block"), time.Second, ErrUnsupportedKind},
+		{"zero duration", context.Background(), snapshot.ProfileWall, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,13 +239,13 @@ func TestStartErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		w    io.Writer
-		kind Kind
+		kind snapshot.ProfileKind
 		want error
 	}{
-		{"heap", io.Discard, Heap, ErrUnsupportedKind},
-		{"goroutine", io.Discard, Goroutine, ErrUnsupportedKind},
-		{"unknown", io.Discard, Kind("mutex"), ErrUnsupportedKind},
-		{"nil writer", nil, Wall, nil},
+		{"heap", io.Discard, snapshot.ProfileHeap, ErrUnsupportedKind},
+		{"goroutine", io.Discard, snapshot.ProfileGoroutine, ErrUnsupportedKind},
+		{"unknown", io.Discard, snapshot.ProfileKind("mutex"), ErrUnsupportedKind},
+		{"nil writer", nil, snapshot.ProfileWall, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,11 +263,11 @@ func TestStartErrors(t *testing.T) {
 
 func TestSnapshot(t *testing.T) {
 	tests := []struct {
-		kind     Kind
+		kind     snapshot.ProfileKind
 		wantType string // the default sample type
 	}{
-		{Heap, "inuse_space"},
-		{Goroutine, "goroutine"},
+		{snapshot.ProfileHeap, "inuse_space"},
+		{snapshot.ProfileGoroutine, "goroutine"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind.String(), func(t *testing.T) {
@@ -291,7 +292,7 @@ func TestSnapshot(t *testing.T) {
 	}
 
 	// This goroutine is blocked in the test runner, so it is on a stack.
-	p, err := Snapshot(Goroutine)
+	p, err := Snapshot(snapshot.ProfileGoroutine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,37 +304,9 @@ func TestSnapshot(t *testing.T) {
 		t.Error("goroutine snapshot does not show TestSnapshot")
 	}
 
-	for _, k := range []Kind{CPU, Wall, Kind("nope")} {
+	for _, k := range []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileWall, snapshot.ProfileKind("nope")} {
 		if _, err := Snapshot(k); !errors.Is(err, ErrUnsupportedKind) {
 			t.Errorf("Snapshot(%q): err = %v, want ErrUnsupportedKind", k, err)
-		}
-	}
-}
-
-func TestParseKind(t *testing.T) {
-	tests := []struct {
-		in         string
-		want       Kind
-		continuous bool
-		err        bool
-	}{
-		{"cpu", CPU, true, false},
-		{"wall", Wall, true, false},
-		{"heap", Heap, false, false},
-		{"goroutine", Goroutine, false, false},
-		{"CPU", "", false, true},
-		{"", "", false, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseKind(tt.in)
-		if (err != nil) != tt.err || got != tt.want {
-			t.Errorf("ParseKind(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.err)
-		}
-		if err != nil && !errors.Is(err, ErrUnsupportedKind) {
-			t.Errorf("ParseKind(%q) error %v does not wrap ErrUnsupportedKind", tt.in, err)
-		}
-		if err == nil && got.Continuous() != tt.continuous {
-			t.Errorf("%s.Continuous() = %v, want %v", got, got.Continuous(), tt.continuous)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/pprof/profile"
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // exampleProfile builds a tiny CPU profile by hand: main.main spends 30ms in
@@ -80,7 +81,7 @@ func ExampleCapture() {
 	// A wall-clock profile of every goroutine for 20ms; CPU works the same
 	// way. An agent would pass the request's context so that a client
 	// hanging up ends the capture early.
-	p, err := flame.Capture(context.Background(), flame.Wall, 20*time.Millisecond)
+	p, err := flame.Capture(context.Background(), snapshot.ProfileWall, 20*time.Millisecond)
 	if err != nil {
 		log.Fatal(err)
 	}

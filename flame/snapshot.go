@@ -6,6 +6,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // Snapshot reads a point-in-time profile (Heap or Goroutine) of the running
@@ -14,10 +15,10 @@ import (
 // does not force one, so that asking for a profile does not disturb the
 // program being diagnosed. For CPU and Wall, which need a duration, it
 // returns ErrUnsupportedKind; use Capture.
-func Snapshot(kind Kind) (*profile.Profile, error) {
+func Snapshot(kind snapshot.ProfileKind) (*profile.Profile, error) {
 	switch kind {
-	case Heap, Goroutine:
-	case CPU, Wall:
+	case snapshot.ProfileHeap, snapshot.ProfileGoroutine:
+	case snapshot.ProfileCPU, snapshot.ProfileWall:
 		return nil, fmt.Errorf("flame: snapshot %s profile: %w: it needs a duration, use Capture", kind, ErrUnsupportedKind)
 	default:
 		return nil, fmt.Errorf("flame: snapshot %q profile: %w", string(kind), ErrUnsupportedKind)

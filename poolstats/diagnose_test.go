@@ -25,36 +25,36 @@ func TestDiagnoseRules(t *testing.T) {
 	cases := []struct {
 		name    string
 		view    hostView
-		want    string // kind, or "" for none
+		want    snapshot.DiagnosisKind // kind, or "" for none
 		advice  string
 		sev     snapshot.Severity
-		noKinds []string
+		noKinds []snapshot.DiagnosisKind
 	}{
 		{name: "saturated pool", view: hostView{hs: &saturated, limits: known(4, 4)},
 			want: snapshot.KindPoolSaturated, advice: "MaxConnsPerHost from 4 to at least 32", sev: snapshot.SeverityCritical},
-		{name: "unlimited pool never saturates", view: hostView{hs: &saturated, limits: known(0, 2)}, noKinds: []string{snapshot.KindPoolSaturated}},
-		{name: "unknown limits", view: hostView{hs: &saturated}, noKinds: []string{snapshot.KindPoolSaturated}},
+		{name: "unlimited pool never saturates", view: hostView{hs: &saturated, limits: known(0, 2)}, noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
+		{name: "unknown limits", view: hostView{hs: &saturated}, noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
 		{name: "pool below limit", view: hostView{hs: &snapshot.Host{Open: 3, AvgWaiting: 5, ConnWait: snapshot.Percentiles{Count: 100, P95: 50}}, limits: known(4, 4)},
-			noKinds: []string{snapshot.KindPoolSaturated}},
+			noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
 		{name: "batches churn", view: hostView{hs: &snapshot.Host{PeakInFlight: 50}, recent: sums(1500, 1441, 59, 1440, 0), limits: known(0, 2)},
 			want: snapshot.KindIdleChurn, advice: "MaxIdleConnsPerHost from 2 to at least 50", sev: snapshot.SeverityCritical},
 		{name: "closed loop 3% new", view: hostView{hs: &snapshot.Host{PeakInFlight: 32}, recent: sums(1489, 45, 1444, 30, 0), limits: known(0, 2)},
-			noKinds: []string{snapshot.KindIdleChurn}},
+			noKinds: []snapshot.DiagnosisKind{snapshot.KindIdleChurn}},
 		{name: "new conns the server closed", view: hostView{hs: &snapshot.Host{PeakInFlight: 50}, recent: sums(1000, 900, 100, 10, 0), limits: known(0, 2)},
-			noKinds: []string{snapshot.KindIdleChurn}},
+			noKinds: []snapshot.DiagnosisKind{snapshot.KindIdleChurn}},
 		{name: "few requests", view: hostView{hs: &snapshot.Host{PeakInFlight: 5}, recent: sums(10, 10, 0, 10, 0), limits: known(0, 2)},
-			noKinds: []string{snapshot.KindIdleChurn}},
+			noKinds: []snapshot.DiagnosisKind{snapshot.KindIdleChurn}},
 		{name: "undrained bodies", view: hostView{hs: &snapshot.Host{}, recent: sums(100, 20, 80, 0, 20)},
 			want: snapshot.KindBodyNotDrained, advice: "io.Copy(io.Discard", sev: snapshot.SeverityWarning},
 		{name: "a few undrained", view: hostView{hs: &snapshot.Host{}, recent: sums(1000, 0, 1000, 0, 4)},
-			noKinds: []string{snapshot.KindBodyNotDrained}},
+			noKinds: []snapshot.DiagnosisKind{snapshot.KindBodyNotDrained}},
 	}
 	var cache siteCache
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.view.hs.Client, tc.view.hs.Host = "c", "h:80"
 			got := diagnose(tc.view, &cache)
-			kinds := map[string]snapshot.Diagnosis{}
+			kinds := map[snapshot.DiagnosisKind]snapshot.Diagnosis{}
 			for _, d := range got {
 				kinds[d.Kind] = d
 				if d.Client != "c" || d.Host != "h:80" || d.Summary == "" || d.Advice == "" || len(d.Evidence) == 0 {

@@ -62,11 +62,11 @@ func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
 			snap.Conns = append(snap.Conns, snapshot.Conn{})
 			cs := &snap.Conns[len(snap.Conns)-1]
 			s.connSnapshot(conn, now, cs)
-			if cs.State == "closed" {
+			if cs.State == snapshot.ConnClosed {
 				continue
 			}
 			hs.Open++
-			if cs.State == "active" {
+			if cs.State == snapshot.ConnActive {
 				hs.Active++
 			}
 			hs.MemBytes += cs.MemBytes
@@ -158,12 +158,12 @@ func (s *Stats) connSnapshot(c *Conn, now int64, cs *snapshot.Conn) {
 	end := now
 	switch {
 	case st&closedBit != 0:
-		cs.State = "closed"
+		cs.State = snapshot.ConnClosed
 		end = c.closedAt.Load()
 	case st&countMask > 0:
-		cs.State = "active"
+		cs.State = snapshot.ConnActive
 	default:
-		cs.State = "idle"
+		cs.State = snapshot.ConnIdle
 		if last := c.lastDone.Load(); last != 0 {
 			cs.IdleSeconds = float64(now-last) / 1e9
 		}

@@ -73,9 +73,15 @@ func (c *Collector) snapshotAt(now int64) Snapshot {
 	return s
 }
 
-// snapshotInto takes a snapshot into s, reusing the storage of s.Conns:
-// the agent keeps one across snapshots, as a table of 10,000 connections
-// is megabytes that a fresh allocation must fault in every time.
+// SnapshotInto takes a snapshot into s, as Snapshot does, reusing the
+// storage of s.Conns: the agent keeps one Snapshot across the snapshots it
+// serves, as a table of 10,000 connections is megabytes that a fresh
+// allocation must fault in every time. Whatever s held is replaced.
+func (c *Collector) SnapshotInto(s *Snapshot) {
+	c.snapshotInto(s, poolstats.Now())
+}
+
+// snapshotInto is SnapshotInto as of the monotonic time now.
 func (c *Collector) snapshotInto(s *Snapshot, now int64) {
 	*s = Snapshot{
 		Version:   snapshot.Version,

@@ -41,7 +41,3 @@ func callerLine(t *testing.T, marker string) (fn, file string, line int) {
 	t.Fatalf("marker %q not found in %s", marker, file)
 	return "", "", 0
 }
-
-// SnapshotInto is the agent's way of taking a snapshot, reusing s's
-// connection table, for tests outside the package.
-func SnapshotInto(c *Collector, s *Snapshot) { c.snapshotInto(s, poolstats.Now()) }

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 a transport may still set the deprecated Dial and DialTLS, and the probe must honour them as net/http does
+
 package probe
 
 import (

@@ -127,7 +127,7 @@ func hostOf(t *testing.T, s Snapshot, client string) snapshot.Host {
 	return found[0]
 }
 
-func diagnosis(s Snapshot, kind string) *snapshot.Diagnosis {
+func diagnosis(s Snapshot, kind snapshot.DiagnosisKind) *snapshot.Diagnosis {
 	for i := range s.Diagnoses {
 		if s.Diagnoses[i].Kind == kind {
 			return &s.Diagnoses[i]

@@ -651,7 +651,7 @@ func BenchmarkSnapshotTLS(b *testing.B) {
 		var s probe.Snapshot
 		b.ReportAllocs()
 		for b.Loop() {
-			probe.SnapshotInto(col, &s)
+			col.SnapshotInto(&s)
 		}
 	})
 }

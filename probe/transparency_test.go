@@ -745,6 +745,8 @@ type tpRTFunc func(*http.Request) (*http.Response, error)
 func (f tpRTFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // tpDoRecover sends req and recovers a panic, which it returns.
+//
+//lint:ignore ST1008 the panic's value comes after the error it replaces
 func tpDoRecover(c *http.Client, req *http.Request) (resp *http.Response, err error, panicked bool, val any) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -1925,7 +1927,7 @@ func TestTransparencyOddRoundTrippers(t *testing.T) {
 		{name: "runtime error", rt: func(*tpEnv, **http.Request) http.RoundTripper {
 			return tpRTFunc(func(*http.Request) (*http.Response, error) {
 				var m map[string]int
-				m["x"] = 1
+				m["x"] = 1 //lint:ignore SA5000 the point: a runtime error inside RoundTrip
 				return nil, nil
 			})
 		}},
@@ -2552,7 +2554,8 @@ func TestTransparencyTransportConfigs(t *testing.T) {
 		}},
 		{name: "deprecated DialTLS", kind: kindH2, inferred: true, transport: func(s *tpServer) *http.Transport {
 			dial := tlsDial(s, "http/1.1")
-			return &http.Transport{DialTLS: func(network, addr string) (net.Conn, error) { //lint:ignore SA1019 deprecated fields must keep working
+			//lint:ignore SA1019 deprecated fields must keep working
+			return &http.Transport{DialTLS: func(network, addr string) (net.Conn, error) {
 				return dial(context.Background(), network, addr)
 			}}
 		}},

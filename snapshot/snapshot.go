@@ -183,10 +183,9 @@ type Conn struct {
 	Host   string `json:"host"`
 	// Proto is "http/1.1" or "h2"; empty until the first response.
 	Proto string `json:"proto"`
-	// State is active, idle or closed. A connection completing its TLS
-	// handshake before its first request counts as idle.
-	State      string  `json:"state"`
-	AgeSeconds float64 `json:"age_s"`
+	// State is what the connection is doing now (see ConnState).
+	State      ConnState `json:"state"`
+	AgeSeconds float64   `json:"age_s"`
 	// IdleSeconds is the time since the connection last finished a
 	// request; 0 while active.
 	IdleSeconds float64 `json:"idle_s"`
@@ -231,6 +230,26 @@ type TLS struct {
 	MemBytes int64 `json:"mem_bytes"`
 }
 
+// ConnState is what a connection is doing.
+type ConnState string
+
+// Connection states.
+const (
+	// ConnHandshaking: the connection is dialed and completing its
+	// handshake (TLS) before its first request; it cannot serve one yet.
+	ConnHandshaking ConnState = "handshaking"
+	// ConnActive: at least one request uses the connection.
+	ConnActive ConnState = "active"
+	// ConnIdle: the connection waits in the pool for a request.
+	ConnIdle ConnState = "idle"
+	// ConnClosed: the connection has closed (snapshots keep a bounded
+	// number of recently closed connections).
+	ConnClosed ConnState = "closed"
+)
+
+// Live reports whether a connection in state s is open.
+func (s ConnState) Live() bool { return s != ConnClosed && s != "" }
+
 // Severity ranks a diagnosis.
 type Severity string
 
@@ -255,26 +274,40 @@ func (s Severity) Rank() int {
 	return 0
 }
 
+// DiagnosisKind names a problem httptop recognises.
+type DiagnosisKind string
+
 // Diagnosis kinds.
 const (
-	KindPoolSaturated   = "pool_saturated"
-	KindIdleChurn       = "idle_churn"
-	KindBodyLeak        = "body_leak"
-	KindBodyNotDrained  = "body_not_drained"
-	KindH2StreamLimit   = "h2_stream_limit"
-	KindNoTLSResumption = "no_tls_resumption"
-	KindSlowDial        = "slow_dial"
+	// KindPoolSaturated: requests wait for a connection because the
+	// pool is at MaxConnsPerHost.
+	KindPoolSaturated DiagnosisKind = "pool_saturated"
+	// KindIdleChurn: connections are closed and dialed again because the
+	// idle pool is smaller than the bursts.
+	KindIdleChurn DiagnosisKind = "idle_churn"
+	// KindBodyLeak: response bodies are left open and unread.
+	KindBodyLeak DiagnosisKind = "body_leak"
+	// KindBodyNotDrained: bodies are closed before EOF, so their HTTP/1.x
+	// connection is closed instead of reused.
+	KindBodyNotDrained DiagnosisKind = "body_not_drained"
+	// KindH2StreamLimit: HTTP/2 requests wait for a stream.
+	KindH2StreamLimit DiagnosisKind = "h2_stream_limit"
+	// KindNoTLSResumption: new TLS connections to a known host do full
+	// handshakes.
+	KindNoTLSResumption DiagnosisKind = "no_tls_resumption"
+	// KindSlowDial: DNS, TCP or TLS setup dominates latency.
+	KindSlowDial DiagnosisKind = "slow_dial"
 )
 
 // Diagnosis is a problem httptop recognised in one client's traffic to one
 // host, with the numbers that triggered it and what to change.
 type Diagnosis struct {
-	Kind     string   `json:"kind"`
-	Client   string   `json:"client"`
-	Host     string   `json:"host"`
-	Severity Severity `json:"severity"`
-	Summary  string   `json:"summary"`
-	Advice   string   `json:"advice"`
+	Kind     DiagnosisKind `json:"kind"`
+	Client   string        `json:"client"`
+	Host     string        `json:"host"`
+	Severity Severity      `json:"severity"`
+	Summary  string        `json:"summary"`
+	Advice   string        `json:"advice"`
 	// Evidence holds the figures behind the diagnosis, by name (for
 	// example "conn_wait_p95_ms").
 	Evidence map[string]float64 `json:"evidence"`

@@ -35,11 +35,10 @@ var opNames = [numOps]string{"get", "gotA", "gotB", "wrote", "wroteErr", "first"
 // the test to fire after RoundTrip returned, as a transport's goroutines
 // may.
 type script struct {
-	now     []op
-	fail    bool
-	a, b    net.Conn
-	trace   *httptrace.ClientTrace
-	onPanic func()
+	now   []op
+	fail  bool
+	a, b  net.Conn
+	trace *httptrace.ClientTrace
 }
 
 func (s *script) fire(o op) {

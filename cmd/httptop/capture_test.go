@@ -16,7 +16,7 @@ import (
 
 	"github.com/httptop/httptop/fixtures"
 	"github.com/httptop/httptop/flame"
-	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/probe"
 )
 
@@ -88,7 +88,7 @@ func TestCaptureCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	for _, name := range []string{report.HTMLFile, report.MarkdownFile, report.JSONFile, report.CaptureFile,
+	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile, capture.CaptureFile,
 		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz"} {
 		if !strings.Contains(stdout, filepath.Join(out, name)) {
 			t.Errorf("output does not list %s:\n%s", name, stdout)

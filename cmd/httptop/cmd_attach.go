@@ -11,6 +11,7 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/dashboard"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // dashboardSource is the agent as the dashboard's source: its rolling
@@ -20,7 +21,7 @@ type dashboardSource struct{ *agentclient.Client }
 var _ dashboard.Source = dashboardSource{}
 
 // Profile takes a profile that gives way to a capture.
-func (s dashboardSource) Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error) {
+func (s dashboardSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return s.RollingProfile(ctx, kind, d)
 }
 

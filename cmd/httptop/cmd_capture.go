@@ -15,7 +15,6 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
-	"github.com/httptop/httptop/internal/report"
 )
 
 // captureCommand records profiles and snapshots of a program over a window
@@ -62,7 +61,7 @@ func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval t
 	fmt.Fprintf(m.Stderr, "capturing %s (pid %d) for %v into %s; Ctrl-C ends early and keeps what was gathered\n",
 		info.Program, info.PID, d, dir)
 	bar := newProgressBar(m.Stderr)
-	cp, err := capture.Run(ctx, c, capture.Options{
+	cp, err := recordCapture(ctx, c, capture.Options{
 		Duration: d,
 		Interval: interval,
 		Dir:      dir,
@@ -80,7 +79,7 @@ func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval t
 
 // writeCaptureSummary says what a capture recorded and where the files
 // are, the report first.
-func (m *Main) writeCaptureSummary(c *report.Capture, dir string) {
+func (m *Main) writeCaptureSummary(c *capture.Capture, dir string) {
 	w := m.Stdout
 	how := "captured"
 	if c.Canceled {
@@ -95,19 +94,19 @@ func (m *Main) writeCaptureSummary(c *report.Capture, dir string) {
 		}
 		fmt.Fprintf(w, "  problem: %s: %s%s\n", e.Op, e.Message, times)
 	}
-	for _, name := range []string{report.HTMLFile, report.MarkdownFile, report.JSONFile,
-		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", report.CaptureFile} {
+	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile,
+		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", capture.CaptureFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			fmt.Fprintf(w, "  wrote %s\n", filepath.Join(dir, name))
 		}
 	}
 	fmt.Fprintf(w, "open %s in a browser; 'go tool pprof -http=: %s' explores a profile\n",
-		filepath.Join(dir, report.HTMLFile), filepath.Join(dir, "cpu.pb.gz"))
+		filepath.Join(dir, capture.HTMLFile), filepath.Join(dir, "cpu.pb.gz"))
 }
 
 // profileList names the profiles a capture holds, e.g. "cpu 30.0s, wall
 // 30.0s, heap".
-func profileList(c *report.Capture) string {
+func profileList(c *capture.Capture) string {
 	var parts []string
 	for _, p := range c.Profiles {
 		if p.File == "" {
@@ -116,7 +115,7 @@ func profileList(c *report.Capture) string {
 		if p.Seconds > 0 {
 			parts = append(parts, fmt.Sprintf("%s %.1fs", p.Kind, p.Seconds))
 		} else {
-			parts = append(parts, p.Kind)
+			parts = append(parts, string(p.Kind))
 		}
 	}
 	if len(parts) == 0 {

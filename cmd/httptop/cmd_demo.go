@@ -12,6 +12,7 @@ import (
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/demo"
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/probe/agent"
 )
 
 // demoCommand runs the built-in workload and shows it.
@@ -65,7 +66,7 @@ func runDemo(ctx context.Context, m *Main, o demoOptions) error {
 		return usageError{err}
 	}
 	defer d.Close()
-	ag, err := probe.Start(probe.AgentOptions{Collector: col, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	ag, err := agent.Start(agent.Options{Collector: col, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	if err != nil {
 		return fmt.Errorf("demo: start the agent: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/report"
 )
 
@@ -50,7 +51,7 @@ func (m *Main) runReport(dir string) error {
 		diagnoses += len(h.Diagnoses)
 	}
 	fmt.Fprintf(m.Stdout, "%s (pid %d): %d hosts, %d diagnoses over %.0f s\n", r.Program, r.PID, len(r.Hosts), diagnoses, r.Seconds)
-	for _, name := range []string{report.HTMLFile, report.MarkdownFile, report.JSONFile} {
+	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile} {
 		fmt.Fprintf(m.Stdout, "  wrote %s\n", filepath.Join(dir, name))
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/discovery"
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/probe/agent"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -44,10 +45,10 @@ func e2eDir(t *testing.T) string {
 
 // e2eAgent starts an agent of the test process, writing its discovery
 // file to dir ("" for none), serving a collector of its own.
-func e2eAgent(t *testing.T, dir string) (*probe.Agent, *probe.Collector) {
+func e2eAgent(t *testing.T, dir string) (*agent.Agent, *probe.Collector) {
 	t.Helper()
 	col := probe.NewCollector(probe.CollectorOptions{})
-	a, err := probe.Start(probe.AgentOptions{Collector: col, DiscoveryDir: dir, NoDiscovery: dir == ""})
+	a, err := agent.Start(agent.Options{Collector: col, DiscoveryDir: dir, NoDiscovery: dir == ""})
 	if err != nil {
 		t.Fatal(err)
 	}

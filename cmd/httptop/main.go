@@ -3,7 +3,7 @@
 // the terminal (attach), as a one-off summary (snapshot), or as flame graphs
 // and a report (capture). The program must run httptop's agent
 // (import _ "github.com/httptop/httptop/probe/attach" in a debug build, or
-// probe.Start). httptop demo shows it all on a built-in workload.
+// agent.Start). httptop demo shows it all on a built-in workload.
 package main
 
 import (

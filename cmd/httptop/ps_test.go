@@ -11,7 +11,7 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/discovery"
-	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // deadPID is a pid no process has: above Linux's largest pid_max.
@@ -57,7 +57,7 @@ func e2eRecord(t *testing.T, dir string, pid int, addr string) string {
 	t.Helper()
 	path, err := discovery.Write(dir, discovery.Record{
 		PID: pid, Program: "other", Network: "tcp", Addr: addr, Token: strings.Repeat("0", 64),
-		Protocol: probe.ProtocolVersion, Started: time.Now(),
+		Protocol: snapshot.ProtocolVersion, Started: time.Now(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -17,7 +17,7 @@ import (
 func writeCaptureDir(t *testing.T) string {
 	t.Helper()
 	start := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
-	c := report.NewCapture(start)
+	c := capture.NewCapture(start)
 	for k := range 3 {
 		now := start.Add(time.Duration(k) * time.Second)
 		c.AddSnapshot(&snapshot.Snapshot{
@@ -35,7 +35,7 @@ func writeCaptureDir(t *testing.T) string {
 	}
 	c.End = start.Add(2 * time.Second)
 	dir := t.TempDir()
-	if err := report.WriteCapture(dir, c); err != nil {
+	if err := capture.Write(dir, c); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -48,7 +48,7 @@ func TestReportCommand(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"report", dir}); err != nil {
 		t.Fatalf("httptop report: %v", err)
 	}
-	for _, name := range []string{report.HTMLFile, report.MarkdownFile, report.JSONFile} {
+	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s not written: %v", name, err)
 		}
@@ -59,7 +59,7 @@ func TestReportCommand(t *testing.T) {
 	if !strings.HasPrefix(out.String(), "prog (pid 7): 1 hosts, 1 diagnoses over 2 s\n") {
 		t.Errorf("output = %q, want a summary line first", out.String())
 	}
-	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	md, _ := os.ReadFile(filepath.Join(dir, capture.MarkdownFile))
 	if !strings.Contains(string(md), "| default → https://api.test:443 | 10.0 | 20 ms | 30 ms | 40 ms |") {
 		t.Errorf("report.md lacks the host's row:\n%s", md)
 	}
@@ -68,10 +68,10 @@ func TestReportCommand(t *testing.T) {
 func TestReportCommandErrors(t *testing.T) {
 	empty := t.TempDir()
 	bad := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bad, report.CaptureFile), []byte("{\"version\": 1, \"snapshots\": [}"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(bad, capture.CaptureFile), []byte("{\"version\": 1, \"snapshots\": [}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(bad, report.CaptureFile)
+	file := filepath.Join(bad, capture.CaptureFile)
 	for _, tt := range []struct {
 		name string
 		args []string

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/agentclient"
-	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -63,7 +62,7 @@ func TestSnapshotErrors(t *testing.T) {
 	notAgent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }))
 	t.Cleanup(notAgent.Close)
 	newer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(probe.ProtocolHeader, "2")
+		w.Header().Set(snapshot.ProtocolHeader, "2")
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	t.Cleanup(newer.Close)

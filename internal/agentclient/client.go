@@ -5,7 +5,7 @@
 // the token, and fetches snapshots, snapshot streams and profiles.
 //
 // Everything read from an agent is bounded in size and decoded strictly
-// into the shared wire types (snapshot.Snapshot, probe.AgentInfo), with
+// into the shared wire types (snapshot.Snapshot, snapshot.AgentInfo), with
 // versions checked. Errors wrap one of the sentinel errors below and read
 // as one line saying what to do next.
 package agentclient
@@ -27,15 +27,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/discovery"
-	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
 
 // EnvToken names the environment variable holding the token for an agent
 // reached by address that has no discovery file on this machine (an agent
-// mounted with probe.Handler, one in a container).
+// mounted with agent.Handler, one in a container).
 const EnvToken = "HTTPTOP_TOKEN"
 
 // infoTimeout bounds Dial's check of the agent; a variable for tests.
@@ -74,7 +72,7 @@ type Info struct {
 	// format version and the bounds the agent applies.
 	GoVersion       string
 	SnapshotVersion int
-	Limits          probe.AgentLimits
+	Limits          snapshot.AgentLimits
 }
 
 // List returns the agents running on this machine, by pid, from the
@@ -164,7 +162,7 @@ func resolve(target, dir string, recs []discovery.Record) (info Info, token, tok
 	case t.any:
 		switch len(recs) {
 		case 0:
-			return Info{}, "", "", newError(ErrNoAgent, nil, "no httptop agent is running on this machine (none in %s): start the program with the probe/attach import or probe.Start, or set %s to the directory its agent writes to", dir, discovery.EnvDir)
+			return Info{}, "", "", newError(ErrNoAgent, nil, "no httptop agent is running on this machine (none in %s): start the program with the probe/attach import or agent.Start, or set %s to the directory its agent writes to", dir, discovery.EnvDir)
 		case 1:
 			rec = &recs[0]
 		default:
@@ -184,7 +182,7 @@ func resolve(target, dir string, recs []discovery.Record) (info Info, token, tok
 			if !discovery.Alive(t.pid) {
 				return Info{}, "", "", newError(ErrNoAgent, nil, "no process %d is running: run 'httptop ps' to list the agents", t.pid)
 			}
-			return Info{}, "", "", newError(ErrNoAgent, nil, "process %d runs no httptop agent known here (no discovery file in %s): build it with the probe/attach import or call probe.Start, or name the agent's host:port", t.pid, dir)
+			return Info{}, "", "", newError(ErrNoAgent, nil, "process %d runs no httptop agent known here (no discovery file in %s): build it with the probe/attach import or call agent.Start, or name the agent's host:port", t.pid, dir)
 		}
 	default:
 		for i := range recs {
@@ -313,7 +311,7 @@ func newClient(info Info, token string) *Client {
 	return &Client{
 		info:      info,
 		where:     where,
-		base:      (&url.URL{Scheme: "http", Host: host, Path: probe.APIPath}).String(),
+		base:      (&url.URL{Scheme: "http", Host: host, Path: snapshot.APIPath}).String(),
 		token:     token,
 		transport: tr,
 		http:      &http.Client{Transport: tr},
@@ -325,7 +323,7 @@ func newClient(info Info, token string) *Client {
 func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 	ctx, cancel := context.WithTimeout(ctx, infoTimeout)
 	defer cancel()
-	resp, err := c.get(ctx, "info", nil)
+	resp, err := c.get(ctx, snapshot.EndpointInfo, nil)
 	if err != nil {
 		return c.dialError(ctx, err)
 	}
@@ -443,7 +441,7 @@ func (c *Client) Info() Info { return c.info }
 func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, replyTimeout)
 	defer cancel()
-	resp, err := c.call(ctx, "snapshot", nil)
+	resp, err := c.call(ctx, snapshot.EndpointSnapshot, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -463,13 +461,13 @@ func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 }
 
 // Stream calls fn with a snapshot at once, then one per interval (which
-// the agent brings within probe.MinStreamInterval and
-// probe.MaxStreamInterval), until ctx is done (Stream then returns nil),
+// the agent brings within snapshot.MinStreamInterval and
+// snapshot.MaxStreamInterval), until ctx is done (Stream then returns nil),
 // fn returns an error (Stream returns it), or the agent goes away or
 // stops sending (an error wrapping ErrDisconnected). fn is called on
 // Stream's goroutine, one snapshot at a time.
 func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*snapshot.Snapshot) error) error {
-	interval = min(max(interval, probe.MinStreamInterval), probe.MaxStreamInterval)
+	interval = min(max(interval, snapshot.MinStreamInterval), snapshot.MaxStreamInterval)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The watchdog ends the request when the agent stays silent well past
@@ -479,7 +477,7 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 	watchdog := time.AfterFunc(stall, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
 
-	resp, err := c.call(sctx, "stream", url.Values{"interval": {interval.String()}})
+	resp, err := c.call(sctx, snapshot.EndpointStream, url.Values{"interval": {interval.String()}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -518,14 +516,14 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 
 // Profile takes a profile of the program and returns it as the agent sent
 // it: gzipped pprof (.pb.gz, readable with go tool pprof or
-// profile.ParseData). kind is "cpu", "wall", "heap" or "goroutine"; d is
-// the duration of a cpu or wall profile (0 means the agent's default,
-// probe.DefaultProfileDuration; at most probe.MaxProfileDuration) and is
-// ignored for heap and goroutine. It fails with ErrBusy when the agent is
-// already taking a cpu or wall profile (it answers at once, never
-// queues), and with ErrProfilerInUse when the program runs a CPU profile
-// of its own.
-func (c *Client) Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error) {
+// profile.ParseData). d is the duration of a cpu or wall profile (0 means
+// the agent's default, snapshot.DefaultProfileDuration; at most
+// snapshot.MaxProfileDuration) and is ignored for heap and goroutine. When
+// the agent is already taking a profile of that kind (it answers at once,
+// never queues), the error has the code snapshot.ErrCodeBusy; when the
+// program runs a CPU profile of its own, snapshot.ErrCodeProfilerInUse
+// (see snapshot.HasCode).
+func (c *Client) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return c.profile(ctx, kind, d, false)
 }
 
@@ -534,23 +532,23 @@ func (c *Client) Profile(ctx context.Context, kind string, d time.Duration) ([]b
 // the agent ends this one early and returns what it gathered. The
 // dashboard's hot functions pane takes these, so that a capture never
 // finds the agent busy because someone is watching.
-func (c *Client) RollingProfile(ctx context.Context, kind string, d time.Duration) ([]byte, error) {
+func (c *Client) RollingProfile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return c.profile(ctx, kind, d, true)
 }
 
-func (c *Client) profile(ctx context.Context, kind string, d time.Duration, yield bool) ([]byte, error) {
-	k, err := flame.ParseKind(kind)
+func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration, yield bool) ([]byte, error) {
+	k, err := snapshot.ParseProfileKind(string(kind))
 	if err != nil {
-		return nil, newError(nil, err, "profile kind %q: want cpu, wall, heap or goroutine", oneLine(kind, 40))
+		return nil, newError(nil, err, "profile kind %q: want cpu, wall, heap or goroutine", oneLine(string(kind), 40))
 	}
 	q := url.Values{"kind": {string(k)}}
 	timeout := replyTimeout
 	if k.Continuous() {
-		if d < 0 || d > probe.MaxProfileDuration {
-			return nil, newError(nil, nil, "profile duration %v: want at most %v", d, probe.MaxProfileDuration)
+		if d < 0 || d > snapshot.MaxProfileDuration {
+			return nil, newError(nil, nil, "profile duration %v: want at most %v", d, snapshot.MaxProfileDuration)
 		}
 		if d == 0 {
-			d = probe.DefaultProfileDuration
+			d = snapshot.DefaultProfileDuration
 		}
 		q.Set("seconds", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
 		if yield {
@@ -560,7 +558,7 @@ func (c *Client) profile(ctx context.Context, kind string, d time.Duration, yiel
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := c.call(ctx, "profile", q)
+	resp, err := c.call(ctx, snapshot.EndpointProfile, q)
 	if err != nil {
 		return nil, err
 	}

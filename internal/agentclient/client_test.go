@@ -19,6 +19,7 @@ import (
 
 	"github.com/httptop/httptop/internal/discovery"
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/probe/agent"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -37,13 +38,13 @@ func agentDir(t *testing.T) string {
 
 // startAgent starts an agent of this process writing its discovery file
 // to dir ("" for none), with a collector of its own.
-func startAgent(t *testing.T, dir string, opts probe.AgentOptions) (*probe.Agent, *probe.Collector) {
+func startAgent(t *testing.T, dir string, opts agent.Options) (*agent.Agent, *probe.Collector) {
 	t.Helper()
 	col := probe.NewCollector(probe.CollectorOptions{})
 	opts.Collector = col
 	opts.DiscoveryDir = dir
 	opts.NoDiscovery = dir == ""
-	a, err := probe.Start(opts)
+	a, err := agent.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func writeRecord(t *testing.T, dir string, r discovery.Record) string {
 		r.Token = strings.Repeat("ab", 32)
 	}
 	if r.Protocol == 0 {
-		r.Protocol = probe.ProtocolVersion
+		r.Protocol = snapshot.ProtocolVersion
 	}
 	path, err := discovery.Write(dir, r)
 	if err != nil {
@@ -85,7 +86,7 @@ func closedAddr(t *testing.T) string {
 
 func TestListAndDial(t *testing.T) {
 	dir := agentDir(t)
-	a, col := startAgent(t, dir, probe.AgentOptions{})
+	a, col := startAgent(t, dir, agent.Options{})
 	stale := writeRecord(t, dir, discovery.Record{PID: deadPID, Program: "gone", Addr: closedAddr(t)})
 
 	infos, err := List()
@@ -121,7 +122,7 @@ func TestListAndDial(t *testing.T) {
 			}
 			defer c.Close()
 			in := c.Info()
-			if in.PID != os.Getpid() || in.Protocol != probe.ProtocolVersion || in.SnapshotVersion != snapshot.Version || in.GoVersion == "" || in.Limits.MaxStreams == 0 {
+			if in.PID != os.Getpid() || in.Protocol != snapshot.ProtocolVersion || in.SnapshotVersion != snapshot.Version || in.GoVersion == "" || in.Limits.MaxStreams == 0 {
 				t.Errorf("Info() = %+v", in)
 			}
 			s, err := c.Snapshot(t.Context())
@@ -138,7 +139,7 @@ func TestListAndDial(t *testing.T) {
 func TestDialUnixSocket(t *testing.T) {
 	dir := agentDir(t)
 	sock := filepath.Join(t.TempDir(), "agent.sock")
-	startAgent(t, dir, probe.AgentOptions{Addr: "unix:" + sock})
+	startAgent(t, dir, agent.Options{Addr: "unix:" + sock})
 	for _, target := range []string{sock, "unix:" + sock} {
 		c, err := Dial(t.Context(), target)
 		if err != nil {
@@ -182,7 +183,7 @@ func rawServer(t *testing.T, serve func(net.Conn)) string {
 // TestDialErrors checks each way Dial can fail: the sentinel it wraps and
 // a one-line message saying what to do.
 func TestDialErrors(t *testing.T) {
-	v1 := strconv.Itoa(probe.ProtocolVersion)
+	v1 := strconv.Itoa(snapshot.ProtocolVersion)
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, dir string) (target string)
@@ -191,7 +192,7 @@ func TestDialErrors(t *testing.T) {
 	}{
 		{"no agent", func(t *testing.T, dir string) string { return "" }, ErrNoAgent, "no httptop agent is running"},
 		{"several agents", func(t *testing.T, dir string) string {
-			startAgent(t, dir, probe.AgentOptions{})
+			startAgent(t, dir, agent.Options{})
 			writeRecord(t, dir, discovery.Record{PID: 1, Program: "init", Addr: closedAddr(t)})
 			return ""
 		}, ErrSeveralAgents, "2 httptop agents are running"},
@@ -227,44 +228,44 @@ func TestDialErrors(t *testing.T) {
 		}, ErrNotAgent, "did not answer"},
 		{"header but other JSON", func(t *testing.T, dir string) string {
 			return fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set(probe.ProtocolHeader, v1)
+				w.Header().Set(snapshot.ProtocolHeader, v1)
 				io.WriteString(w, `{"agent":"gops"}`)
 			})
 		}, ErrNotAgent, "names agent"},
 		{"missing token", func(t *testing.T, dir string) string {
-			a, _ := startAgent(t, "", probe.AgentOptions{})
+			a, _ := startAgent(t, "", agent.Options{})
 			return a.Addr()
 		}, ErrUnauthorized, "none was found"},
 		{"wrong token from the environment", func(t *testing.T, dir string) string {
-			a, _ := startAgent(t, "", probe.AgentOptions{})
+			a, _ := startAgent(t, "", agent.Options{})
 			t.Setenv(EnvToken, "wrong")
 			return a.Addr()
 		}, ErrUnauthorized, "refused the token from $" + EnvToken},
 		{"wrong token in the discovery file", func(t *testing.T, dir string) string {
-			a, _ := startAgent(t, "", probe.AgentOptions{})
+			a, _ := startAgent(t, "", agent.Options{})
 			writeRecord(t, dir, discovery.Record{PID: 1, Addr: a.Addr()})
 			return a.Addr()
 		}, ErrUnauthorized, "1.json: the file may be stale"},
 		{"newer protocol", func(t *testing.T, dir string) string {
 			return fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set(probe.ProtocolHeader, "2")
+				w.Header().Set(snapshot.ProtocolHeader, "2")
 				w.WriteHeader(404)
 			})
 		}, ErrVersion, "protocol version 2"},
 		{"newer protocol in info", func(t *testing.T, dir string) string {
 			return fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set(probe.ProtocolHeader, v1)
+				w.Header().Set(snapshot.ProtocolHeader, v1)
 				fmt.Fprintf(w, `{"agent":"httptop","protocol":2,"snapshot_version":1,"pid":1,"version":"v9.0.0"}`)
 			})
 		}, ErrVersion, "v9.0.0"},
 		{"newer snapshot format", func(t *testing.T, dir string) string {
 			return fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set(probe.ProtocolHeader, v1)
+				w.Header().Set(snapshot.ProtocolHeader, v1)
 				fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":2,"pid":1}`)
 			})
 		}, ErrVersion, "snapshot format version 2"},
 		{"agent of another pid at the address", func(t *testing.T, dir string) string {
-			a, _ := startAgent(t, "", probe.AgentOptions{})
+			a, _ := startAgent(t, "", agent.Options{})
 			writeRecord(t, dir, discovery.Record{PID: 1, Addr: a.Addr(), Token: a.Token()})
 			return "1"
 		}, ErrNoAgent, "stale"},
@@ -302,7 +303,7 @@ func TestBadTargets(t *testing.T) {
 
 func TestStream(t *testing.T) {
 	dir := agentDir(t)
-	a, _ := startAgent(t, dir, probe.AgentOptions{})
+	a, _ := startAgent(t, dir, agent.Options{})
 	c, err := Dial(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -354,14 +355,14 @@ func TestStream(t *testing.T) {
 
 func TestProfile(t *testing.T) {
 	dir := agentDir(t)
-	startAgent(t, dir, probe.AgentOptions{})
+	startAgent(t, dir, agent.Options{})
 	c, err := Dial(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	for _, tt := range []struct {
-		kind string
+		kind snapshot.ProfileKind
 		d    time.Duration
 	}{{"heap", 0}, {"goroutine", time.Hour}, {"wall", 50 * time.Millisecond}} {
 		data, err := c.Profile(t.Context(), tt.kind, tt.d)
@@ -373,7 +374,7 @@ func TestProfile(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		kind string
+		kind snapshot.ProfileKind
 		d    time.Duration
 	}{{"disk", 0}, {"cpu", 2 * time.Minute}, {"wall", -time.Second}} {
 		if _, err := c.Profile(t.Context(), tt.kind, tt.d); err == nil {
@@ -387,7 +388,7 @@ func TestProfileErrors(t *testing.T) {
 	dir := agentDir(t)
 	code := make(chan string, 1)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(probe.ProtocolHeader, strconv.Itoa(probe.ProtocolVersion))
+		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
 		if strings.HasSuffix(r.URL.Path, "/info") {
 			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
 			return
@@ -401,18 +402,18 @@ func TestProfileErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for _, tt := range []struct {
-		code string
-		want error
-	}{{probe.ErrCodeBusy, ErrBusy}, {probe.ErrCodeProfilerInUse, ErrProfilerInUse}} {
-		code <- tt.code
-		_, err := c.Profile(t.Context(), "cpu", time.Second)
-		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), "try later please") {
-			t.Errorf("409 %s: Profile = %v, want %v with the agent's message on one line", tt.code, err, tt.want)
+	for _, tt := range []snapshot.ErrorCode{snapshot.ErrCodeBusy, snapshot.ErrCodeProfilerInUse} {
+		code <- string(tt)
+		_, err := c.Profile(t.Context(), snapshot.ProfileCPU, time.Second)
+		if !snapshot.HasCode(err, tt) || !strings.Contains(err.Error(), "try later please") {
+			t.Errorf("409 %s: Profile = %v, want code %s with the agent's message on one line", tt, err, tt)
 		}
-		var b interface{ Busy() bool }
-		if busy := errors.As(err, &b) && b.Busy(); busy != (tt.want == ErrBusy) {
-			t.Errorf("409 %s: Busy() = %v", tt.code, busy)
+		other := snapshot.ErrCodeBusy
+		if tt == snapshot.ErrCodeBusy {
+			other = snapshot.ErrCodeProfilerInUse
+		}
+		if snapshot.HasCode(err, other) {
+			t.Errorf("409 %s: error also has code %s", tt, other)
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -77,19 +76,19 @@ func decodeOne(data []byte, v any) error {
 // decodeInfo decodes and checks an info reply: it must come from an
 // httptop agent (ErrNotAgent otherwise) speaking this protocol and
 // snapshot version (ErrVersion otherwise).
-func decodeInfo(data []byte) (probe.AgentInfo, error) {
-	var in probe.AgentInfo
+func decodeInfo(data []byte) (snapshot.AgentInfo, error) {
+	var in snapshot.AgentInfo
 	if len(data) > maxInfoBytes {
 		return in, newError(ErrNotAgent, errTooLarge, "the info reply is larger than %d bytes", maxInfoBytes)
 	}
 	if err := decodeOne(data, &in); err != nil {
 		return in, newError(ErrNotAgent, err, "the info reply is not httptop's JSON (%v)", err)
 	}
-	if in.Agent != probe.AgentName {
-		return in, newError(ErrNotAgent, nil, "the info reply names agent %q, not %q", oneLine(in.Agent, 40), probe.AgentName)
+	if in.Agent != snapshot.AgentName {
+		return in, newError(ErrNotAgent, nil, "the info reply names agent %q, not %q", oneLine(in.Agent, 40), snapshot.AgentName)
 	}
-	if in.Protocol != probe.ProtocolVersion {
-		return in, versionError("protocol", in.Protocol, probe.ProtocolVersion, in.Version)
+	if in.Protocol != snapshot.ProtocolVersion {
+		return in, versionError("protocol", in.Protocol, snapshot.ProtocolVersion, in.Version)
 	}
 	if in.SnapshotVersion != snapshot.Version {
 		return in, versionError("snapshot format", in.SnapshotVersion, snapshot.Version, in.Version)
@@ -134,31 +133,32 @@ func decodeSnapshot(data []byte) (*snapshot.Snapshot, error) {
 
 // decodeAgentError reads the AgentError of a reply that is not a success;
 // a body that is not one gives an empty code and a message quoting it.
-func decodeAgentError(data []byte) probe.AgentError {
-	var e probe.AgentError
+func decodeAgentError(data []byte) *snapshot.AgentError {
+	var e snapshot.AgentError
 	if err := decodeOne(data, &e); err != nil || e.Code == "" {
-		return probe.AgentError{Message: oneLine(string(bytes.TrimSpace(data)), 200)}
+		return &snapshot.AgentError{Message: oneLine(string(bytes.TrimSpace(data)), 200)}
 	}
-	e.Code = oneLine(e.Code, 40)
+	e.Code = snapshot.ErrorCode(oneLine(string(e.Code), 40))
 	e.Message = oneLine(e.Message, 500)
-	return e
+	return &e
 }
 
 // replyError turns a reply into the error it carries: ErrNotAgent when it
 // lacks the protocol header, ErrVersion when the header names another
-// version, else nil for 200 and the AgentError's kind otherwise. body is
+// version, else nil for 200 and otherwise an error wrapping the reply's
+// *snapshot.AgentError (test its code with snapshot.HasCode). body is
 // read only for a reply that is not a success. where names the agent in
 // messages.
 func replyError(where string, status int, header http.Header, body io.Reader) error {
-	v := header.Get(probe.ProtocolHeader)
+	v := header.Get(snapshot.ProtocolHeader)
 	if v == "" {
-		return newError(ErrNotAgent, nil, "%s answers HTTP %d but is not an httptop agent (no %s header): check the address with 'httptop ps'", where, status, probe.ProtocolHeader)
+		return newError(ErrNotAgent, nil, "%s answers HTTP %d but is not an httptop agent (no %s header): check the address with 'httptop ps'", where, status, snapshot.ProtocolHeader)
 	}
-	if n, err := strconv.Atoi(v); err != nil || n != probe.ProtocolVersion {
+	if n, err := strconv.Atoi(v); err != nil || n != snapshot.ProtocolVersion {
 		if err != nil {
-			return newError(ErrNotAgent, nil, "%s answers with a malformed %s header %q: check the address with 'httptop ps'", where, probe.ProtocolHeader, oneLine(v, 20))
+			return newError(ErrNotAgent, nil, "%s answers with a malformed %s header %q: check the address with 'httptop ps'", where, snapshot.ProtocolHeader, oneLine(v, 20))
 		}
-		return versionError("protocol", n, probe.ProtocolVersion, "")
+		return versionError("protocol", n, snapshot.ProtocolVersion, "")
 	}
 	if status == http.StatusOK {
 		return nil
@@ -169,13 +169,14 @@ func replyError(where string, status int, header http.Header, body io.Reader) er
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	switch {
-	case status == http.StatusUnauthorized || e.Code == probe.ErrCodeUnauthorized:
-		return newError(ErrUnauthorized, nil, "%s refused the token: %s", where, msg)
-	case e.Code == probe.ErrCodeBusy:
-		return newError(ErrBusy, nil, "%s: %s", where, msg)
-	case e.Code == probe.ErrCodeProfilerInUse:
-		return newError(ErrProfilerInUse, nil, "%s: %s", where, msg)
+	switch e.Code {
+	case snapshot.ErrCodeUnauthorized:
+		return newError(ErrUnauthorized, e, "%s refused the token: %s", where, msg)
+	case snapshot.ErrCodeBusy, snapshot.ErrCodeProfilerInUse:
+		return newError(nil, e, "%s: %s", where, msg)
 	}
-	return newError(nil, nil, "%s answered HTTP %d: %s", where, status, msg)
+	if status == http.StatusUnauthorized {
+		return newError(ErrUnauthorized, e, "%s refused the token: %s", where, msg)
+	}
+	return newError(nil, e, "%s answered HTTP %d: %s", where, status, msg)
 }

@@ -9,7 +9,9 @@ import (
 
 // Sentinel errors. Every error the package returns wraps at most one of
 // them (test with errors.Is) and reads as one line saying what went wrong
-// and what to do next.
+// and what to do next. An error the agent answered with wraps its
+// *snapshot.AgentError too: snapshot.HasCode(err, snapshot.ErrCodeBusy)
+// tells a profile refused because one of its kind is being taken.
 var (
 	// ErrNoAgent: no agent runs, the pid runs none, or nothing answers
 	// at the address.
@@ -23,10 +25,6 @@ var (
 	ErrUnauthorized = errors.New("token refused")
 	// ErrVersion: the agent speaks another protocol or snapshot version.
 	ErrVersion = errors.New("protocol version mismatch")
-	// ErrBusy: the agent is already taking a CPU or wall-clock profile.
-	ErrBusy = errors.New("agent busy profiling")
-	// ErrProfilerInUse: the program runs a CPU profile of its own.
-	ErrProfilerInUse = errors.New("cpu profiler in use")
 	// ErrDisconnected: the agent went away (the program exited, or its
 	// agent was closed) after Dial reached it.
 	ErrDisconnected = errors.New("agent disconnected")
@@ -41,10 +39,6 @@ type clientError struct {
 }
 
 func (e *clientError) Error() string { return e.msg }
-
-// Busy reports whether the error is ErrBusy, for callers that test for a
-// Busy method rather than import this package.
-func (e *clientError) Busy() bool { return e.kind == ErrBusy }
 
 func (e *clientError) Unwrap() []error {
 	var errs []error

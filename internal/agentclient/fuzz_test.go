@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -79,7 +78,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 // FuzzDecodeInfo checks the info decoder: no panic, and what it accepts
 // is an httptop agent of this protocol.
 func FuzzDecodeInfo(f *testing.F) {
-	good, _ := json.Marshal(probe.AgentInfo{Agent: probe.AgentName, Protocol: probe.ProtocolVersion, SnapshotVersion: snapshot.Version, PID: 7})
+	good, _ := json.Marshal(snapshot.AgentInfo{Agent: snapshot.AgentName, Protocol: snapshot.ProtocolVersion, SnapshotVersion: snapshot.Version, PID: 7})
 	f.Add(good)
 	f.Add([]byte(`{"agent":"httptop","protocol":2,"snapshot_version":1,"pid":1}`))
 	f.Add([]byte(`{"agent":"gops"}`))
@@ -96,7 +95,7 @@ func FuzzDecodeInfo(f *testing.F) {
 			}
 			return
 		}
-		if in.Agent != probe.AgentName || in.Protocol != probe.ProtocolVersion || in.SnapshotVersion != snapshot.Version || in.PID <= 0 {
+		if in.Agent != snapshot.AgentName || in.Protocol != snapshot.ProtocolVersion || in.SnapshotVersion != snapshot.Version || in.PID <= 0 {
 			t.Fatalf("accepted %+v", in)
 		}
 	})
@@ -117,10 +116,10 @@ func FuzzReplyError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, proto string, body []byte) {
 		h := http.Header{}
 		if proto != "" {
-			h.Set(probe.ProtocolHeader, proto)
+			h.Set(snapshot.ProtocolHeader, proto)
 		}
 		err := replyError("the agent", status, h, bytes.NewReader(body))
-		ok := status == 200 && h.Get(probe.ProtocolHeader) == "1"
+		ok := status == 200 && h.Get(snapshot.ProtocolHeader) == "1"
 		if (err == nil) != ok {
 			t.Fatalf("status %d, header %q: error %v", status, proto, err)
 		}

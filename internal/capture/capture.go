@@ -1,7 +1,8 @@
-// Package capture records a capture of a running program: profiles and
-// snapshots over one window of time, written to a directory with the flame
-// graphs and the pool-vs-latency report (see internal/report) that
-// `httptop capture` produces.
+// Package capture owns the capture directory that `httptop capture`
+// writes: its format (Capture, stored as capture.json, and the names of
+// the files beside it), reading it back safely (Load) and recording one
+// from a running program (Run). Package report computes the
+// pool-vs-latency report from what this package reads.
 //
 // Run gets its data from a Source, which the agent client implements, so
 // the recording can be tested against a fake. It takes, over the same
@@ -9,12 +10,12 @@
 //
 //   - snapshots at Options.Interval (at most a second apart);
 //   - a CPU and a wall-clock profile, requested from the agent in segments
-//     of Options.Segment and merged. The agent may refuse to run two
-//     profiles at once: Run first asks for both together and, if one is
-//     refused as busy while the other runs, lets them take turns for the
-//     rest of the window, so each covers about half of it, spread over all
-//     of it. Capture.ProfileMode records which happened, and every segment
-//     is listed in Capture.Profiles;
+//     of Options.Segment and merged. Run asks for both together; an
+//     agent that refuses to run two profiles at once (an older one, or
+//     one busy with someone else's profile) gets them in turns for the
+//     rest of the window, so each covers about half of it, spread over
+//     all of it. Capture.ProfileMode records which happened, and every
+//     segment is listed in Capture.Profiles;
 //   - a heap profile at the end.
 //
 // Cancelling the context (Ctrl-C) ends the window early: the snapshots so
@@ -37,7 +38,6 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/flame"
-	"github.com/httptop/httptop/internal/report"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -47,20 +47,15 @@ import (
 type Source interface {
 	// Snapshot returns the program's current snapshot.
 	Snapshot(ctx context.Context) (*snapshot.Snapshot, error)
-	// Profile returns a raw pprof profile (.pb.gz bytes) of kind "cpu",
-	// "wall", "heap" or "goroutine"; d is the duration for cpu and wall
-	// and ignored for the others. When the agent refuses because another
-	// profile is running, the error should satisfy the Options.IsBusy
-	// test (by default: wrap ErrBusy, or have a Busy() bool method that
-	// returns true). A Source that can stop a profile early may return
-	// what it gathered together with ctx's error when ctx is canceled;
-	// Run keeps it.
-	Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error)
+	// Profile returns a raw pprof profile (.pb.gz bytes) of the given
+	// kind; d is the duration for cpu and wall and ignored for the
+	// others. When the agent refuses because a profile of that kind is
+	// being taken, the error wraps a *snapshot.AgentError with the code
+	// snapshot.ErrCodeBusy. A Source that can stop a profile early may
+	// return what it gathered together with ctx's error when ctx is
+	// canceled; Run keeps it.
+	Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error)
 }
-
-// ErrBusy is the error a Source wraps when the agent refuses a profile
-// because another one is running.
-var ErrBusy = errors.New("the agent is running another profile")
 
 // Defaults of Options.
 const (
@@ -99,20 +94,11 @@ type Options struct {
 	// more when the window ends. done never decreases. It is called on
 	// the goroutine that called Run.
 	Progress func(done, total time.Duration)
-	// IsBusy reports whether a Profile error means the agent refused
-	// because another profile is running. nil means DefaultIsBusy.
-	IsBusy func(error) bool
 }
 
-// DefaultIsBusy reports whether err wraps ErrBusy or has a Busy() bool
-// method that returns true.
-func DefaultIsBusy(err error) bool {
-	if errors.Is(err, ErrBusy) {
-		return true
-	}
-	var b interface{ Busy() bool }
-	return errors.As(err, &b) && b.Busy()
-}
+// busy reports whether a Profile error means the agent refused because a
+// profile of that kind is being taken.
+func busy(err error) bool { return snapshot.HasCode(err, snapshot.ErrCodeBusy) }
 
 // withDefaults fills in defaults and checks opts.
 func (o Options) withDefaults() (Options, error) {
@@ -135,34 +121,32 @@ func (o Options) withDefaults() (Options, error) {
 		o.Segment = DefaultSegment
 	}
 	o.Segment = max(min(o.Segment, o.Duration/2), time.Millisecond)
-	if o.IsBusy == nil {
-		o.IsBusy = DefaultIsBusy
-	}
 	return o, nil
 }
 
 // Run records a capture from src and writes it to opts.Dir: the profiles
 // (cpu.pb.gz, wall.pb.gz, heap.pb.gz), the flame graphs (cpu.svg,
-// wall.svg) and folded stacks (cpu.folded, wall.folded), capture.json, and
-// the report (report.json, report.md, report.html). It returns the capture.
+// wall.svg) and folded stacks (cpu.folded, wall.folded) and capture.json.
+// It returns the capture and its parsed profiles, from which the caller
+// builds the report (package report).
 //
 // A canceled ctx ends the window early; Run still writes what it gathered
 // and returns nil error, with Capture.Canceled set. Failures of the agent
 // (a refused profile, a failed snapshot) are recorded in Capture.Errors
 // rather than returned. Run returns an error when the directory cannot be
-// written, or when nothing at all could be recorded (the files are still
+// written, or when nothing at all could be recorded (capture.json is still
 // written, to show why).
-func Run(ctx context.Context, src Source, opts Options) (*report.Capture, error) {
+func Run(ctx context.Context, src Source, opts Options) (*Capture, Profiles, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, Profiles{}, err
 	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("capture: create output directory: %w", err)
+		return nil, Profiles{}, fmt.Errorf("capture: create output directory: %w", err)
 	}
 
 	start := time.Now()
-	c := report.NewCapture(start)
+	c := NewCapture(start)
 	c.Target = opts.Target
 	c.RequestedSeconds = opts.Duration.Seconds()
 	c.IntervalSeconds = opts.Interval.Seconds()
@@ -181,26 +165,25 @@ func Run(ctx context.Context, src Source, opts Options) (*report.Capture, error)
 	if ctx.Err() != nil {
 		hctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	}
-	heap, herr := src.Profile(hctx, report.KindHeap, 0)
+	heap, herr := src.Profile(hctx, snapshot.ProfileHeap, 0)
 	cancel()
 
 	profs, werr := p.write(c, opts.Dir, heap, herr)
-	r := report.Build(c, profs)
-	errs := []error{werr, report.WriteCapture(opts.Dir, c), report.Write(opts.Dir, r)}
+	errs := []error{werr, Write(opts.Dir, c)}
 	if len(c.Snapshots) == 0 && profs.CPU == nil && profs.Wall == nil && !c.Canceled {
 		why := "no snapshot and no profile"
 		if len(c.Errors) > 0 {
 			why += ": " + c.Errors[0].Op + ": " + c.Errors[0].Message
 		}
-		errs = append(errs, errors.New("capture: nothing recorded ("+why+"); see "+filepath.Join(opts.Dir, report.MarkdownFile)))
+		errs = append(errs, errors.New("capture: nothing recorded ("+why+")"))
 	}
-	return c, errors.Join(errs...)
+	return c, profs, errors.Join(errs...)
 }
 
 // recordSnapshots takes a snapshot now, at every interval and at the end
 // of the window, until the window ends or ctx is canceled, and returns when
 // it stopped and whether ctx ended it.
-func recordSnapshots(ctx context.Context, src Source, opts Options, c *report.Capture, start time.Time) (end time.Time, canceled bool) {
+func recordSnapshots(ctx context.Context, src Source, opts Options, c *Capture, start time.Time) (end time.Time, canceled bool) {
 	// A snapshot may take a while on a loaded program, but not forever.
 	timeout := max(5*time.Second, 2*opts.Interval)
 	var last time.Time
@@ -280,7 +263,7 @@ func renderFlame(dir string, p *profile.Profile, svgName, foldedName, title stri
 	var buf bytes.Buffer
 	if e := flame.SVG(&buf, p, opts); e != nil {
 		errs = append(errs, e)
-	} else if e := report.WriteFile(dir, svgName, buf.Bytes()); e != nil {
+	} else if e := WriteFile(dir, svgName, buf.Bytes()); e != nil {
 		errs = append(errs, e)
 	} else {
 		svg = svgName
@@ -288,7 +271,7 @@ func renderFlame(dir string, p *profile.Profile, svgName, foldedName, title stri
 	buf.Reset()
 	if e := flame.Folded(&buf, p, -1); e != nil {
 		errs = append(errs, e)
-	} else if e := report.WriteFile(dir, foldedName, buf.Bytes()); e != nil {
+	} else if e := WriteFile(dir, foldedName, buf.Bytes()); e != nil {
 		errs = append(errs, e)
 	} else {
 		folded = foldedName

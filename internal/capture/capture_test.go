@@ -3,7 +3,6 @@ package capture
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/httptop/httptop/internal/report"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -23,7 +21,7 @@ import (
 // as the agent's do, on a timer that a canceled context cuts short.
 type fakeSource struct {
 	// oneAtATime makes it refuse a cpu or wall profile while another runs,
-	// wrapping ErrBusy.
+	// with the agent's busy error.
 	oneAtATime bool
 	// cpuErr, if set, fails every cpu profile.
 	cpuErr error
@@ -34,14 +32,14 @@ type fakeSource struct {
 	// snapshots (or of profiles of that kind) asked for so far,
 	// including this one, before it is served.
 	onSnapshot func(n int)
-	onProfile  func(kind string, n int)
+	onProfile  func(kind snapshot.ProfileKind, n int)
 	// partialOnCancel makes a canceled cpu or wall profile return what it
 	// gathered, with ctx's error.
 	partialOnCancel bool
 
 	mu         sync.Mutex
 	snapshots  int
-	calls      map[string]int
+	calls      map[snapshot.ProfileKind]int
 	running    int
 	maxRunning int
 }
@@ -73,14 +71,14 @@ func (f *fakeSource) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	}
 	return &snapshot.Snapshot{
 		Version: snapshot.Version, Time: now, PID: 99, Program: "fakeprog", Hosts: []snapshot.Host{h},
-		Conns: []snapshot.Conn{{ID: 1, Client: "default", Host: h.Host, State: "active", DialMs: 1, TLS: &snapshot.TLS{HandshakeMs: 9}}},
+		Conns: []snapshot.Conn{{ID: 1, Client: "default", Host: h.Host, State: snapshot.ConnActive, DialMs: 1, TLS: &snapshot.TLS{HandshakeMs: 9}}},
 	}, nil
 }
 
-func (f *fakeSource) Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error) {
+func (f *fakeSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	f.mu.Lock()
 	if f.calls == nil {
-		f.calls = map[string]int{}
+		f.calls = map[snapshot.ProfileKind]int{}
 	}
 	f.calls[kind]++
 	n := f.calls[kind]
@@ -104,7 +102,7 @@ func (f *fakeSource) Profile(ctx context.Context, kind string, d time.Duration) 
 	f.mu.Lock()
 	if f.oneAtATime && f.running > 0 {
 		f.mu.Unlock()
-		return nil, fmt.Errorf("agent: %s profile: %w", kind, ErrBusy)
+		return nil, fmt.Errorf("agent: %s profile: %w", kind, &snapshot.AgentError{Code: snapshot.ErrCodeBusy, Message: "busy"})
 	}
 	f.running++
 	f.maxRunning = max(f.maxRunning, f.running)
@@ -131,7 +129,7 @@ func (f *fakeSource) Profile(ctx context.Context, kind string, d time.Duration) 
 
 // cannedProfile returns a small profile of the given kind covering d: the
 // CPU goes to main.burnCPU, wall-clock time to waiting on the network.
-func cannedProfile(kind string, d time.Duration) *profile.Profile {
+func cannedProfile(kind snapshot.ProfileKind, d time.Duration) *profile.Profile {
 	types := []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}}
 	leaf := "main.burnCPU"
 	switch kind {
@@ -163,8 +161,8 @@ func encode(p *profile.Profile) []byte {
 
 // allFiles are the files a complete capture directory holds.
 var allFiles = []string{
-	report.CPUProfile, report.WallProfile, report.HeapProfile, report.CPUFlame, report.WallFlame,
-	report.CPUFolded, report.WallFolded, report.CaptureFile, report.JSONFile, report.MarkdownFile, report.HTMLFile,
+	CPUProfile, WallProfile, HeapProfile, CPUFlame, WallFlame,
+	CPUFolded, WallFolded, CaptureFile,
 }
 
 // checkFiles fails the test unless every named file exists in dir and is
@@ -184,7 +182,7 @@ func checkFiles(t *testing.T, dir string, names []string) {
 }
 
 // readProfile parses a profile the capture wrote.
-func readProfile(t *testing.T, dir, name string) *profile.Profile {
+func readProfileT(t *testing.T, dir, name string) *profile.Profile {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
@@ -241,7 +239,7 @@ func TestRunConcurrentAgent(t *testing.T) {
 	// Segments are short against the window so that a loaded machine,
 	// delaying timers, still leaves room for several.
 	const window = time.Second
-	c, err := Run(context.Background(), src, Options{
+	c, profs, err := Run(context.Background(), src, Options{
 		Duration: window, Interval: 25 * time.Millisecond, Segment: 100 * time.Millisecond,
 		Dir: dir, Target: "pid 99", Progress: prog.record,
 	})
@@ -250,8 +248,8 @@ func TestRunConcurrentAgent(t *testing.T) {
 	}
 	checkFiles(t, dir, allFiles)
 	prog.check(t, window, true)
-	if c.ProfileMode != report.ModeConcurrent {
-		t.Errorf("profile mode = %q, want %q", c.ProfileMode, report.ModeConcurrent)
+	if c.ProfileMode != ModeConcurrent {
+		t.Errorf("profile mode = %q, want %q", c.ProfileMode, ModeConcurrent)
 	}
 	if c.Canceled {
 		t.Error("capture marked canceled")
@@ -262,7 +260,7 @@ func TestRunConcurrentAgent(t *testing.T) {
 	if c.Program != "fakeprog" || c.PID != 99 || c.Target != "pid 99" {
 		t.Errorf("capture of %s pid %d target %q, want fakeprog 99 pid 99", c.Program, c.PID, c.Target)
 	}
-	for _, kind := range []string{report.KindCPU, report.KindWall} {
+	for _, kind := range []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileWall} {
 		info := c.Profile(kind)
 		if info == nil || len(info.Segments) < 2 {
 			t.Fatalf("%s profile info = %+v, want several segments", kind, info)
@@ -276,7 +274,7 @@ func TestRunConcurrentAgent(t *testing.T) {
 		}
 		// The merged profile covers every segment: the fake's profiles
 		// last exactly what was asked.
-		p := readProfile(t, dir, info.File)
+		p := readProfileT(t, dir, info.File)
 		if got := float64(p.DurationNanos) / 1e9; got < sum-0.002 || got > sum+0.002 {
 			t.Errorf("%s profile covers %.3f s, want the segments' %.3f s", kind, got, sum)
 		}
@@ -289,24 +287,20 @@ func TestRunConcurrentAgent(t *testing.T) {
 	}
 
 	// The outputs hold what the profiles and snapshots hold.
-	svg, _ := os.ReadFile(filepath.Join(dir, report.CPUFlame))
+	svg, _ := os.ReadFile(filepath.Join(dir, CPUFlame))
 	if !bytes.Contains(svg, []byte("main.burnCPU")) {
 		t.Error("cpu.svg does not show main.burnCPU")
 	}
-	folded, _ := os.ReadFile(filepath.Join(dir, report.WallFolded))
+	folded, _ := os.ReadFile(filepath.Join(dir, WallFolded))
 	if !strings.HasPrefix(string(folded), "main.main;net/http.(*persistConn).roundTrip ") {
 		t.Errorf("wall.folded = %q, want the network wait stack", folded)
 	}
-	var r report.Report
-	data, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("report.json: %v", err)
+	if profs.CPU == nil || profs.Wall == nil {
+		t.Errorf("returned profiles cpu %v wall %v, want the merged profiles written", profs.CPU != nil, profs.Wall != nil)
 	}
-	if len(r.Hosts) != 1 || r.Hosts[0].Host != "backend.test:443" || r.TopCPU == nil || r.TopCPU.Funcs[0].Name != "main.burnCPU" {
-		t.Errorf("report.json hosts %+v top CPU %+v, want backend.test:443 and main.burnCPU", r.Hosts, r.TopCPU)
-	}
-	if got, err := report.ReadCapture(dir); err != nil || len(got.Snapshots) != len(c.Snapshots) {
-		t.Errorf("capture.json read back: %v, %d snapshots; want %d", err, len(got.Snapshots), len(c.Snapshots))
+	got, gotProfs, err := Load(dir)
+	if err != nil || len(got.Snapshots) != len(c.Snapshots) || len(got.Series) != 1 || gotProfs.CPU == nil || gotProfs.Wall == nil {
+		t.Errorf("capture read back: %v, %d snapshots (want %d), profiles cpu %v wall %v", err, len(got.Snapshots), len(c.Snapshots), gotProfs.CPU != nil, gotProfs.Wall != nil)
 	}
 }
 
@@ -314,28 +308,28 @@ func TestRunOneProfileAtATime(t *testing.T) {
 	dir := t.TempDir()
 	src := &fakeSource{oneAtATime: true}
 	const window = time.Second
-	c, err := Run(context.Background(), src, Options{
+	c, _, err := Run(context.Background(), src, Options{
 		Duration: window, Interval: 25 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkFiles(t, dir, allFiles)
-	if c.ProfileMode != report.ModeAlternating {
-		t.Errorf("profile mode = %q, want %q", c.ProfileMode, report.ModeAlternating)
+	if c.ProfileMode != ModeAlternating {
+		t.Errorf("profile mode = %q, want %q", c.ProfileMode, ModeAlternating)
 	}
 	if src.maxRunning != 1 {
 		t.Errorf("%d profiles ran at once on an agent that allows one", src.maxRunning)
 	}
 	var covered float64
 	busy := 0
-	for _, kind := range []string{report.KindCPU, report.KindWall} {
+	for _, kind := range []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileWall} {
 		info := c.Profile(kind)
 		ok := 0
 		for _, s := range info.Segments {
 			if s.OK {
 				ok++
-			} else if strings.Contains(s.Note, ErrBusy.Error()) && s.Error == "" {
+			} else if strings.Contains(s.Note, "refused while the other profile ran") && s.Error == "" {
 				busy++
 			}
 		}
@@ -357,10 +351,6 @@ func TestRunOneProfileAtATime(t *testing.T) {
 	if covered > window.Seconds()+0.01 {
 		t.Errorf("cpu and wall cover %.3f s together, more than the %v window", covered, window)
 	}
-	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
-	if !strings.Contains(string(md), "took turns") {
-		t.Error("report.md does not say the profiles took turns")
-	}
 }
 
 func TestRunCanceled(t *testing.T) {
@@ -368,7 +358,7 @@ func TestRunCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// Ctrl-C when the third CPU segment is asked for: two have completed.
-	src := &fakeSource{onProfile: func(kind string, n int) {
+	src := &fakeSource{onProfile: func(kind snapshot.ProfileKind, n int) {
 		if kind == "cpu" && n == 3 {
 			cancel()
 		}
@@ -376,7 +366,7 @@ func TestRunCanceled(t *testing.T) {
 	var prog progressLog
 	const window = time.Minute
 	began := time.Now()
-	c, err := Run(ctx, src, Options{
+	c, _, err := Run(ctx, src, Options{
 		Duration: window, Interval: 20 * time.Millisecond, Segment: 60 * time.Millisecond, Dir: dir, Progress: prog.record,
 	})
 	if err != nil {
@@ -396,8 +386,8 @@ func TestRunCanceled(t *testing.T) {
 	if len(c.Snapshots) == 0 {
 		t.Error("no snapshot kept")
 	}
-	cpu := c.Profile(report.KindCPU)
-	if p := readProfile(t, dir, report.CPUProfile); p.DurationNanos != int64(120*time.Millisecond) {
+	cpu := c.Profile(snapshot.ProfileCPU)
+	if p := readProfileT(t, dir, CPUProfile); p.DurationNanos != int64(120*time.Millisecond) {
 		t.Errorf("cpu.pb.gz covers %v, want the two completed 60 ms segments", time.Duration(p.DurationNanos))
 	}
 	if n := len(cpu.Segments); n != 3 || cpu.Segments[2].OK {
@@ -406,12 +396,11 @@ func TestRunCanceled(t *testing.T) {
 	if !strings.Contains(cpu.Error, "canceled") {
 		t.Errorf("cpu profile error = %q, want it to say the capture was canceled", cpu.Error)
 	}
-	if h := c.Profile(report.KindHeap); h.File != report.HeapProfile {
+	if h := c.Profile(snapshot.ProfileHeap); h.File != HeapProfile {
 		t.Errorf("heap profile not taken after Ctrl-C: %+v", h)
 	}
-	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
-	if !strings.Contains(string(md), "ended early") {
-		t.Error("report.md does not say the capture ended early")
+	if got, err := Read(dir); err != nil || !got.Canceled {
+		t.Errorf("capture.json read back: %v, canceled %v; want it to say the capture ended early", err, got != nil && got.Canceled)
 	}
 }
 
@@ -424,11 +413,11 @@ func TestRunKeepsPartialProfile(t *testing.T) {
 			cancel()
 		}
 	}}
-	c, err := Run(ctx, src, Options{Duration: time.Minute, Interval: 10 * time.Millisecond, Dir: dir})
+	c, _, err := Run(ctx, src, Options{Duration: time.Minute, Interval: 10 * time.Millisecond, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []string{report.KindCPU, report.KindWall} {
+	for _, kind := range []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileWall} {
 		info := c.Profile(kind)
 		if info.File == "" || len(info.Segments) != 1 || !info.Segments[0].OK || info.Segments[0].Error == "" {
 			t.Errorf("%s = %+v, want the one segment cut short kept, with its error", kind, info)
@@ -443,12 +432,12 @@ func TestRunCanceledBeforeStart(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	c, err := Run(ctx, &fakeSource{}, Options{Duration: time.Minute, Dir: dir})
+	c, _, err := Run(ctx, &fakeSource{}, Options{Duration: time.Minute, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFiles(t, dir, []string{report.HeapProfile, report.CaptureFile, report.JSONFile, report.MarkdownFile, report.HTMLFile})
-	if !c.Canceled || c.ProfileMode != report.ModeNone || len(c.Snapshots) != 0 {
+	checkFiles(t, dir, []string{HeapProfile, CaptureFile})
+	if !c.Canceled || c.ProfileMode != ModeNone || len(c.Snapshots) != 0 {
 		t.Errorf("canceled %v, mode %q, %d snapshots; want true, none, 0", c.Canceled, c.ProfileMode, len(c.Snapshots))
 	}
 	if len(c.Errors) != 0 {
@@ -459,29 +448,28 @@ func TestRunCanceledBeforeStart(t *testing.T) {
 func TestRunCPUUnavailable(t *testing.T) {
 	dir := t.TempDir()
 	src := &fakeSource{cpuErr: errors.New("agent: cpu profile: the program runs its own CPU profile")}
-	c, err := Run(context.Background(), src, Options{
+	c, _, err := Run(context.Background(), src, Options{
 		Duration: time.Second, Interval: 20 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFiles(t, dir, []string{report.WallProfile, report.WallFlame, report.HeapProfile, report.CaptureFile, report.HTMLFile})
-	if _, err := os.Stat(filepath.Join(dir, report.CPUProfile)); err == nil {
+	checkFiles(t, dir, []string{WallProfile, WallFlame, HeapProfile, CaptureFile})
+	if _, err := os.Stat(filepath.Join(dir, CPUProfile)); err == nil {
 		t.Error("cpu.pb.gz written though every cpu profile failed")
 	}
-	if c.ProfileMode != report.ModeSingle {
-		t.Errorf("profile mode = %q, want %q", c.ProfileMode, report.ModeSingle)
+	if c.ProfileMode != ModeSingle {
+		t.Errorf("profile mode = %q, want %q", c.ProfileMode, ModeSingle)
 	}
-	cpu := c.Profile(report.KindCPU)
+	cpu := c.Profile(snapshot.ProfileCPU)
 	if len(cpu.Segments) != 1 || !strings.Contains(cpu.Error, "runs its own CPU profile") {
 		t.Errorf("cpu = %+v, want one failed segment and the agent's reason", cpu)
 	}
-	if wall := c.Profile(report.KindWall); len(wall.Segments) < 2 {
+	if wall := c.Profile(snapshot.ProfileWall); len(wall.Segments) < 2 {
 		t.Errorf("wall has %d segments, want the window to itself", len(wall.Segments))
 	}
-	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
-	if !strings.Contains(string(md), "runs its own CPU profile") {
-		t.Error("report.md does not say why the CPU profile is missing")
+	if !strings.Contains(cpu.Error, "runs its own CPU profile") {
+		t.Errorf("cpu profile error %q does not say why the CPU profile is missing", cpu.Error)
 	}
 }
 
@@ -489,13 +477,13 @@ func TestRunAgentGone(t *testing.T) {
 	dir := t.TempDir()
 	gone := errors.New("agent: connection refused")
 	src := &fakeSource{snapshotErr: gone, profileErr: gone}
-	c, err := Run(context.Background(), src, Options{
+	c, _, err := Run(context.Background(), src, Options{
 		Duration: 100 * time.Millisecond, Interval: 20 * time.Millisecond, Segment: 50 * time.Millisecond, Dir: dir,
 	})
 	if err == nil || !strings.Contains(err.Error(), "nothing recorded") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("Run = %v, want an error saying nothing was recorded and why", err)
 	}
-	checkFiles(t, dir, []string{report.CaptureFile, report.MarkdownFile, report.HTMLFile, report.JSONFile})
+	checkFiles(t, dir, []string{CaptureFile})
 	if len(c.Errors) == 0 || c.Errors[0].Op != "snapshot" || c.Errors[0].Count < 2 {
 		t.Errorf("errors = %+v, want the failed snapshots counted", c.Errors)
 	}
@@ -511,7 +499,7 @@ func TestOptions(t *testing.T) {
 		{Options{Dir: t.TempDir(), Interval: 2 * time.Second}, "interval 2s is longer than 1s"},
 		{Options{Dir: t.TempDir(), Duration: -time.Second}, "negative"},
 	} {
-		if _, err := Run(context.Background(), src, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, _, err := Run(context.Background(), src, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Run(%+v) = %v, want an error containing %q", tt.opts, err, tt.want)
 		}
 	}
@@ -521,28 +509,6 @@ func TestOptions(t *testing.T) {
 	}
 	if o, _ := (Options{Dir: "x", Duration: 4 * time.Second}).withDefaults(); o.Segment != 2*time.Second {
 		t.Errorf("segment of a 4 s capture = %v, want 2s (half the window)", o.Segment)
-	}
-}
-
-// busyErr is an agent client's own busy error type.
-type busyErr struct{}
-
-func (busyErr) Error() string { return "agent: busy" }
-func (busyErr) Busy() bool    { return true }
-
-func TestDefaultIsBusy(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want bool
-	}{
-		{fmt.Errorf("agent: %w", ErrBusy), true},
-		{fmt.Errorf("agent: %w", busyErr{}), true},
-		{errors.New("agent: busy"), false},
-		{context.Canceled, false},
-	} {
-		if got := DefaultIsBusy(tt.err); got != tt.want {
-			t.Errorf("DefaultIsBusy(%v) = %v, want %v", tt.err, got, tt.want)
-		}
 	}
 }
 

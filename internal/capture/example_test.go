@@ -18,16 +18,17 @@ func (agent) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	return &snapshot.Snapshot{Version: snapshot.Version, Time: time.Now(), Program: "example"}, nil
 }
 
-func (agent) Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error) {
-	return nil, fmt.Errorf("agent: %s profile: %w", kind, capture.ErrBusy)
+func (agent) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
+	return nil, fmt.Errorf("agent: %s profile: %w", kind, &snapshot.AgentError{Code: snapshot.ErrCodeBusy, Message: "busy"})
 }
 
 // How httptop capture drives Run: a countdown from Progress, Ctrl-C
-// through ctx, and the directory to open at the end.
+// through ctx; the report (package report) is then built from what Run
+// returns.
 func ExampleRun() {
 	ctx := context.Background() // signal.NotifyContext(..., os.Interrupt) in the CLI
 	dir := capture.DefaultDir("example", 1234, time.Now())
-	c, err := capture.Run(ctx, agent{}, capture.Options{
+	c, _, err := capture.Run(ctx, agent{}, capture.Options{
 		Duration: 30 * time.Second,
 		Dir:      dir,
 		Target:   "1234",
@@ -42,5 +43,5 @@ func ExampleRun() {
 	if c.Canceled {
 		fmt.Fprintln(os.Stderr, "interrupted: wrote what was gathered")
 	}
-	fmt.Println("open", dir+"/report.html")
+	fmt.Println("wrote", dir+"/"+capture.CaptureFile)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/flame"
-	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // profiler takes the CPU and wall-clock profiles of one capture window in
@@ -28,21 +28,20 @@ import (
 // every kind was refused.
 type profiler struct {
 	src     Source
-	isBusy  func(error) bool
 	start   time.Time
 	end     time.Time
 	segment time.Duration
 	minSeg  time.Duration
 	kinds   [2]*kindState // cpu, wall
-	mode    string
+	mode    ProfileMode
 }
 
 // kindState is what one kind of profile gathered. Only one goroutine at a
 // time touches it: the first round runs the two kinds on goroutines of
 // their own, and afterwards each kind belongs to one lane.
 type kindState struct {
-	kind     string
-	segments []report.Segment
+	kind     snapshot.ProfileKind
+	segments []Segment
 	profiles []*profile.Profile
 	// dropped is set by a failure other than busy: the kind is not asked
 	// for again.
@@ -69,15 +68,14 @@ type segmentResult struct {
 func newProfiler(src Source, opts Options, start time.Time) *profiler {
 	return &profiler{
 		src:     src,
-		isBusy:  opts.IsBusy,
 		start:   start,
 		end:     start.Add(opts.Duration),
 		segment: opts.Segment,
 		// A leftover shorter than this at the end of the window is not
 		// worth a request.
 		minSeg: min(time.Second, opts.Segment/4),
-		kinds:  [2]*kindState{{kind: report.KindCPU}, {kind: report.KindWall}},
-		mode:   report.ModeNone,
+		kinds:  [2]*kindState{{kind: snapshot.ProfileCPU}, {kind: snapshot.ProfileWall}},
+		mode:   ModeNone,
 	}
 }
 
@@ -101,20 +99,20 @@ func (p *profiler) run(ctx context.Context) {
 		// Canceled during the first round: record what came back.
 		switch {
 		case res[0].ok && res[1].ok:
-			p.mode = report.ModeConcurrent
+			p.mode = ModeConcurrent
 		case res[0].ok || res[1].ok:
-			p.mode = report.ModeSingle
+			p.mode = ModeSingle
 		}
 		return
 	case res[0].ok && res[1].ok:
-		p.mode = report.ModeConcurrent
+		p.mode = ModeConcurrent
 		lanes = [][]*kindState{{cpu}, {wall}}
 	case res[0].ok && res[1].busy:
-		p.mode = report.ModeAlternating
+		p.mode = ModeAlternating
 		wall.expectRefusal()
 		lanes = [][]*kindState{{wall, cpu}}
 	case res[1].ok && res[0].busy:
-		p.mode = report.ModeAlternating
+		p.mode = ModeAlternating
 		cpu.expectRefusal()
 		lanes = [][]*kindState{{cpu, wall}}
 	default:
@@ -128,9 +126,9 @@ func (p *profiler) run(ctx context.Context) {
 		case 2:
 			// Both refused as busy: someone else is profiling. Taking
 			// turns is what works whatever the agent allows.
-			p.mode = report.ModeAlternating
+			p.mode = ModeAlternating
 		case 1:
-			p.mode = report.ModeSingle
+			p.mode = ModeSingle
 		default:
 			return
 		}
@@ -181,7 +179,7 @@ func (p *profiler) lane(ctx context.Context, kinds []*kindState) {
 func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segmentResult {
 	began := time.Now()
 	data, err := p.src.Profile(ctx, k.kind, d)
-	seg := report.Segment{
+	seg := Segment{
 		Offset:    round3(began.Sub(p.start).Seconds()),
 		Requested: round3(d.Seconds()),
 		Seconds:   round3(time.Since(began).Seconds()),
@@ -204,7 +202,7 @@ func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segm
 		switch {
 		case ctx.Err() != nil:
 			// Canceled: the capture ends; not the agent's fault.
-		case p.isBusy(err):
+		case busy(err):
 			res.busy = true
 			k.lastErr = err
 		default:
@@ -222,8 +220,8 @@ func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segm
 // folded stacks and the heap profile into dir, and records them in c. It
 // returns the merged profiles for the report, and the errors writing
 // files.
-func (p *profiler) write(c *report.Capture, dir string, heap []byte, heapErr error) (report.Profiles, error) {
-	var out report.Profiles
+func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Profiles, error) {
+	var out Profiles
 	var errs []error
 	c.ProfileMode = p.mode
 	c.Profiles = c.Profiles[:0]
@@ -232,10 +230,10 @@ func (p *profiler) write(c *report.Capture, dir string, heap []byte, heapErr err
 		name = "program"
 	}
 	for _, k := range p.kinds {
-		info := report.ProfileInfo{Kind: k.kind, Segments: k.segments}
-		file, svg, folded, title := report.CPUProfile, report.CPUFlame, report.CPUFolded, "CPU"
-		if k.kind == report.KindWall {
-			file, svg, folded, title = report.WallProfile, report.WallFlame, report.WallFolded, "Wall-clock"
+		info := ProfileInfo{Kind: k.kind, Segments: k.segments}
+		file, svg, folded, title := CPUProfile, CPUFlame, CPUFolded, "CPU"
+		if k.kind == snapshot.ProfileWall {
+			file, svg, folded, title = WallProfile, WallFlame, WallFolded, "Wall-clock"
 		}
 		failed := 0
 		for _, s := range k.segments {
@@ -262,7 +260,7 @@ func (p *profiler) write(c *report.Capture, dir string, heap []byte, heapErr err
 		default:
 			m, err := profile.Merge(k.profiles)
 			if err != nil {
-				c.AddError("merge "+k.kind+" profile", err)
+				c.AddError("merge "+string(k.kind)+" profile", err)
 				m = k.profiles[0]
 			}
 			merged = m
@@ -281,16 +279,16 @@ func (p *profiler) write(c *report.Capture, dir string, heap []byte, heapErr err
 			info.FlameGraph, info.Folded, err = renderFlame(dir, merged, svg, folded, t)
 			if err != nil {
 				errs = append(errs, err)
-				c.AddError("render "+k.kind+" flame graph", err)
+				c.AddError("render "+string(k.kind)+" flame graph", err)
 			}
 		}
 		if k.lastErr != nil {
-			c.AddError(k.kind+" profile", k.lastErr)
+			c.AddError(string(k.kind)+" profile", k.lastErr)
 		}
 		c.Profiles = append(c.Profiles, info)
 	}
 
-	hinfo := report.ProfileInfo{Kind: report.KindHeap}
+	hinfo := ProfileInfo{Kind: snapshot.ProfileHeap}
 	switch {
 	case heapErr != nil:
 		hinfo.Error = heapErr.Error()
@@ -304,20 +302,20 @@ func (p *profiler) write(c *report.Capture, dir string, heap []byte, heapErr err
 			c.AddError("heap profile", err)
 			break
 		}
-		if err := flame.WriteFile(filepath.Join(dir, report.HeapProfile), hp); err != nil {
+		if err := flame.WriteFile(filepath.Join(dir, HeapProfile), hp); err != nil {
 			errs = append(errs, err)
-			c.AddError("write "+report.HeapProfile, err)
+			c.AddError("write "+HeapProfile, err)
 			break
 		}
-		hinfo.File = report.HeapProfile
+		hinfo.File = HeapProfile
 	}
 	c.Profiles = append(c.Profiles, hinfo)
 	return out, errors.Join(errs...)
 }
 
 // setProfile sets the profile of the given kind in ps.
-func setProfile(ps report.Profiles, kind string, p *profile.Profile) report.Profiles {
-	if kind == report.KindCPU {
+func setProfile(ps Profiles, kind snapshot.ProfileKind, p *profile.Profile) Profiles {
+	if kind == snapshot.ProfileCPU {
 		ps.CPU = p
 	} else {
 		ps.Wall = p

@@ -32,6 +32,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/google/pprof/profile"
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // benchUI returns a dashboard over s drawn on a w x h simulation screen,
@@ -49,7 +50,7 @@ func benchUI(b *testing.B, hosts, conns, w, h int) (*ui, tcell.SimulationScreen)
 	if err != nil {
 		b.Fatal(err)
 	}
-	u.m.setProfile(ProfileCPU, flame.Top(p, -1, hotFuncs), nil)
+	u.m.setProfile(snapshot.ProfileCPU, flame.Top(p, -1, hotFuncs), nil)
 	u.syncSelection()
 	return u, scr
 }

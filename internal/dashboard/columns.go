@@ -158,17 +158,17 @@ var connColumns = []column[*snapshot.Conn]{
 		}},
 	{title: "PROTO", text: func(c *snapshot.Conn) string { return orDash(c.Proto) },
 		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(a.Proto, b.Proto) }},
-	{title: "STATE", text: func(c *snapshot.Conn) string { return c.State },
+	{title: "STATE", text: func(c *snapshot.Conn) string { return string(c.State) },
 		role: func(c *snapshot.Conn) role {
 			switch c.State {
-			case "active":
+			case snapshot.ConnActive:
 				return roleOK
-			case "closed":
+			case snapshot.ConnClosed:
 				return roleDim
 			}
 			return roleNormal
 		},
-		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(a.State, b.State) }},
+		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.State, b.State) }},
 	{title: "AGE", align: alignRight, text: func(c *snapshot.Conn) string { return fmtAge(c.AgeSeconds) }, descFirst: true,
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.AgeSeconds, b.AgeSeconds) }},
 	{title: "REQS", align: alignRight, text: func(c *snapshot.Conn) string { return fmtCount(c.Requests) }, descFirst: true,

@@ -25,7 +25,7 @@ func (o oneShot) Stream(ctx context.Context, _ time.Duration, fn func(*snapshot.
 	return ctx.Err()
 }
 
-func (oneShot) Profile(context.Context, string, time.Duration) ([]byte, error) {
+func (oneShot) Profile(context.Context, snapshot.ProfileKind, time.Duration) ([]byte, error) {
 	return nil, fmt.Errorf("profiling is not available in this example")
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/google/pprof/profile"
@@ -27,9 +28,9 @@ type fakeSource struct {
 
 	mu         sync.Mutex
 	nstreams   int
-	profiles   map[string][]byte
-	profileErr map[string]error
-	asked      []string // profile kinds asked for, in order
+	profiles   map[snapshot.ProfileKind][]byte
+	profileErr map[snapshot.ProfileKind]error
+	asked      []snapshot.ProfileKind // profile kinds asked for, in order
 }
 
 var _ Source = (*fakeSource)(nil)
@@ -39,8 +40,8 @@ func newFakeSource() *fakeSource {
 		snaps:      make(chan *snapshot.Snapshot),
 		fail:       make(chan error),
 		streams:    make(chan int, 100),
-		profiles:   map[string][]byte{ProfileCPU: testProfile(), ProfileWall: testWallProfile()},
-		profileErr: map[string]error{},
+		profiles:   map[snapshot.ProfileKind][]byte{snapshot.ProfileCPU: testProfile(), snapshot.ProfileWall: testWallProfile()},
+		profileErr: map[snapshot.ProfileKind]error{},
 	}
 }
 
@@ -64,7 +65,7 @@ func (f *fakeSource) Stream(ctx context.Context, _ time.Duration, fn func(*snaps
 	}
 }
 
-func (f *fakeSource) Profile(ctx context.Context, kind string, _ time.Duration) ([]byte, error) {
+func (f *fakeSource) Profile(ctx context.Context, kind snapshot.ProfileKind, _ time.Duration) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, kind)
@@ -130,7 +131,7 @@ type frame struct {
 	drilled  bool
 	state    connState
 	hotFuncs int
-	hotKind  string
+	hotKind  snapshot.ProfileKind
 	hotErr   string
 	capture  bool
 	message  string
@@ -212,8 +213,9 @@ func (hs *harness) record(screen tcell.Screen) {
 	for y := range h {
 		var b strings.Builder
 		for x := range w {
-			r, _, style, _ := screen.GetContent(x, y)
-			if r == 0 {
+			str, style, _ := screen.Get(x, y)
+			r, _ := utf8.DecodeRuneInString(str)
+			if str == "" || r == 0 {
 				r = ' '
 			}
 			b.WriteRune(r)
@@ -433,7 +435,7 @@ func bigSnapshot(nhosts, nconns int) *snapshot.Snapshot {
 	for i := range nconns {
 		h := &s.Hosts[i%nhosts]
 		s.Conns = append(s.Conns, snapshot.Conn{
-			ID: uint64(i + 1), Client: h.Client, Host: h.Host, Proto: "http/1.1", State: []string{"active", "idle"}[i%2],
+			ID: uint64(i + 1), Client: h.Client, Host: h.Host, Proto: "http/1.1", State: []snapshot.ConnState{snapshot.ConnActive, snapshot.ConnIdle}[i%2],
 			AgeSeconds: float64(i % 5000), Requests: int64(i * 13 % 10000), BytesIn: int64(i) << 10, BytesOut: int64(i) << 8,
 			TLS: &snapshot.TLS{Version: "TLS 1.3", MemBytes: 41 << 10},
 		})

@@ -12,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/httptop/httptop/internal/golden"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // poolCell matches the hosts table's OPEN/ACT/IDLE cell.
@@ -231,7 +232,7 @@ func TestDisconnectReconnect(t *testing.T) {
 func TestProfileUnavailable(t *testing.T) {
 	hs := start(t, 200, 50, func(o *Options) {})
 	hs.src.mu.Lock()
-	hs.src.profileErr[ProfileCPU] = errors.New("agent: profile cpu: the program runs its own CPU profile")
+	hs.src.profileErr[snapshot.ProfileCPU] = errors.New("agent: profile cpu: the program runs its own CPU profile")
 	hs.src.mu.Unlock()
 	hs.send(testSnapshot(1))
 	f := hs.waitFrame("profile error", func(f frame) bool { return f.hotErr != "" })
@@ -239,14 +240,14 @@ func TestProfileUnavailable(t *testing.T) {
 		t.Errorf("the hot pane should say why:\n%s", f.text())
 	}
 	// w switches to wall-clock, which works.
-	f = hs.rune('w', "wall-clock functions", func(f frame) bool { return f.hotKind == ProfileWall && f.hotFuncs > 0 })
+	f = hs.rune('w', "wall-clock functions", func(f frame) bool { return f.hotKind == snapshot.ProfileWall && f.hotFuncs > 0 })
 	if !f.contains("Hot functions · wall-clock") || !f.contains("runtime.gopark") {
 		t.Errorf("wall-clock pane:\n%s", f.text())
 	}
 	hs.src.mu.Lock()
 	asked := slices.Clone(hs.src.asked)
 	hs.src.mu.Unlock()
-	if len(asked) < 2 || asked[0] != ProfileCPU || asked[len(asked)-1] != ProfileWall {
+	if len(asked) < 2 || asked[0] != snapshot.ProfileCPU || asked[len(asked)-1] != snapshot.ProfileWall {
 		t.Errorf("profiles asked for: %v", asked)
 	}
 }
@@ -254,14 +255,14 @@ func TestProfileUnavailable(t *testing.T) {
 func TestProfileOnlyWhileVisible(t *testing.T) {
 	hs := start(t, 80, 24) // compact: the lower pane shows connections
 	hs.send(testSnapshot(1))
-	f := hs.key(tcell.KeyTab, 0, "conns", func(f frame) bool { return f.focus == paneConns })
+	hs.key(tcell.KeyTab, 0, "conns", func(f frame) bool { return f.focus == paneConns })
 	hs.src.mu.Lock()
 	n := len(hs.src.asked)
 	hs.src.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d profiles taken while the hot pane was hidden", n)
 	}
-	f = hs.key(tcell.KeyTab, 0, "hot", func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 })
+	f := hs.key(tcell.KeyTab, 0, "hot", func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 })
 	if !f.contains("sha256.block") {
 		t.Errorf("hot pane:\n%s", f.text())
 	}

@@ -38,9 +38,9 @@ type sortState struct {
 
 // hotState is what the hot functions pane shows.
 type hotState struct {
-	// kind is the profile kind the pane asks for (ProfileCPU or
-	// ProfileWall).
-	kind string
+	// kind is the profile kind the pane asks for (snapshot.ProfileCPU or
+	// snapshot.ProfileWall).
+	kind snapshot.ProfileKind
 	// funcs are the top functions of the latest profile of kind; nil
 	// until one arrives (and again after the kind changes).
 	funcs []flame.Func
@@ -118,7 +118,7 @@ func newModel() *model {
 		connSort: sortState{col: 0},
 		history:  make(map[hostKey]*hostHistory),
 		lower:    paneConns,
-		hot:      hotState{kind: ProfileCPU},
+		hot:      hotState{kind: snapshot.ProfileCPU},
 	}
 }
 
@@ -195,7 +195,7 @@ func (m *model) apply(s *snapshot.Snapshot) {
 	}
 	slices.SortStableFunc(m.diags, func(a, b *snapshot.Diagnosis) int {
 		return cmp.Or(cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
-			strings.Compare(a.Client, b.Client), strings.Compare(a.Host, b.Host), strings.Compare(a.Kind, b.Kind))
+			strings.Compare(a.Client, b.Client), strings.Compare(a.Host, b.Host), cmp.Compare(a.Kind, b.Kind))
 	})
 
 	m.deriveHosts()
@@ -398,10 +398,10 @@ func (m *model) cycleFocus(back bool) {
 // wall-clock profiles; the pane is empty until the first profile of the
 // new kind arrives.
 func (m *model) toggleProfileKind() {
-	if m.hot.kind == ProfileCPU {
-		m.hot.kind = ProfileWall
+	if m.hot.kind == snapshot.ProfileCPU {
+		m.hot.kind = snapshot.ProfileWall
 	} else {
-		m.hot.kind = ProfileCPU
+		m.hot.kind = snapshot.ProfileCPU
 	}
 	m.hot.err = ""
 	m.hot.funcs = nil // the other kind's functions would mislead
@@ -411,7 +411,7 @@ func (m *model) toggleProfileKind() {
 // or why it failed (keeping the previous functions on show). A profile
 // that ends while the view is paused is dropped with the rest of the
 // view's updates.
-func (m *model) setProfile(kind string, funcs []flame.Func, err error) {
+func (m *model) setProfile(kind snapshot.ProfileKind, funcs []flame.Func, err error) {
 	if kind != m.hot.kind || m.paused {
 		return // the user switched kinds, or paused, while it ran
 	}

@@ -145,7 +145,7 @@ func TestModelPause(t *testing.T) {
 	if m.snap != s1 || m.received != 2 {
 		t.Errorf("paused: showing %p (want %p), received %d", m.snap, s1, m.received)
 	}
-	m.setProfile(ProfileCPU, []flame.Func{{Name: "f"}}, nil)
+	m.setProfile(snapshot.ProfileCPU, []flame.Func{{Name: "f"}}, nil)
 	if m.hot.funcs != nil {
 		t.Error("a profile changed the paused view")
 	}
@@ -184,11 +184,11 @@ func TestModelHistory(t *testing.T) {
 func TestModelDiagnosesOrder(t *testing.T) {
 	m := newModel()
 	m.ingest(testSnapshot(1))
-	var got []string
+	var got []snapshot.DiagnosisKind
 	for _, d := range m.diags {
 		got = append(got, d.Kind)
 	}
-	want := []string{snapshot.KindPoolSaturated, snapshot.KindBodyLeak, snapshot.KindIdleChurn}
+	want := []snapshot.DiagnosisKind{snapshot.KindPoolSaturated, snapshot.KindBodyLeak, snapshot.KindIdleChurn}
 	if !slices.Equal(got, want) {
 		t.Errorf("diagnoses %v, want most severe first %v", got, want)
 	}
@@ -196,20 +196,20 @@ func TestModelDiagnosesOrder(t *testing.T) {
 
 func TestModelProfile(t *testing.T) {
 	m := newModel()
-	m.setProfile(ProfileCPU, []flame.Func{{Name: "a"}}, nil)
-	m.setProfile(ProfileCPU, nil, errors.New("busy"))
+	m.setProfile(snapshot.ProfileCPU, []flame.Func{{Name: "a"}}, nil)
+	m.setProfile(snapshot.ProfileCPU, nil, errors.New("busy"))
 	if len(m.hot.funcs) != 1 || m.hot.err != "busy" {
 		t.Errorf("after a failure: funcs %v, err %q; the last functions should stay", m.hot.funcs, m.hot.err)
 	}
 	m.toggleProfileKind()
-	if m.hot.kind != ProfileWall || m.hot.funcs != nil || m.hot.err != "" {
+	if m.hot.kind != snapshot.ProfileWall || m.hot.funcs != nil || m.hot.err != "" {
 		t.Errorf("after toggling, CPU results still show: %+v", m.hot)
 	}
-	m.setProfile(ProfileCPU, []flame.Func{{Name: "b"}}, nil) // a late CPU result
+	m.setProfile(snapshot.ProfileCPU, []flame.Func{{Name: "b"}}, nil) // a late CPU result
 	if m.hot.funcs != nil {
 		t.Errorf("a late result of the other kind was shown: %+v", m.hot)
 	}
-	m.setProfile(ProfileWall, []flame.Func{{Name: "c"}}, nil)
+	m.setProfile(snapshot.ProfileWall, []flame.Func{{Name: "c"}}, nil)
 	if len(m.hot.funcs) != 1 || m.hot.funcs[0].Name != "c" {
 		t.Errorf("wall-clock result not shown: %+v", m.hot)
 	}

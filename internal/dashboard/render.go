@@ -266,7 +266,7 @@ func footerLine(m *model, w int) line {
 		return l.clip(w)
 	}
 	wall := "wall"
-	if m.hot.kind == ProfileWall {
+	if m.hot.kind == snapshot.ProfileWall {
 		wall = "cpu"
 	}
 	items := [][2]string{
@@ -363,7 +363,7 @@ func diagLines(m *model) []line {
 			where = d.Client + " " + d.Host
 		}
 		out = append(out, line{
-			seg{sev, r}, seg{" " + where, roleBold}, seg{" " + d.Kind + ": ", roleDim},
+			seg{sev, r}, seg{" " + where, roleBold}, seg{" " + string(d.Kind) + ": ", roleDim},
 			seg{d.Summary, roleNormal}, seg{" → " + d.Advice, roleDim},
 		})
 	}
@@ -372,7 +372,7 @@ func diagLines(m *model) []line {
 
 // hotTitle names the hot functions pane's profile.
 func hotTitle(m *model) string {
-	if m.hot.kind == ProfileWall {
+	if m.hot.kind == snapshot.ProfileWall {
 		return "Hot functions · wall-clock"
 	}
 	return "Hot functions · CPU"
@@ -385,7 +385,7 @@ func hotStatus(m *model, d time.Duration) string {
 	switch {
 	case m.hot.err != "":
 		s := "profiling unavailable: " + m.hot.err
-		if m.hot.kind == ProfileCPU {
+		if m.hot.kind == snapshot.ProfileCPU {
 			s += " (w: try wall-clock)"
 		}
 		return s
@@ -393,7 +393,7 @@ func hotStatus(m *model, d time.Duration) string {
 		return "paused"
 	case m.hot.funcs == nil:
 		kind := "CPU"
-		if m.hot.kind == ProfileWall {
+		if m.hot.kind == snapshot.ProfileWall {
 			kind = "wall-clock"
 		}
 		return "taking a " + fmtSeconds(int64(d/time.Second)) + " " + kind + " profile…"

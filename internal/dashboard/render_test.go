@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/httptop/httptop/snapshot"
 )
 
 func TestHeaderFits(t *testing.T) {
@@ -75,7 +77,7 @@ func TestFooterLine(t *testing.T) {
 		{"wide", 120, func() {}, "q quit  h help  tab pane  enter drill  s/S sort  / filter  p pause  w wall  c capture"},
 		{"80", 80, func() {}, "q quit h help tab pane enter drill s/S sort / filter p pause w wall c capture"},
 		{"narrow", 40, func() {}, "q quit h help tab pane enter drill"},
-		{"states", 120, func() { m.paused, m.drill, m.hot.kind = true, &hostKey{}, ProfileWall },
+		{"states", 120, func() { m.paused, m.drill, m.hot.kind = true, &hostKey{}, snapshot.ProfileWall },
 			"q quit  h help  tab pane  esc all conns  s/S sort  / filter  p resume  w cpu  c capture"},
 		{"message", 80, func() { m.message = "capture written to /tmp/x" }, "capture written to /tmp/x"},
 		{"capture", 80, func() {

@@ -242,7 +242,7 @@ func (u *ui) streamLoop(ctx context.Context) {
 // the hot functions, and which kind of profile they show.
 type profWant struct {
 	on   bool
-	kind string
+	kind snapshot.ProfileKind
 }
 
 // profControl passes profWant from the UI goroutine to the profiler.
@@ -348,7 +348,7 @@ func (u *ui) profileLoop(ctx context.Context) {
 
 // takeProfile asks the source for a profile and reduces it to its top
 // functions.
-func (u *ui) takeProfile(ctx context.Context, kind string, d time.Duration) profileResult {
+func (u *ui) takeProfile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) profileResult {
 	data, err := u.opts.Source.Profile(ctx, kind, d)
 	if err != nil {
 		return profileResult{err: err}

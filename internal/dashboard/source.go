@@ -18,11 +18,12 @@ type Source interface {
 	// then shows "disconnected", keeps the last data on screen and calls
 	// Stream again after a backoff.
 	Stream(ctx context.Context, interval time.Duration, fn func(*snapshot.Snapshot) error) error
-	// Profile returns a gzipped pprof profile (.pb.gz) of kind "cpu"
-	// (runtime/pprof) or "wall" (fgprof) covering d. Its error says why
+	// Profile returns a gzipped pprof profile (.pb.gz) of kind
+	// snapshot.ProfileCPU (runtime/pprof) or snapshot.ProfileWall
+	// (fgprof) covering d. Its error says why
 	// profiling is unavailable (busy, the program runs its own CPU
 	// profile, ...); the dashboard shows it in the hot functions pane.
-	Profile(ctx context.Context, kind string, d time.Duration) ([]byte, error)
+	Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error)
 }
 
 // Capturer records a capture (profiles and snapshots over a span of time,
@@ -34,9 +35,3 @@ type Capturer interface {
 	// goroutine) with the time recorded so far and the total.
 	Capture(ctx context.Context, progress func(done, total time.Duration)) (dir string, err error)
 }
-
-// Profile kinds passed to Source.Profile.
-const (
-	ProfileCPU  = "cpu"
-	ProfileWall = "wall"
-)

@@ -22,7 +22,7 @@ func TestTourDiagnoses(t *testing.T) {
 			t.Errorf("close: %v", err)
 		}
 	})
-	want := map[string]string{
+	want := map[snapshot.DiagnosisKind]string{
 		snapshot.KindPoolSaturated: "payments",
 		snapshot.KindIdleChurn:     "search",
 		snapshot.KindBodyLeak:      "export",
@@ -66,7 +66,7 @@ func TestTourDiagnoses(t *testing.T) {
 	}
 }
 
-func has(s probe.Snapshot, kind, client string) bool {
+func has(s probe.Snapshot, kind snapshot.DiagnosisKind, client string) bool {
 	for _, d := range s.Diagnoses {
 		if d.Kind == kind && d.Client == client {
 			return true

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/httptop/httptop/internal/capture"
 )
 
 // BenchmarkRender renders the report of captures of growing size, up to
@@ -13,7 +15,7 @@ func BenchmarkRender(b *testing.B) {
 	for _, size := range []struct{ hosts, snapshots int }{{1, 31}, {5, 300}, {20, 1800}} {
 		b.Run(fmt.Sprintf("hosts=%d/snapshots=%d", size.hosts, size.snapshots), func(b *testing.B) {
 			c := syntheticCapture(size.hosts, size.snapshots)
-			p := Profiles{CPU: fixtureCPU(), Wall: fixtureWall()}
+			p := capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall()}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -38,7 +40,7 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		Build(c, Profiles{})
+		Build(c, capture.Profiles{})
 	}
 }
 
@@ -46,7 +48,7 @@ func BenchmarkBuild(b *testing.B) {
 // hosts: read capture.json and the profiles, build, write the three files.
 func BenchmarkRegenerate(b *testing.B) {
 	dir := b.TempDir()
-	if err := WriteCapture(dir, syntheticCapture(20, 1800)); err != nil {
+	if err := capture.Write(dir, syntheticCapture(20, 1800)); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -9,15 +9,9 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
-
-// Profiles are the parsed profiles a report's top-function tables come
-// from. Either may be nil.
-type Profiles struct {
-	CPU  *profile.Profile
-	Wall *profile.Profile
-}
 
 // topN is how many functions the top tables list.
 const topN = 10
@@ -29,7 +23,7 @@ const (
 )
 
 // Build computes the report of capture c. It does not modify c.
-func Build(c *Capture, p Profiles) *Report {
+func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r := &Report{
 		Version:               Version,
 		Program:               c.Program,
@@ -48,7 +42,7 @@ func Build(c *Capture, p Profiles) *Report {
 		Errors:                slices.Clone(c.Errors),
 	}
 	if r.Profiles == nil {
-		r.Profiles = []ProfileInfo{}
+		r.Profiles = []capture.ProfileInfo{}
 	}
 
 	accs := map[string]*hostAcc{}
@@ -60,7 +54,7 @@ func Build(c *Capture, p Profiles) *Report {
 		t := s.Time.Sub(c.Start).Seconds()
 		for hi := range s.Hosts {
 			h := &s.Hosts[hi]
-			k := hostKey(h.Client, h.Scheme, h.Host)
+			k := capture.HostKey(h.Client, h.Scheme, h.Host)
 			a := accs[k]
 			if a == nil {
 				a = &hostAcc{first: si}
@@ -70,7 +64,7 @@ func Build(c *Capture, p Profiles) *Report {
 			a.add(si, t, h)
 		}
 		for _, d := range s.Diagnoses {
-			k := d.Kind + "\x00" + d.Client + "\x00" + d.Host
+			k := string(d.Kind) + "\x00" + d.Client + "\x00" + d.Host
 			f := findings[k]
 			if f == nil {
 				f = &Finding{FirstSeen: round3(t)}
@@ -118,8 +112,8 @@ func Build(c *Capture, p Profiles) *Report {
 	// CPU by flat time says which code burns the CPU; wall-clock by
 	// cumulative time says where requests spend their time (flat, nearly
 	// everything is runtime.gopark).
-	r.TopCPU = topTable(KindCPU, c.Profile(KindCPU), p.CPU, OrderFlat)
-	r.TopWall = topTable(KindWall, c.Profile(KindWall), p.Wall, OrderCum)
+	r.TopCPU = topTable(snapshot.ProfileCPU, c.Profile(snapshot.ProfileCPU), p.CPU, OrderFlat)
+	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
 	return r
 }
 
@@ -195,7 +189,7 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 }
 
 // report computes the host's figures.
-func (a *hostAcc) report(c *Capture) HostReport {
+func (a *hostAcc) report(c *capture.Capture) HostReport {
 	h := a.last
 	n := float64(a.samples.Len())
 	hr := HostReport{
@@ -239,7 +233,7 @@ func (a *hostAcc) report(c *Capture) HostReport {
 		reqs, errs, news, reused, ok int64
 		latSum, waitSum, flightSum   float64
 	)
-	for _, p := range c.seriesOf(h.Client, h.Scheme, h.Host) {
+	for _, p := range c.SeriesOf(h.Client, h.Scheme, h.Host) {
 		if p.Time < startSec || float64(p.Time) >= end {
 			continue
 		}
@@ -324,7 +318,7 @@ func (a *hostAcc) report(c *Capture) HostReport {
 }
 
 // handshakes summarises the set-up cost of a host's connections.
-func handshakes(c *Capture, client, host string, newPerSecond float64) Handshakes {
+func handshakes(c *capture.Capture, client, host string, newPerSecond float64) Handshakes {
 	var hs Handshakes
 	var dial, tls []float64
 	for _, cn := range c.Conns {
@@ -428,7 +422,7 @@ const (
 
 // topTable returns the top functions of p in the given order, or nil when
 // p is nil.
-func topTable(kind string, info *ProfileInfo, p *profile.Profile, order string) *TopTable {
+func topTable(kind snapshot.ProfileKind, info *capture.ProfileInfo, p *profile.Profile, order string) *TopTable {
 	if p == nil {
 		return nil
 	}
@@ -520,7 +514,7 @@ func sortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		return cmp.Or(
 			cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
-			strings.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Kind, b.Kind),
 			strings.Compare(a.Host, b.Host),
 		)
 	})

@@ -1,11 +1,11 @@
-// Package report is httptop's capture data model and its pool-vs-latency
-// report.
+// Package report is httptop's pool-vs-latency report of a capture.
 //
-// A capture (Capture, stored as capture.json) is what `httptop capture`
-// recorded from one program: snapshots at a fixed interval, each host's
-// per-second series merged over the window, every connection seen, and
-// which profiles were taken. Build turns a capture and its CPU and
-// wall-clock profiles into a Report, the computed figures per host:
+// A capture (capture.Capture, stored as capture.json by package capture)
+// is what `httptop capture` recorded from one program: snapshots at a
+// fixed interval, each host's per-second series merged over the window,
+// every connection seen, and which profiles were taken. Build turns a
+// capture and its CPU and wall-clock profiles into a Report, the computed
+// figures per host:
 //
 //   - latency p50/p95/p99 over time, from the snapshots' percentiles over
 //     a rolling window (Host.WindowSeconds), with the pool's open, active,

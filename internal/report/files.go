@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
-	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/internal/capture"
 )
 
 // WriteJSON writes the report as JSON (report.json): objects indented, one
@@ -103,56 +101,27 @@ func Write(dir string, r *Report) error {
 		name  string
 		write func(io.Writer) error
 	}{
-		{JSONFile, r.WriteJSON},
-		{MarkdownFile, r.WriteMarkdown},
-		{HTMLFile, r.WriteHTML},
+		{capture.JSONFile, r.WriteJSON},
+		{capture.MarkdownFile, r.WriteMarkdown},
+		{capture.HTMLFile, r.WriteHTML},
 	} {
 		var buf bytes.Buffer
 		if err := f.write(&buf); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if err := writeFile(filepath.Join(dir, f.name), buf.Bytes()); err != nil {
+		if err := capture.WriteFile(dir, f.name, buf.Bytes()); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Load reads a capture directory: capture.json and the CPU and wall-clock
-// profiles it names. A profile that cannot be read is left out of the
-// returned Profiles and noted in the capture's Errors, since the report
-// is still worth writing without it; only a missing or invalid
-// capture.json is an error.
-func Load(dir string) (*Capture, Profiles, error) {
-	c, err := ReadCapture(dir)
-	if err != nil {
-		return nil, Profiles{}, err
-	}
-	var p Profiles
-	for _, k := range []struct {
-		kind string
-		dst  **profile.Profile
-	}{{KindCPU, &p.CPU}, {KindWall, &p.Wall}} {
-		info := c.Profile(k.kind)
-		if info == nil || info.File == "" {
-			continue
-		}
-		prof, err := readProfile(filepath.Join(dir, info.File))
-		if err != nil {
-			c.AddError("read "+info.File, err)
-			continue
-		}
-		*k.dst = prof
-	}
-	return c, p, nil
-}
-
 // Regenerate renders the report of the capture in dir again, from its
 // capture.json and profiles, and writes report.json, report.md and
 // report.html there.
 func Regenerate(dir string) (*Report, error) {
-	c, p, err := Load(dir)
+	c, p, err := capture.Load(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -161,52 +130,4 @@ func Regenerate(dir string) (*Report, error) {
 		return r, err
 	}
 	return r, nil
-}
-
-// readProfile parses a pprof file.
-func readProfile(name string) (*profile.Profile, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Base(name), err)
-	}
-	return p, nil
-}
-
-// writeFile writes data to name through a temporary file in the same
-// directory renamed into place, so a reader never sees half a file. Files
-// are created with mode 0600: a capture names hosts and functions of the
-// program, which its owner may not want to share with every local user.
-func writeFile(name string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		return fmt.Errorf("report: write %s: %w", filepath.Base(name), err)
-	}
-	return nil
-}
-
-// WriteFile writes data to dir/name atomically with mode 0600, as the
-// report's own files are written. The capture package uses it for the
-// flame graphs and folded stacks.
-func WriteFile(dir, name string, data []byte) error {
-	return writeFile(filepath.Join(dir, name), data)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -38,8 +39,8 @@ const (
 
 // fixtureCapture builds the fixture capture through AddSnapshot, as the
 // capture package does.
-func fixtureCapture() *Capture {
-	c := NewCapture(t0)
+func fixtureCapture() *capture.Capture {
+	c := capture.NewCapture(t0)
 	c.Target = "pid 4242"
 	c.RequestedSeconds, c.IntervalSeconds = 20, 1
 	for k := range fixSnapshots {
@@ -47,13 +48,13 @@ func fixtureCapture() *Capture {
 		c.AddSnapshot(&s)
 	}
 	c.End = t0.Add(20 * time.Second)
-	c.ProfileMode = ModeConcurrent
-	c.Profiles = []ProfileInfo{
-		{Kind: KindCPU, File: CPUProfile, FlameGraph: CPUFlame, Folded: CPUFolded, Seconds: 20,
-			Segments: []Segment{{Offset: 0, Requested: 20, Seconds: 20.01, OK: true}}},
-		{Kind: KindWall, File: WallProfile, FlameGraph: WallFlame, Folded: WallFolded, Seconds: 20,
-			Segments: []Segment{{Offset: 0, Requested: 20, Seconds: 20.02, OK: true}}},
-		{Kind: KindHeap, File: HeapProfile},
+	c.ProfileMode = capture.ModeConcurrent
+	c.Profiles = []capture.ProfileInfo{
+		{Kind: snapshot.ProfileCPU, File: capture.CPUProfile, FlameGraph: capture.CPUFlame, Folded: capture.CPUFolded, Seconds: 20,
+			Segments: []capture.Segment{{Offset: 0, Requested: 20, Seconds: 20.01, OK: true}}},
+		{Kind: snapshot.ProfileWall, File: capture.WallProfile, FlameGraph: capture.WallFlame, Folded: capture.WallFolded, Seconds: 20,
+			Segments: []capture.Segment{{Offset: 0, Requested: 20, Seconds: 20.02, OK: true}}},
+		{Kind: snapshot.ProfileHeap, File: capture.HeapProfile},
 	}
 	c.AddError("snapshot", fmt.Errorf("agent: read snapshot: unexpected EOF"))
 	return c
@@ -257,10 +258,10 @@ func fixtureWall() *profile.Profile {
 func writeFixtureDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := WriteCapture(dir, fixtureCapture()); err != nil {
+	if err := capture.Write(dir, fixtureCapture()); err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]*profile.Profile{CPUProfile: fixtureCPU(), WallProfile: fixtureWall(), HeapProfile: fixtureCPU()} {
+	for name, p := range map[string]*profile.Profile{capture.CPUProfile: fixtureCPU(), capture.WallProfile: fixtureWall(), capture.HeapProfile: fixtureCPU()} {
 		if err := flame.WriteFile(dir+"/"+name, p); err != nil {
 			t.Fatal(err)
 		}

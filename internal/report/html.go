@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/httptop/httptop/internal/capture"
 )
 
 //go:embed report.html.tmpl
@@ -73,7 +75,7 @@ type topView struct {
 // charts as inline SVG, no scripts and nothing fetched from the network.
 func (r *Report) WriteHTML(w io.Writer) error {
 	v := htmlView{R: r, Title: r.title(), Subtitle: r.subtitle(), Note: r.tableNote(), Model: modelText}
-	if r.ProfileMode != "" && r.ProfileMode != ModeNone {
+	if r.ProfileMode != "" && r.ProfileMode != capture.ModeNone {
 		v.ModeText = "CPU and wall-clock " + modeText(r.ProfileMode) + "."
 	}
 	for i := range r.Hosts {

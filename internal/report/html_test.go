@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/httptop/httptop/internal/capture"
 )
 
 // chartTitles are the figure captions each host section has.
@@ -24,7 +26,7 @@ var chartTitles = []string{
 // fetches nothing: no scripts or images by URL, no stylesheets, links only
 // to its own sections and to the capture's files.
 func TestHTMLSelfContained(t *testing.T) {
-	r := Build(fixtureCapture(), Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
+	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
 	var buf bytes.Buffer
 	if err := r.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
@@ -35,7 +37,7 @@ func TestHTMLSelfContained(t *testing.T) {
 			t.Errorf("report.html contains %q: it must not load anything", bad)
 		}
 	}
-	allowed := map[string]bool{CPUFlame: true, WallFlame: true, CPUProfile: true, WallProfile: true, HeapProfile: true, CPUFolded: true, WallFolded: true}
+	allowed := map[string]bool{capture.CPUFlame: true, capture.WallFlame: true, capture.CPUProfile: true, capture.WallProfile: true, capture.HeapProfile: true, capture.CPUFolded: true, capture.WallFolded: true}
 	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1) {
 		if h := m[1]; !strings.HasPrefix(h, "#") && !allowed[h] {
 			t.Errorf("report.html links to %q; want only #sections and the capture's files", h)
@@ -138,7 +140,7 @@ func TestHTMLInChromium(t *testing.T) {
 	t.Run("synthetic", func(t *testing.T) {
 		dir := t.TempDir()
 		c := syntheticCapture(4, 300)
-		if err := WriteCapture(dir, c); err != nil {
+		if err := capture.Write(dir, c); err != nil {
 			t.Fatal(err)
 		}
 		r, err := Regenerate(dir)
@@ -153,7 +155,7 @@ func TestHTMLInChromium(t *testing.T) {
 // charts, takes a screenshot and returns the rendered DOM.
 func checkInChromium(t *testing.T, bin, dir string, r *Report, suffix string) string {
 	t.Helper()
-	page := filepath.Join(dir, HTMLFile)
+	page := filepath.Join(dir, capture.HTMLFile)
 	dom, console := runChromium(t, bin, page, "--dump-dom")
 	if len(console) > 0 {
 		t.Errorf("report.html logged to the console:\n%s", strings.Join(console, "\n"))

@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -33,8 +34,8 @@ type Report struct {
 	Canceled bool `json:"canceled,omitempty"`
 	// ProfileMode and Profiles say which profiles were taken and how
 	// (copied from the capture).
-	ProfileMode string        `json:"profile_mode"`
-	Profiles    []ProfileInfo `json:"profiles"`
+	ProfileMode capture.ProfileMode   `json:"profile_mode"`
+	Profiles    []capture.ProfileInfo `json:"profiles"`
 	// TargetWaitProbability is the queueing target of the recommended pool
 	// sizes (Little.Recommended).
 	TargetWaitProbability float64 `json:"target_p_wait"`
@@ -50,7 +51,7 @@ type Report struct {
 	TopCPU  *TopTable `json:"top_cpu,omitempty"`
 	TopWall *TopTable `json:"top_wall,omitempty"`
 	// Errors lists what went wrong capturing and reading the capture.
-	Errors []CaptureError `json:"errors,omitempty"`
+	Errors []capture.CaptureError `json:"errors,omitempty"`
 }
 
 // HostReport is the report on one client's traffic to one host.
@@ -303,9 +304,9 @@ func (s *Seconds) Len() int { return len(s.T) }
 type TopTable struct {
 	// Kind is cpu or wall; Profile and FlameGraph name its files in the
 	// capture directory.
-	Kind       string `json:"kind"`
-	Profile    string `json:"profile"`
-	FlameGraph string `json:"flame_graph,omitempty"`
+	Kind       snapshot.ProfileKind `json:"kind"`
+	Profile    string               `json:"profile"`
+	FlameGraph string               `json:"flame_graph,omitempty"`
 	// SampleType and Unit describe the values (cpu nanoseconds, time
 	// nanoseconds); Total is the sum of all samples' values and Seconds
 	// the time the profile covers.

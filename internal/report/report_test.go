@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/golden"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -33,7 +34,7 @@ func approx(got, want float64) bool { return math.Abs(got-want) < 1e-6 }
 // TestFigures checks every figure the report computes for the fixture
 // against what the scenario implies (see fixtureCapture).
 func TestFigures(t *testing.T) {
-	r := Build(fixtureCapture(), Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
+	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
 	if got, want := len(r.Hosts), 3; got != want {
 		t.Fatalf("report has %d hosts, want %d", got, want)
 	}
@@ -174,8 +175,8 @@ func TestFigures(t *testing.T) {
 	if f := r.TopCPU.Funcs[1]; f.Name != "runtime.mallocgc" || f.Flat != 185*10e6 {
 		t.Errorf("second CPU function = %s flat %d, want runtime.mallocgc 1.85e9", f.Name, f.Flat)
 	}
-	if r.TopCPU.Total != 934*10e6 || r.TopCPU.FlameGraph != CPUFlame {
-		t.Errorf("top CPU total %d flame graph %q, want 9.34e9 and %s", r.TopCPU.Total, r.TopCPU.FlameGraph, CPUFlame)
+	if r.TopCPU.Total != 934*10e6 || r.TopCPU.FlameGraph != capture.CPUFlame {
+		t.Errorf("top CPU total %d flame graph %q, want 9.34e9 and %s", r.TopCPU.Total, r.TopCPU.FlameGraph, capture.CPUFlame)
 	}
 	if f := r.TopWall.Funcs[0]; f.Name != "runtime.gopark" || f.Flat != 43200*10e6 {
 		t.Errorf("top wall function = %s flat %d, want runtime.gopark 4.32e11", f.Name, f.Flat)
@@ -185,7 +186,7 @@ func TestFigures(t *testing.T) {
 // TestMarkdownHostsTable reads the hosts table back from report.md and
 // checks each cell against the scenario.
 func TestMarkdownHostsTable(t *testing.T) {
-	r := Build(fixtureCapture(), Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
+	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
 	var buf bytes.Buffer
 	if err := r.WriteMarkdown(&buf); err != nil {
 		t.Fatal(err)
@@ -276,7 +277,7 @@ func TestGolden(t *testing.T) {
 	if _, err := Regenerate(dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{MarkdownFile, JSONFile} {
+	for _, name := range []string{capture.MarkdownFile, capture.JSONFile} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -284,7 +285,7 @@ func TestGolden(t *testing.T) {
 		golden.Check(t, filepath.Join("testdata", name), got)
 	}
 	// report.json decodes back into a Report with the same figures.
-	data, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	data, err := os.ReadFile(filepath.Join(dir, capture.JSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,10 +302,10 @@ func TestGolden(t *testing.T) {
 func TestCaptureRoundTrip(t *testing.T) {
 	c := fixtureCapture()
 	dir := t.TempDir()
-	if err := WriteCapture(dir, c); err != nil {
+	if err := capture.Write(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadCapture(dir)
+	got, err := capture.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,10 +324,10 @@ func TestCaptureRoundTrip(t *testing.T) {
 	}
 	// backend's series: 60 s before the first snapshot, then one more
 	// second per snapshot.
-	if got := len(got.seriesOf("default", "https", backendHost)); got != 80 {
+	if got := len(got.SeriesOf("default", "https", backendHost)); got != 80 {
 		t.Errorf("backend series has %d points, want 80", got)
 	}
-	if a, b := Build(c, Profiles{}), Build(got, Profiles{}); !reportsEqual(t, a, b) {
+	if a, b := Build(c, capture.Profiles{}), Build(got, capture.Profiles{}); !reportsEqual(t, a, b) {
 		t.Error("the report of the capture read back differs from the original's")
 	}
 }
@@ -347,11 +348,11 @@ func reportsEqual(t *testing.T, a, b *Report) bool {
 func TestReadCaptureErrors(t *testing.T) {
 	empty := t.TempDir()
 	bad := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bad, CaptureFile), []byte("{not json"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(bad, capture.CaptureFile), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	future := t.TempDir()
-	if err := os.WriteFile(filepath.Join(future, CaptureFile), []byte(`{"version": 99}`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(future, capture.CaptureFile), []byte(`{"version": 99}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -361,19 +362,19 @@ func TestReadCaptureErrors(t *testing.T) {
 		{bad, "is not a valid capture"},
 		{future, "is capture version 99; this httptop reads version 1"},
 	} {
-		_, err := ReadCapture(tt.dir)
+		_, err := capture.Read(tt.dir)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("ReadCapture(%s) = %v, want an error containing %q", tt.dir, err, tt.want)
+			t.Errorf("capture.Read(%s) = %v, want an error containing %q", tt.dir, err, tt.want)
 		}
 	}
 }
 
 // TestEmptyCapture renders a capture with no snapshots and no profiles.
 func TestEmptyCapture(t *testing.T) {
-	c := NewCapture(t0)
+	c := capture.NewCapture(t0)
 	c.End = t0.Add(2 * time.Second)
 	c.Canceled = true
-	r := Build(c, Profiles{})
+	r := Build(c, capture.Profiles{})
 	var md, html, js bytes.Buffer
 	for _, err := range []error{r.WriteMarkdown(&md), r.WriteHTML(&html), r.WriteJSON(&js)} {
 		if err != nil {
@@ -394,7 +395,7 @@ func TestEmptyCapture(t *testing.T) {
 // series: rates from the snapshots' counters, a host that appears during
 // the capture counted from zero at the snapshot before.
 func TestSnapshotsBasis(t *testing.T) {
-	c := NewCapture(t0)
+	c := capture.NewCapture(t0)
 	for k := range 5 {
 		s := snapshot.Snapshot{Version: 1, Time: t0.Add(time.Duration(k) * time.Second), Program: "p",
 			Hosts: []snapshot.Host{{
@@ -410,7 +411,7 @@ func TestSnapshotsBasis(t *testing.T) {
 		c.AddSnapshot(&s)
 	}
 	c.End = t0.Add(4 * time.Second)
-	r := Build(c, Profiles{})
+	r := Build(c, capture.Profiles{})
 	a, b := hostByName(t, r, "a:80"), hostByName(t, r, "b:80")
 	for _, f := range []struct {
 		name      string

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -16,9 +17,9 @@ import (
 // closed loop whose number follows a sine wave with noise; the pool, the
 // queue and the latency follow from those as in an M/M/N-ish closed loop.
 // Each snapshot carries 60 s of series per host, as poolstats reports.
-func syntheticCapture(hosts, n int) *Capture {
+func syntheticCapture(hosts, n int) *capture.Capture {
 	rng := rand.New(rand.NewPCG(1, 2))
-	c := NewCapture(t0)
+	c := capture.NewCapture(t0)
 	c.RequestedSeconds, c.IntervalSeconds = float64(n-1), 1
 	type hostState struct {
 		name            string
@@ -116,11 +117,11 @@ func syntheticCapture(hosts, n int) *Capture {
 		c.AddSnapshot(&s)
 	}
 	c.End = t0.Add(time.Duration(n-1) * time.Second)
-	c.ProfileMode = ModeAlternating
-	c.Profiles = []ProfileInfo{
-		{Kind: KindCPU, File: CPUProfile, FlameGraph: CPUFlame, Folded: CPUFolded, Seconds: float64(n-1) / 2},
-		{Kind: KindWall, File: WallProfile, FlameGraph: WallFlame, Folded: WallFolded, Seconds: float64(n-1) / 2},
-		{Kind: KindHeap, File: HeapProfile},
+	c.ProfileMode = capture.ModeAlternating
+	c.Profiles = []capture.ProfileInfo{
+		{Kind: snapshot.ProfileCPU, File: capture.CPUProfile, FlameGraph: capture.CPUFlame, Folded: capture.CPUFolded, Seconds: float64(n-1) / 2},
+		{Kind: snapshot.ProfileWall, File: capture.WallProfile, FlameGraph: capture.WallFlame, Folded: capture.WallFolded, Seconds: float64(n-1) / 2},
+		{Kind: snapshot.ProfileHeap, File: capture.HeapProfile},
 	}
 	return c
 }

@@ -25,7 +25,7 @@
 //     *http.Transport (so http.DefaultTransport.(*http.Transport) and its
 //     Clone work as before): its DialContext becomes httptop's dial hook,
 //     which tracks each connection it dials;
-//   - starts the agent (probe.Start) and prints one line to stderr saying
+//   - starts the agent (agent.Start) and prints one line to stderr saying
 //     where it listens.
 //
 // What shows up for other clients:
@@ -75,6 +75,7 @@ import (
 	"testing"
 
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/probe/agent"
 )
 
 // Environment variables the package reads.
@@ -83,14 +84,14 @@ const (
 	EnvAddr   = "HTTPTOP_ADDR"
 )
 
-var agent *probe.Agent
+var started *agent.Agent
 
 // Agent returns the agent the import started, or nil when it is disabled
 // or could not start.
-func Agent() *probe.Agent { return agent }
+func Agent() *agent.Agent { return started }
 
 func init() {
-	agent = setup(os.Getenv, os.Stderr, testing.Testing())
+	started = setup(os.Getenv, os.Stderr, testing.Testing())
 }
 
 // enabled reads HTTPTOP: "off", "0", "false" and "no" disable; in a test
@@ -107,7 +108,7 @@ func enabled(v string, inTest bool) bool {
 
 // setup instruments the default client and transport and starts the
 // agent, as the package documentation says, and returns the agent.
-func setup(getenv func(string) string, stderr io.Writer, inTest bool) *probe.Agent {
+func setup(getenv func(string) string, stderr io.Writer, inTest bool) *agent.Agent {
 	if !enabled(getenv(EnvEnable), inTest) {
 		return nil
 	}
@@ -119,7 +120,7 @@ func setup(getenv func(string) string, stderr io.Writer, inTest bool) *probe.Age
 		// that use it directly.
 		probe.Wrap(t)
 	}
-	ag, err := probe.Start(probe.AgentOptions{Addr: getenv(EnvAddr)})
+	ag, err := agent.Start(agent.Options{Addr: getenv(EnvAddr)})
 	if err != nil {
 		fmt.Fprintf(stderr, "httptop: agent not started: %v\n", err)
 		return nil

@@ -1,4 +1,4 @@
-package report
+package capture
 
 import (
 	"cmp"
@@ -32,26 +32,22 @@ const (
 	WallFolded   = "wall.folded"  // folded stacks of the wall-clock profile
 )
 
-// Profile kinds, as the agent names them.
-const (
-	KindCPU  = "cpu"
-	KindWall = "wall"
-	KindHeap = "heap"
-)
-
-// Profile modes: how the CPU and wall-clock profiles shared the capture
+// ProfileMode says how the CPU and wall-clock profiles shared the capture
 // window (Capture.ProfileMode).
+type ProfileMode string
+
+// Profile modes.
 const (
 	// ModeConcurrent: both profiles ran at once, each over the whole window.
-	ModeConcurrent = "concurrent"
+	ModeConcurrent ProfileMode = "concurrent"
 	// ModeAlternating: the agent runs one profile at a time, so CPU and
 	// wall-clock segments took turns; each covers about half the window,
 	// spread over all of it.
-	ModeAlternating = "alternating"
+	ModeAlternating ProfileMode = "alternating"
 	// ModeSingle: only one of the two could be taken (the other failed).
-	ModeSingle = "single"
+	ModeSingle ProfileMode = "single"
 	// ModeNone: neither could be taken.
-	ModeNone = "none"
+	ModeNone ProfileMode = "none"
 )
 
 // Capture is what `httptop capture` recorded from one program over one
@@ -84,7 +80,7 @@ type Capture struct {
 	Canceled bool `json:"canceled,omitempty"`
 	// ProfileMode says how the CPU and wall-clock profiles shared the
 	// window: one of the Mode constants.
-	ProfileMode string `json:"profile_mode"`
+	ProfileMode ProfileMode `json:"profile_mode"`
 	// Profiles describes every profile the capture tried to take, in the
 	// order cpu, wall, heap.
 	Profiles []ProfileInfo `json:"profiles"`
@@ -113,7 +109,7 @@ type Capture struct {
 // over how much of the window, and where it is stored.
 type ProfileInfo struct {
 	// Kind is cpu, wall or heap.
-	Kind string `json:"kind"`
+	Kind snapshot.ProfileKind `json:"kind"`
 	// File is the profile's name in the capture directory (cpu.pb.gz);
 	// empty when no profile was written.
 	File string `json:"file,omitempty"`
@@ -181,8 +177,9 @@ func NewCapture(start time.Time) *Capture {
 	return &Capture{Version: CaptureVersion, Start: start, End: start, ProfileMode: ModeNone}
 }
 
-// hostKey identifies a host across snapshots.
-func hostKey(client, scheme, host string) string {
+// HostKey identifies a host (client, scheme, host) across snapshots and
+// captures.
+func HostKey(client, scheme, host string) string {
 	return client + "\x00" + scheme + "\x00" + host
 }
 
@@ -223,7 +220,7 @@ func (c *Capture) AddSnapshot(s *snapshot.Snapshot) {
 // mergeSeries adds h's per-second points to the host's merged series. A
 // second reported by a later snapshot replaces the earlier report of it.
 func (c *Capture) mergeSeries(h snapshot.Host) {
-	k := hostKey(h.Client, h.Scheme, h.Host)
+	k := HostKey(h.Client, h.Scheme, h.Host)
 	i, ok := c.index[k]
 	if !ok {
 		i = len(c.Series)
@@ -252,7 +249,7 @@ func (c *Capture) mergeSeries(h snapshot.Host) {
 func (c *Capture) reindex() {
 	c.index = make(map[string]int, len(c.Series))
 	for i, s := range c.Series {
-		c.index[hostKey(s.Client, s.Scheme, s.Host)] = i
+		c.index[HostKey(s.Client, s.Scheme, s.Host)] = i
 	}
 	c.conns = make(map[uint64]int, len(c.Conns))
 	for i, cn := range c.Conns {
@@ -277,7 +274,7 @@ func (c *Capture) AddError(op string, err error) {
 }
 
 // Profile returns the ProfileInfo of the given kind, or nil.
-func (c *Capture) Profile(kind string) *ProfileInfo {
+func (c *Capture) Profile(kind snapshot.ProfileKind) *ProfileInfo {
 	for i := range c.Profiles {
 		if c.Profiles[i].Kind == kind {
 			return &c.Profiles[i]
@@ -286,43 +283,43 @@ func (c *Capture) Profile(kind string) *ProfileInfo {
 	return nil
 }
 
-// seriesOf returns the merged per-second points of a host, or nil.
-func (c *Capture) seriesOf(client, scheme, host string) []snapshot.Point {
+// SeriesOf returns the merged per-second points of a host, or nil.
+func (c *Capture) SeriesOf(client, scheme, host string) []snapshot.Point {
 	if c.index == nil {
 		c.reindex()
 	}
-	if i, ok := c.index[hostKey(client, scheme, host)]; ok {
+	if i, ok := c.index[HostKey(client, scheme, host)]; ok {
 		return c.Series[i].Points
 	}
 	return nil
 }
 
-// ReadCapture reads dir/capture.json.
-func ReadCapture(dir string) (*Capture, error) {
+// Read reads dir/capture.json.
+func Read(dir string) (*Capture, error) {
 	name := filepath.Join(dir, CaptureFile)
 	data, err := os.ReadFile(name)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("report: %s has no %s: is it a directory written by httptop capture?", dir, CaptureFile)
+			return nil, fmt.Errorf("capture: %s has no %s: is it a directory written by httptop capture?", dir, CaptureFile)
 		}
-		return nil, fmt.Errorf("report: read capture: %w", err)
+		return nil, fmt.Errorf("capture: read capture: %w", err)
 	}
 	var c Capture
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("report: %s is not a valid capture: %w", name, err)
+		return nil, fmt.Errorf("capture: %s is not a valid capture: %w", name, err)
 	}
 	if c.Version != CaptureVersion {
-		return nil, fmt.Errorf("report: %s is capture version %d; this httptop reads version %d", name, c.Version, CaptureVersion)
+		return nil, fmt.Errorf("capture: %s is capture version %d; this httptop reads version %d", name, c.Version, CaptureVersion)
 	}
 	c.reindex()
 	return &c, nil
 }
 
-// WriteCapture writes c to dir/capture.json, replacing it atomically.
-func WriteCapture(dir string, c *Capture) error {
+// Write writes c to dir/capture.json, replacing it atomically.
+func Write(dir string, c *Capture) error {
 	data, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("report: encode capture: %w", err)
+		return fmt.Errorf("capture: encode capture: %w", err)
 	}
 	return writeFile(filepath.Join(dir, CaptureFile), append(data, '\n'))
 }

@@ -1,4 +1,4 @@
-package probe
+package agent
 
 import (
 	"bytes"
@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/flame"
-	"github.com/httptop/httptop/poolstats"
+	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -28,27 +27,28 @@ import (
 // same API the agent started by Start serves, for a program that would
 // rather mount it on a server of its own:
 //
-//	token := probe.NewToken()
-//	mux.Handle(probe.APIPath, probe.Handler(probe.Default(), token))
+//	token := agent.NewToken()
+//	mux.Handle(snapshot.APIPath, agent.Handler(probe.Default(), token))
 //
-// Mount it at APIPath, without stripping the prefix. Every request must
-// carry the token (Authorization: Bearer TOKEN); an empty token refuses
-// every request. No discovery file is written for it, so the httptop
-// command needs the address and the token:
+// Mount it at snapshot.APIPath, without stripping the prefix. Every
+// request must carry the token (Authorization: Bearer TOKEN); an empty
+// token refuses every request. No discovery file is written for it, so
+// the httptop command needs the address and the token:
 // HTTPTOP_TOKEN=TOKEN httptop snapshot HOST:PORT.
 //
 // The handler serves any number of requests at once; a snapshot never
 // waits for a profile. Streams last until their client goes away or the
 // server's connections close: http.Server.Shutdown waits for them (until
-// its context ends), http.Server.Close ends them. It bounds stream intervals, profile durations and
-// the number of streams (see the constants above), takes one CPU or
-// wall-clock profile at a time, and never answers with a request's
-// headers, body or query string, which the snapshot does not hold.
-func Handler(c *Collector, token string) http.Handler {
+// its context ends), http.Server.Close ends them. It bounds stream
+// intervals, profile durations and the number of streams (see the bounds
+// in package snapshot), takes one CPU and one wall-clock profile at a
+// time, and never answers with a request's headers, body or query string,
+// which the snapshot does not hold.
+func Handler(c *probe.Collector, token string) http.Handler {
 	if c == nil {
-		c = Default()
+		c = probe.Default()
 	}
-	return newHandler(c, token, DefaultMaxStreams)
+	return newHandler(c, token, snapshot.DefaultMaxStreams)
 }
 
 // NewToken returns a new random token: 32 bytes from crypto/rand, in hex.
@@ -60,25 +60,25 @@ func NewToken() string {
 
 // handler serves the agent protocol.
 type handler struct {
-	col        *Collector
+	col        *probe.Collector
 	token      []byte
 	started    time.Time
 	maxStreams int
 	proc       *processSampler
 
-	profiler profileSlot  // the one CPU or wall profile being taken
-	streams  atomic.Int32 // streams being served
+	profilers profileSlots // the CPU and wall-clock profiles being taken
+	streams   atomic.Int32 // streams being served
 
 	// profileStarted, when set (tests), is called once a continuous
 	// profile has started, before the handler waits for its end.
-	profileStarted func(flame.Kind)
+	profileStarted func(snapshot.ProfileKind)
 }
 
 var _ http.Handler = (*handler)(nil)
 
-func newHandler(c *Collector, token string, maxStreams int) *handler {
+func newHandler(c *probe.Collector, token string, maxStreams int) *handler {
 	if maxStreams <= 0 {
-		maxStreams = DefaultMaxStreams
+		maxStreams = snapshot.DefaultMaxStreams
 	}
 	return &handler{
 		col:        c,
@@ -99,7 +99,7 @@ const maxQuery = 1 << 10
 // ServeHTTP implements http.Handler.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set(ProtocolHeader, strconv.Itoa(ProtocolVersion))
+	hdr.Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 
@@ -107,43 +107,43 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// API (not even which paths exist) is revealed.
 	if !h.authorized(r) {
 		hdr.Set("WWW-Authenticate", `Bearer realm="httptop"`)
-		writeError(w, http.StatusUnauthorized, ErrCodeUnauthorized,
+		writeError(w, http.StatusUnauthorized, snapshot.ErrCodeUnauthorized,
 			"missing or wrong token: send the token of the agent's discovery file as 'Authorization: Bearer TOKEN'")
 		return
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, APIPath)
+	name, ok := strings.CutPrefix(r.URL.Path, snapshot.APIPath)
 	if !ok || strings.Contains(name, "/") {
-		writeError(w, http.StatusNotFound, ErrCodeNotFound,
-			fmt.Sprintf("no such endpoint: this agent speaks protocol %d under %s", ProtocolVersion, APIPath))
+		writeError(w, http.StatusNotFound, snapshot.ErrCodeNotFound,
+			fmt.Sprintf("no such endpoint: this agent speaks protocol %d under %s", snapshot.ProtocolVersion, snapshot.APIPath))
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hdr.Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, ErrCodeMethodNotAllowed, "use GET")
+		writeError(w, http.StatusMethodNotAllowed, snapshot.ErrCodeMethodNotAllowed, "use GET")
 		return
 	}
 	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
-		writeError(w, http.StatusRequestEntityTooLarge, ErrCodeBodyNotAllowed, "requests carry no body")
+		writeError(w, http.StatusRequestEntityTooLarge, snapshot.ErrCodeBodyNotAllowed, "requests carry no body")
 		return
 	}
 	if len(r.URL.RawQuery) > maxQuery {
-		writeError(w, http.StatusBadRequest, ErrCodeBadRequest, fmt.Sprintf("query longer than %d bytes", maxQuery))
+		writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest, fmt.Sprintf("query longer than %d bytes", maxQuery))
 		return
 	}
 	switch name {
-	case "info":
+	case snapshot.EndpointInfo:
 		writeJSON(w, h.info())
-	case "snapshot":
-		s := snapshots.Get().(*Snapshot)
+	case snapshot.EndpointSnapshot:
+		s := snapshots.Get().(*snapshot.Snapshot)
 		h.snapshot(r.Context(), s)
 		writeJSON(w, s)
 		snapshots.Put(s)
-	case "stream":
+	case snapshot.EndpointStream:
 		h.serveStream(w, r)
-	case "profile":
+	case snapshot.EndpointProfile:
 		h.serveProfile(w, r)
 	default:
-		writeError(w, http.StatusNotFound, ErrCodeNotFound,
+		writeError(w, http.StatusNotFound, snapshot.ErrCodeNotFound,
 			fmt.Sprintf("no endpoint %q: the endpoints are info, snapshot, stream and profile", name))
 	}
 }
@@ -161,22 +161,22 @@ func (h *handler) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(got), h.token) == 1
 }
 
-func (h *handler) info() AgentInfo {
-	return AgentInfo{
-		Agent:           AgentName,
-		Protocol:        ProtocolVersion,
+func (h *handler) info() snapshot.AgentInfo {
+	return snapshot.AgentInfo{
+		Agent:           snapshot.AgentName,
+		Protocol:        snapshot.ProtocolVersion,
 		SnapshotVersion: snapshot.Version,
 		Version:         moduleVersion(),
 		GoVersion:       runtime.Version(),
 		PID:             os.Getpid(),
 		Program:         programName(),
 		Started:         h.started,
-		Limits: AgentLimits{
-			MinIntervalMs:     MinStreamInterval.Milliseconds(),
-			MaxIntervalMs:     MaxStreamInterval.Milliseconds(),
-			MaxProfileSeconds: MaxProfileDuration.Seconds(),
+		Limits: snapshot.AgentLimits{
+			MinIntervalMs:     snapshot.MinStreamInterval.Milliseconds(),
+			MaxIntervalMs:     snapshot.MaxStreamInterval.Milliseconds(),
+			MaxProfileSeconds: snapshot.MaxProfileDuration.Seconds(),
 			MaxStreams:        h.maxStreams,
-			ProfileKinds:      []string{string(flame.CPU), string(flame.Wall), string(flame.Heap), string(flame.Goroutine)},
+			ProfileKinds:      snapshot.ProfileKinds,
 			OneProfileAtATime: true,
 		},
 	}
@@ -184,33 +184,33 @@ func (h *handler) info() AgentInfo {
 
 // snapshot takes the collector's snapshot with the process's figures
 // into s, reusing its connection table.
-func (h *handler) snapshot(ctx context.Context, s *Snapshot) {
-	h.col.snapshotInto(s, poolstats.Now())
+func (h *handler) snapshot(ctx context.Context, s *snapshot.Snapshot) {
+	h.col.SnapshotInto(s)
 	p := h.proc.sample(ctx, s.Conns)
 	s.Process = &p
 }
 
-// snapshots holds *Snapshot values whose connection tables the snapshot
+// snapshots holds *snapshot.Snapshot values whose connection tables the snapshot
 // endpoint reuses.
-var snapshots = sync.Pool{New: func() any { return new(Snapshot) }}
+var snapshots = sync.Pool{New: func() any { return new(snapshot.Snapshot) }}
 
 // serveStream writes a snapshot at once, then one per interval, each a
 // line of JSON, until the client goes away or the server closes (the
 // agent's Close, http.Server.Close; Shutdown waits for streams to end).
 func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
-	interval := DefaultStreamInterval
+	interval := snapshot.DefaultStreamInterval
 	if v := r.URL.Query().Get("interval"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, ErrCodeBadRequest,
+			writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
 				fmt.Sprintf("interval %q is not a duration such as 500ms or 2s", v))
 			return
 		}
-		interval = min(max(d, MinStreamInterval), MaxStreamInterval)
+		interval = min(max(d, snapshot.MinStreamInterval), snapshot.MaxStreamInterval)
 	}
 	if int(h.streams.Add(1)) > h.maxStreams {
 		h.streams.Add(-1)
-		writeError(w, http.StatusTooManyRequests, ErrCodeTooManyStreams,
+		writeError(w, http.StatusTooManyRequests, snapshot.ErrCodeTooManyStreams,
 			fmt.Sprintf("this agent already serves %d streams: close one and retry", h.maxStreams))
 		return
 	}
@@ -218,7 +218,7 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Httptop-Interval", interval.String())
+	w.Header().Set(snapshot.IntervalHeader, interval.String())
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
@@ -227,7 +227,7 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	var buf bytes.Buffer
-	var s Snapshot // its connection table is reused from one to the next
+	var s snapshot.Snapshot // its connection table is reused from one to the next
 	for {
 		h.snapshot(ctx, &s)
 		buf.Reset()
@@ -255,20 +255,20 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 // serveProfile takes a profile and answers with it, gzipped pprof.
 func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	kind, err := flame.ParseKind(q.Get("kind"))
+	kind, err := snapshot.ParseProfileKind(q.Get("kind"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, ErrCodeBadRequest,
+		writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
 			fmt.Sprintf("kind %q: want cpu, wall, heap or goroutine", q.Get("kind")))
 		return
 	}
 	var buf bytes.Buffer
 	if kind.Continuous() {
-		d := DefaultProfileDuration
+		d := snapshot.DefaultProfileDuration
 		if v := q.Get("seconds"); v != "" {
 			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(secs > 0) || secs > MaxProfileDuration.Seconds() {
-				writeError(w, http.StatusBadRequest, ErrCodeBadRequest,
-					fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, MaxProfileDuration.Seconds()))
+			if err != nil || !(secs > 0) || secs > snapshot.MaxProfileDuration.Seconds() {
+				writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+					fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, snapshot.MaxProfileDuration.Seconds()))
 				return
 			}
 			d = time.Duration(secs * float64(time.Second))
@@ -282,7 +282,7 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 			err = p.Write(&buf)
 		}
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, ErrCodeInternal, err.Error())
+			writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, err.Error())
 			return
 		}
 	}
@@ -297,28 +297,30 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 // the client itself and returns false when the profile cannot be taken
 // (another is running, the program runs its own CPU profile) or the client
 // went away before it ended.
-func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind flame.Kind, d time.Duration, buf *bytes.Buffer) bool {
-	// One continuous profile at a time, refused at once rather than
-	// queued: a queue would hold connections for minutes, and the client
-	// can tell its user and retry. A profile asked with yield=1 (the
-	// dashboard's rolling one) gives way to one asked without it (a
-	// capture): it ends early and answers with what it gathered.
+func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snapshot.ProfileKind, d time.Duration, buf *bytes.Buffer) bool {
+	// One continuous profile of each kind at a time, so that a CPU and a
+	// wall-clock profile cover the same window; a second of the same kind
+	// is refused at once rather than queued: a queue would hold
+	// connections for minutes, and the client can tell its user and
+	// retry. A profile asked with yield=1 (the dashboard's rolling one)
+	// gives way to one asked without it (a capture): it ends early and
+	// answers with what it gathered.
 	yield := r.URL.Query().Get("yield") == "1"
-	gaveWay, release, ok := h.profiler.acquire(r.Context(), yield)
+	gaveWay, release, ok := h.profilers.slot(kind).acquire(r.Context(), yield)
 	if !ok {
-		writeError(w, http.StatusConflict, ErrCodeBusy,
-			"this agent is already taking a cpu or wall profile: retry when it ends (at most "+MaxProfileDuration.String()+")")
+		writeError(w, http.StatusConflict, snapshot.ErrCodeBusy,
+			"this agent is already taking a "+string(kind)+" profile: retry when it ends (at most "+snapshot.MaxProfileDuration.String()+")")
 		return false
 	}
 	defer release()
 	stop, err := flame.Start(buf, kind)
 	if errors.Is(err, flame.ErrCPUProfileBusy) {
-		writeError(w, http.StatusConflict, ErrCodeProfilerInUse,
+		writeError(w, http.StatusConflict, snapshot.ErrCodeProfilerInUse,
 			"the program is already running a cpu profile of its own (net/http/pprof, -cpuprofile, another agent): retry when it ends, or take a wall profile")
 		return false
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, ErrCodeInternal, err.Error())
+		writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, err.Error())
 		return false
 	}
 	if h.profileStarted != nil {
@@ -334,14 +336,27 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind flame
 		return false // nobody to answer
 	}
 	if err := stop(); err != nil {
-		writeError(w, http.StatusInternalServerError, ErrCodeInternal, err.Error())
+		writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, err.Error())
 		return false
 	}
 	return true
 }
 
-// profileSlot lets one CPU or wall-clock profile run at a time. A profile
-// that yields gives way to one that does not.
+// profileSlots holds one slot per continuous kind of profile.
+type profileSlots struct {
+	cpu, wall profileSlot
+}
+
+// slot returns the slot of a continuous kind.
+func (s *profileSlots) slot(kind snapshot.ProfileKind) *profileSlot {
+	if kind == snapshot.ProfileCPU {
+		return &s.cpu
+	}
+	return &s.wall
+}
+
+// profileSlot lets one profile of a kind run at a time. A profile that
+// yields gives way to one that does not.
 type profileSlot struct {
 	mu   sync.Mutex
 	busy bool
@@ -406,7 +421,7 @@ func (s *profileSlot) acquire(ctx context.Context, yield bool) (gaveWay <-chan s
 func writeJSON(w http.ResponseWriter, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, ErrCodeInternal, "encode: "+err.Error())
+		writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, "encode: "+err.Error())
 		return
 	}
 	data = append(data, '\n')
@@ -417,14 +432,11 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // writeError answers with status and an AgentError.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	data, _ := json.Marshal(AgentError{Code: code, Message: msg})
+func writeError(w http.ResponseWriter, status int, code snapshot.ErrorCode, msg string) {
+	data, _ := json.Marshal(snapshot.AgentError{Code: code, Message: msg})
 	data = append(data, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(status)
 	w.Write(data)
 }
-
-// programName is the name snapshots and discovery files give the program.
-func programName() string { return filepath.Base(os.Args[0]) }

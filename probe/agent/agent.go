@@ -1,4 +1,4 @@
-package probe
+package agent
 
 import (
 	"context"
@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/snapshot"
 )
 
-// AgentOptions configure the agent Start runs. The zero value listens on
-// 127.0.0.1 on a port the system picks, serves Default() and writes a
+// Options configure the agent Start runs. The zero value listens on
+// 127.0.0.1 on a port the system picks, serves probe.Default() and writes a
 // discovery file in the per-user directory.
-type AgentOptions struct {
+type Options struct {
 	// Addr is where the agent listens: "host:port" for TCP (an empty
 	// host or port 0 as net.Listen reads them), or "unix:/path" for a
 	// unix socket, created with mode 0600. Empty means "127.0.0.1:0". An
@@ -30,8 +32,8 @@ type AgentOptions struct {
 	// can reach it and learns the token can read the program's HTTP
 	// statistics and profile it.
 	Addr string
-	// Collector is the collector served; nil means Default().
-	Collector *Collector
+	// Collector is the collector served; nil means probe.Default().
+	Collector *probe.Collector
 	// DiscoveryDir is where the discovery file goes; empty means
 	// $HTTPTOP_DIR, else the per-user default (see cmd/httptop).
 	DiscoveryDir string
@@ -42,7 +44,7 @@ type AgentOptions struct {
 	// one (NewToken).
 	Token string
 	// MaxStreams bounds the snapshot streams served at once
-	// (DefaultMaxStreams when zero).
+	// (snapshot.DefaultMaxStreams when zero).
 	MaxStreams int
 	// Logger receives the agent's warnings; nil means slog.Default().
 	Logger *slog.Logger
@@ -69,7 +71,7 @@ type Agent struct {
 // Start starts an agent: it listens, writes the discovery file (a JSON
 // file named after the pid, mode 0600, in a directory of mode 0700) and
 // serves clients concurrently on goroutines of its own until Close.
-func Start(opts AgentOptions) (*Agent, error) {
+func Start(opts Options) (*Agent, error) {
 	network, address, err := splitAgentAddr(opts.Addr)
 	if err != nil {
 		return nil, err
@@ -84,7 +86,7 @@ func Start(opts AgentOptions) (*Agent, error) {
 	}
 	col := opts.Collector
 	if col == nil {
-		col = Default()
+		col = probe.Default()
 	}
 	token := opts.Token
 	if token == "" {
@@ -186,17 +188,17 @@ func (a *Agent) writeDiscovery(dir string) error {
 		Network:  a.network,
 		Addr:     a.addr,
 		Token:    a.token,
-		Protocol: ProtocolVersion,
+		Protocol: snapshot.ProtocolVersion,
 		Version:  moduleVersion(),
 		Started:  a.started,
 	}
 	path := discovery.Path(dir, pid)
 	if _, loaded := discoveryFiles.LoadOrStore(path, struct{}{}); loaded {
-		return fmt.Errorf("agent: another agent of this process already has the discovery file %s: set AgentOptions.NoDiscovery or another DiscoveryDir", path)
+		return fmt.Errorf("agent: another agent of this process already has the discovery file %s: set Options.NoDiscovery or another DiscoveryDir", path)
 	}
 	if _, err := discovery.Write(dir, rec); err != nil {
 		discoveryFiles.Delete(path)
-		return fmt.Errorf("agent: %w (set %s to a private directory, or AgentOptions.NoDiscovery)", err, discovery.EnvDir)
+		return fmt.Errorf("agent: %w (set %s to a private directory, or Options.NoDiscovery)", err, discovery.EnvDir)
 	}
 	a.file = path
 	return nil
@@ -209,7 +211,7 @@ func isLoopback(addr net.Addr) bool {
 	return ok && ta.IP.IsLoopback()
 }
 
-// splitAgentAddr reads AgentOptions.Addr.
+// splitAgentAddr reads Options.Addr.
 func splitAgentAddr(addr string) (network, address string, err error) {
 	switch {
 	case addr == "":

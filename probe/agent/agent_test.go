@@ -1,4 +1,4 @@
-package probe
+package agent
 
 import (
 	"bufio"
@@ -20,17 +20,17 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
 
 // startAgent starts an agent with its own collector and discovery
 // directory, closed when the test ends.
-func startAgent(t *testing.T, opts AgentOptions) *Agent {
+func startAgent(t *testing.T, opts Options) *Agent {
 	t.Helper()
 	if opts.Collector == nil {
-		opts.Collector = NewCollector(CollectorOptions{})
+		opts.Collector = probe.NewCollector(probe.CollectorOptions{})
 	}
 	if opts.DiscoveryDir == "" && !opts.NoDiscovery {
 		opts.DiscoveryDir = t.TempDir()
@@ -88,7 +88,7 @@ func (c *agentClient) do(ctx context.Context, method, path, auth string, body io
 // get sends an authorized GET and returns the status and body.
 func (c *agentClient) get(ctx context.Context, endpoint string) (int, []byte) {
 	c.t.Helper()
-	resp := c.do(ctx, http.MethodGet, APIPath+endpoint, "Bearer "+c.token, nil)
+	resp := c.do(ctx, http.MethodGet, snapshot.APIPath+endpoint, "Bearer "+c.token, nil)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -99,7 +99,7 @@ func (c *agentClient) get(ctx context.Context, endpoint string) (int, []byte) {
 
 func TestAgentDiscoveryFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "agents") // created by Start
-	a := startAgent(t, AgentOptions{DiscoveryDir: dir})
+	a := startAgent(t, Options{DiscoveryDir: dir})
 
 	host, _, err := net.SplitHostPort(a.Addr())
 	if err != nil || host != "127.0.0.1" {
@@ -123,7 +123,7 @@ func TestAgentDiscoveryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rec.PID != os.Getpid() || rec.Addr != a.Addr() || rec.Network != "tcp" || rec.Token != a.Token() ||
-		rec.Protocol != ProtocolVersion || rec.Program != programName() || rec.Started.IsZero() {
+		rec.Protocol != snapshot.ProtocolVersion || rec.Program != programName() || rec.Started.IsZero() {
 		t.Errorf("discovery record = %+v, want this process's agent at %s", rec, a.Addr())
 	}
 	if len(rec.Token) != 64 {
@@ -131,12 +131,12 @@ func TestAgentDiscoveryFile(t *testing.T) {
 	}
 
 	// A second agent of the same process may not take the file over.
-	if b, err := Start(AgentOptions{DiscoveryDir: dir, Collector: NewCollector(CollectorOptions{})}); err == nil {
+	if b, err := Start(Options{DiscoveryDir: dir, Collector: probe.NewCollector(probe.CollectorOptions{})}); err == nil {
 		b.Close()
 		t.Error("second agent with the same discovery directory started, want an error")
 	}
 	// Without a discovery file it may.
-	b := startAgent(t, AgentOptions{NoDiscovery: true})
+	b := startAgent(t, Options{NoDiscovery: true})
 	if b.DiscoveryFile() != "" {
 		t.Errorf("NoDiscovery agent has discovery file %q", b.DiscoveryFile())
 	}
@@ -158,7 +158,7 @@ func TestAgentDiscoveryFile(t *testing.T) {
 
 func TestAgentUnixSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "a.sock")
-	a := startAgent(t, AgentOptions{Addr: "unix:" + sock})
+	a := startAgent(t, Options{Addr: "unix:" + sock})
 	if a.Network() != "unix" || a.Addr() != sock {
 		t.Fatalf("Network(), Addr() = %q, %q, want unix, %q", a.Network(), a.Addr(), sock)
 	}
@@ -181,7 +181,7 @@ func TestAgentUnixSocket(t *testing.T) {
 
 func TestAgentAddrErrors(t *testing.T) {
 	for _, addr := range []string{"unix:", "127.0.0.1", "nonsense:port:here"} {
-		if a, err := Start(AgentOptions{Addr: addr, NoDiscovery: true}); err == nil {
+		if a, err := Start(Options{Addr: addr, NoDiscovery: true}); err == nil {
 			a.Close()
 			t.Errorf("Start(Addr: %q) succeeded, want an error", addr)
 		}
@@ -189,7 +189,7 @@ func TestAgentAddrErrors(t *testing.T) {
 }
 
 func TestAgentTokenRequired(t *testing.T) {
-	a := startAgent(t, AgentOptions{})
+	a := startAgent(t, Options{})
 	c := newAgentClient(t, a)
 	tests := []struct {
 		name, auth string
@@ -206,7 +206,7 @@ func TestAgentTokenRequired(t *testing.T) {
 	for _, tt := range tests {
 		for _, ep := range []string{"info", "snapshot", "profile?kind=heap", "nosuch"} {
 			t.Run(tt.name+"/"+ep, func(t *testing.T) {
-				resp := c.do(t.Context(), http.MethodGet, APIPath+ep, tt.auth, nil)
+				resp := c.do(t.Context(), http.MethodGet, snapshot.APIPath+ep, tt.auth, nil)
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				want := tt.want
@@ -216,13 +216,13 @@ func TestAgentTokenRequired(t *testing.T) {
 				if resp.StatusCode != want {
 					t.Fatalf("status %d, want %d (%s)", resp.StatusCode, want, body)
 				}
-				if got := resp.Header.Get(ProtocolHeader); got != "1" {
-					t.Errorf("%s header %q, want 1", ProtocolHeader, got)
+				if got := resp.Header.Get(snapshot.ProtocolHeader); got != "1" {
+					t.Errorf("%s header %q, want 1", snapshot.ProtocolHeader, got)
 				}
 				if want == http.StatusUnauthorized {
-					var e AgentError
-					if err := json.Unmarshal(body, &e); err != nil || e.Code != ErrCodeUnauthorized {
-						t.Errorf("body %s, want an AgentError with code %s", body, ErrCodeUnauthorized)
+					var e snapshot.AgentError
+					if err := json.Unmarshal(body, &e); err != nil || e.Code != snapshot.ErrCodeUnauthorized {
+						t.Errorf("body %s, want an snapshot.AgentError with code %s", body, snapshot.ErrCodeUnauthorized)
 					}
 				}
 			})
@@ -231,11 +231,11 @@ func TestAgentTokenRequired(t *testing.T) {
 }
 
 func TestHandlerOnOwnMux(t *testing.T) {
-	col := NewCollector(CollectorOptions{})
+	col := probe.NewCollector(probe.CollectorOptions{})
 	token := NewToken()
 	mux := http.NewServeMux()
-	mux.Handle(APIPath, Handler(col, token))
-	mux.Handle("/open/"+APIPath[1:], Handler(col, "")) // an empty token refuses everything
+	mux.Handle(snapshot.APIPath, Handler(col, token))
+	mux.Handle("/open/"+snapshot.APIPath[1:], Handler(col, "")) // an empty token refuses everything
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -243,11 +243,11 @@ func TestHandlerOnOwnMux(t *testing.T) {
 		path, token string
 		want        int
 	}{
-		{APIPath + "info", token, http.StatusOK},
-		{APIPath + "snapshot", token, http.StatusOK},
-		{APIPath + "info", "", http.StatusUnauthorized},
-		{"/open" + APIPath + "info", "", http.StatusUnauthorized},
-		{"/open" + APIPath + "info", "Bearer ", http.StatusUnauthorized},
+		{snapshot.APIPath + "info", token, http.StatusOK},
+		{snapshot.APIPath + "snapshot", token, http.StatusOK},
+		{snapshot.APIPath + "info", "", http.StatusUnauthorized},
+		{"/open" + snapshot.APIPath + "info", "", http.StatusUnauthorized},
+		{"/open" + snapshot.APIPath + "info", "Bearer ", http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+tt.path, nil)
@@ -266,61 +266,61 @@ func TestHandlerOnOwnMux(t *testing.T) {
 }
 
 func TestAgentBadRequests(t *testing.T) {
-	a := startAgent(t, AgentOptions{})
+	a := startAgent(t, Options{})
 	c := newAgentClient(t, a)
 	auth := "Bearer " + a.Token()
 	tests := []struct {
 		name, method, path string
 		body               io.Reader
 		want               int
-		code               string
+		code               snapshot.ErrorCode
 	}{
-		{"unknown endpoint", "GET", APIPath + "nosuch", nil, 404, ErrCodeNotFound},
-		{"nested path", "GET", APIPath + "info/x", nil, 404, ErrCodeNotFound},
-		{"other version", "GET", "/debug/httptop/v2/info", nil, 404, ErrCodeNotFound},
-		{"root", "GET", "/", nil, 404, ErrCodeNotFound},
-		{"post", "POST", APIPath + "snapshot", nil, 405, ErrCodeMethodNotAllowed},
-		{"body", "GET", APIPath + "snapshot", strings.NewReader("x"), 413, ErrCodeBodyNotAllowed},
-		{"long query", "GET", APIPath + "snapshot?x=" + strings.Repeat("a", 2000), nil, 400, ErrCodeBadRequest},
-		{"bad interval", "GET", APIPath + "stream?interval=soon", nil, 400, ErrCodeBadRequest},
-		{"bad kind", "GET", APIPath + "profile?kind=disk", nil, 400, ErrCodeBadRequest},
-		{"no kind", "GET", APIPath + "profile", nil, 400, ErrCodeBadRequest},
-		{"zero seconds", "GET", APIPath + "profile?kind=cpu&seconds=0", nil, 400, ErrCodeBadRequest},
-		{"negative seconds", "GET", APIPath + "profile?kind=wall&seconds=-1", nil, 400, ErrCodeBadRequest},
-		{"too long", "GET", APIPath + "profile?kind=cpu&seconds=61", nil, 400, ErrCodeBadRequest},
-		{"NaN seconds", "GET", APIPath + "profile?kind=cpu&seconds=NaN", nil, 400, ErrCodeBadRequest},
-		{"seconds not a number", "GET", APIPath + "profile?kind=cpu&seconds=ten", nil, 400, ErrCodeBadRequest},
+		{"unknown endpoint", "GET", snapshot.APIPath + "nosuch", nil, 404, snapshot.ErrCodeNotFound},
+		{"nested path", "GET", snapshot.APIPath + "info/x", nil, 404, snapshot.ErrCodeNotFound},
+		{"other version", "GET", "/debug/httptop/v2/info", nil, 404, snapshot.ErrCodeNotFound},
+		{"root", "GET", "/", nil, 404, snapshot.ErrCodeNotFound},
+		{"post", "POST", snapshot.APIPath + "snapshot", nil, 405, snapshot.ErrCodeMethodNotAllowed},
+		{"body", "GET", snapshot.APIPath + "snapshot", strings.NewReader("x"), 413, snapshot.ErrCodeBodyNotAllowed},
+		{"long query", "GET", snapshot.APIPath + "snapshot?x=" + strings.Repeat("a", 2000), nil, 400, snapshot.ErrCodeBadRequest},
+		{"bad interval", "GET", snapshot.APIPath + "stream?interval=soon", nil, 400, snapshot.ErrCodeBadRequest},
+		{"bad kind", "GET", snapshot.APIPath + "profile?kind=disk", nil, 400, snapshot.ErrCodeBadRequest},
+		{"no kind", "GET", snapshot.APIPath + "profile", nil, 400, snapshot.ErrCodeBadRequest},
+		{"zero seconds", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=0", nil, 400, snapshot.ErrCodeBadRequest},
+		{"negative seconds", "GET", snapshot.APIPath + "profile?kind=wall&seconds=-1", nil, 400, snapshot.ErrCodeBadRequest},
+		{"too long", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=61", nil, 400, snapshot.ErrCodeBadRequest},
+		{"NaN seconds", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=NaN", nil, 400, snapshot.ErrCodeBadRequest},
+		{"seconds not a number", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=ten", nil, 400, snapshot.ErrCodeBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := c.do(t.Context(), tt.method, tt.path, auth, tt.body)
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			var e AgentError
+			var e snapshot.AgentError
 			if err := json.Unmarshal(body, &e); err != nil {
-				t.Fatalf("body %q is not an AgentError: %v", body, err)
+				t.Fatalf("body %q is not an snapshot.AgentError: %v", body, err)
 			}
 			if resp.StatusCode != tt.want || e.Code != tt.code || e.Message == "" {
 				t.Errorf("got %d %+v, want %d with code %s and a message", resp.StatusCode, e, tt.want, tt.code)
 			}
-			if resp.Header.Get(ProtocolHeader) != "1" {
-				t.Errorf("no %s header", ProtocolHeader)
+			if resp.Header.Get(snapshot.ProtocolHeader) != "1" {
+				t.Errorf("no %s header", snapshot.ProtocolHeader)
 			}
 		})
 	}
 }
 
 func TestAgentInfo(t *testing.T) {
-	a := startAgent(t, AgentOptions{MaxStreams: 3})
+	a := startAgent(t, Options{MaxStreams: 3})
 	status, body := newAgentClient(t, a).get(t.Context(), "info")
 	if status != http.StatusOK {
 		t.Fatalf("info: %d %s", status, body)
 	}
-	var in AgentInfo
+	var in snapshot.AgentInfo
 	if err := json.Unmarshal(body, &in); err != nil {
 		t.Fatal(err)
 	}
-	if in.Agent != AgentName || in.Protocol != ProtocolVersion || in.SnapshotVersion != snapshot.Version ||
+	if in.Agent != snapshot.AgentName || in.Protocol != snapshot.ProtocolVersion || in.SnapshotVersion != snapshot.Version ||
 		in.PID != os.Getpid() || in.Version == "" || in.GoVersion == "" || in.Started.IsZero() {
 		t.Errorf("info = %+v", in)
 	}
@@ -337,10 +337,10 @@ func TestAgentSnapshot(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	t.Cleanup(srv.Close)
-	col := NewCollector(CollectorOptions{})
+	col := probe.NewCollector(probe.CollectorOptions{})
 	tr := srv.Client().Transport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
-	client := &http.Client{Transport: Wrap(tr, WithCollector(col), WithName("api"))}
+	client := &http.Client{Transport: probe.Wrap(tr, probe.WithCollector(col), probe.WithName("api"))}
 	const n = 7
 	for i := range n {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("%s/users/%d?secret=hunter%d", srv.URL, i, i), nil)
@@ -353,7 +353,7 @@ func TestAgentSnapshot(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	a := startAgent(t, AgentOptions{Collector: col})
+	a := startAgent(t, Options{Collector: col})
 	status, body := newAgentClient(t, a).get(t.Context(), "snapshot")
 	if status != http.StatusOK {
 		t.Fatalf("snapshot: %d %s", status, body)
@@ -383,17 +383,17 @@ func TestAgentSnapshot(t *testing.T) {
 }
 
 func TestAgentStream(t *testing.T) {
-	a := startAgent(t, AgentOptions{MaxStreams: 1})
+	a := startAgent(t, Options{MaxStreams: 1})
 	c := newAgentClient(t, a)
 	auth := "Bearer " + a.Token()
 
-	resp := c.do(t.Context(), "GET", APIPath+"stream?interval=1ms", auth, nil)
+	resp := c.do(t.Context(), "GET", snapshot.APIPath+"stream?interval=1ms", auth, nil)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("stream: %d", resp.StatusCode)
 	}
-	if got := resp.Header.Get("Httptop-Interval"); got != MinStreamInterval.String() {
-		t.Errorf("interval 1ms served as %q, want it raised to %v", got, MinStreamInterval)
+	if got := resp.Header.Get("Httptop-Interval"); got != snapshot.MinStreamInterval.String() {
+		t.Errorf("interval 1ms served as %q, want it raised to %v", got, snapshot.MinStreamInterval)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/x-ndjson" {
 		t.Errorf("Content-Type %q", ct)
@@ -411,7 +411,7 @@ func TestAgentStream(t *testing.T) {
 	}
 
 	// One stream is the limit: a second is refused at once.
-	second := c.do(t.Context(), "GET", APIPath+"stream", auth, nil)
+	second := c.do(t.Context(), "GET", snapshot.APIPath+"stream", auth, nil)
 	second.Body.Close()
 	if second.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("second stream: %d, want 429", second.StatusCode)
@@ -427,12 +427,13 @@ func TestAgentStream(t *testing.T) {
 }
 
 // TestAgentProfileBusy asks for a 2-second CPU profile, then, while it
-// runs, for a second one and a wall profile, which are refused at once as
-// busy, and for a snapshot, which is served before the first profile ends.
+// runs, for a second one, which is refused at once as busy, a wall-clock
+// profile, which runs beside it (a capture takes both over the same
+// window), and a snapshot, which is served before the first profile ends.
 func TestAgentProfileBusy(t *testing.T) {
-	a := startAgent(t, AgentOptions{})
-	started := make(chan flame.Kind, 1)
-	a.handler.profileStarted = func(k flame.Kind) { started <- k }
+	a := startAgent(t, Options{})
+	started := make(chan snapshot.ProfileKind, 4)
+	a.handler.profileStarted = func(k snapshot.ProfileKind) { started <- k }
 	c := newAgentClient(t, a)
 
 	type result struct {
@@ -447,19 +448,22 @@ func TestAgentProfileBusy(t *testing.T) {
 	select {
 	case <-started:
 	case r := <-first:
-		if bytes.Contains(r.body, []byte(ErrCodeProfilerInUse)) {
+		if bytes.Contains(r.body, []byte(snapshot.ErrCodeProfilerInUse)) {
 			t.Skip("the test binary runs a CPU profile (-cpuprofile)")
 		}
 		t.Fatalf("first profile ended before starting: %d %s", r.status, r.body)
 	}
 
-	for _, kind := range []string{"cpu", "wall"} {
-		status, body := c.get(t.Context(), "profile?kind="+kind+"&seconds=1")
-		var e AgentError
-		json.Unmarshal(body, &e)
-		if status != http.StatusConflict || e.Code != ErrCodeBusy {
-			t.Errorf("%s profile during the first: %d %s, want 409 %s", kind, status, body, ErrCodeBusy)
-		}
+	status, body := c.get(t.Context(), "profile?kind=cpu&seconds=1")
+	var e snapshot.AgentError
+	json.Unmarshal(body, &e)
+	if status != http.StatusConflict || e.Code != snapshot.ErrCodeBusy {
+		t.Errorf("cpu profile during the first: %d %s, want 409 %s", status, body, snapshot.ErrCodeBusy)
+	}
+	if status, body := c.get(t.Context(), "profile?kind=wall&seconds=0.2"); status != http.StatusOK {
+		t.Errorf("wall profile during the cpu profile: %d %s, want 200", status, body)
+	} else if p, err := profile.ParseData(body); err != nil || p.DurationNanos < int64(150*time.Millisecond) {
+		t.Errorf("wall profile during the cpu profile: %v, want 0.2 s of it", err)
 	}
 	if status, body := c.get(t.Context(), "snapshot"); status != http.StatusOK {
 		t.Errorf("snapshot during the profile: %d %s", status, body)
@@ -504,13 +508,13 @@ func TestAgentProfilerInUse(t *testing.T) {
 		t.Skip("a CPU profile already runs:", err)
 	}
 	defer pprof.StopCPUProfile()
-	a := startAgent(t, AgentOptions{})
+	a := startAgent(t, Options{})
 	c := newAgentClient(t, a)
 	status, body := c.get(t.Context(), "profile?kind=cpu&seconds=1")
-	var e AgentError
+	var e snapshot.AgentError
 	json.Unmarshal(body, &e)
-	if status != http.StatusConflict || e.Code != ErrCodeProfilerInUse {
-		t.Fatalf("cpu profile: %d %s, want 409 %s", status, body, ErrCodeProfilerInUse)
+	if status != http.StatusConflict || e.Code != snapshot.ErrCodeProfilerInUse {
+		t.Fatalf("cpu profile: %d %s, want 409 %s", status, body, snapshot.ErrCodeProfilerInUse)
 	}
 	// The refusal released the agent's slot.
 	if status, body := c.get(t.Context(), "profile?kind=wall&seconds=0.05"); status != http.StatusOK {
@@ -519,12 +523,12 @@ func TestAgentProfilerInUse(t *testing.T) {
 }
 
 func TestAgentProfileKinds(t *testing.T) {
-	a := startAgent(t, AgentOptions{})
+	a := startAgent(t, Options{})
 	c := newAgentClient(t, a)
 	for _, q := range []string{"kind=heap", "kind=goroutine", "kind=goroutine&seconds=999", "kind=wall&seconds=0.05", "kind=cpu&seconds=0.05"} {
 		t.Run(q, func(t *testing.T) {
 			status, body := c.get(t.Context(), "profile?"+q)
-			if status == http.StatusConflict && bytes.Contains(body, []byte(ErrCodeProfilerInUse)) {
+			if status == http.StatusConflict && bytes.Contains(body, []byte(snapshot.ErrCodeProfilerInUse)) {
 				t.Skip("the test binary runs a CPU profile")
 			}
 			if status != http.StatusOK {
@@ -542,13 +546,14 @@ func TestAgentProfileKinds(t *testing.T) {
 }
 
 // TestAgentProfileYields runs a 60-second wall profile that yields (the
-// dashboard's rolling one) and asks for a CPU profile that does not (a
-// capture): the first ends at once with what it gathered, the second is
-// taken, and a third yielding profile is refused as busy meanwhile.
+// dashboard's rolling one) and asks for a wall profile that does not (a
+// capture) of the same kind: the first ends at once with what it
+// gathered, the second is taken, and a third yielding profile of that kind
+// is refused as busy meanwhile.
 func TestAgentProfileYields(t *testing.T) {
-	a := startAgent(t, AgentOptions{})
-	started := make(chan flame.Kind, 2)
-	a.handler.profileStarted = func(k flame.Kind) { started <- k }
+	a := startAgent(t, Options{})
+	started := make(chan snapshot.ProfileKind, 2)
+	a.handler.profileStarted = func(k snapshot.ProfileKind) { started <- k }
 	c := newAgentClient(t, a)
 
 	type result struct {
@@ -560,7 +565,7 @@ func TestAgentProfileYields(t *testing.T) {
 		status, body := c.get(t.Context(), "profile?kind=wall&seconds=60&yield=1")
 		rolling <- result{status, body}
 	}()
-	if k := <-started; k != flame.Wall {
+	if k := <-started; k != snapshot.ProfileWall {
 		t.Fatalf("started %s, want wall", k)
 	}
 	capture := make(chan result, 1)
@@ -576,11 +581,11 @@ func TestAgentProfileYields(t *testing.T) {
 		t.Errorf("yielding profile: %v", err)
 	}
 	<-started // the capture's profile
-	status, body := c.get(t.Context(), "profile?kind=cpu&seconds=1&yield=1")
-	var e AgentError
+	status, body := c.get(t.Context(), "profile?kind=wall&seconds=1&yield=1")
+	var e snapshot.AgentError
 	json.Unmarshal(body, &e)
-	if status != http.StatusConflict || e.Code != ErrCodeBusy {
-		t.Errorf("yielding profile during a capture: %d %s, want 409 %s", status, body, ErrCodeBusy)
+	if status != http.StatusConflict || e.Code != snapshot.ErrCodeBusy {
+		t.Errorf("yielding profile during a capture: %d %s, want 409 %s", status, body, snapshot.ErrCodeBusy)
 	}
 	if r := <-capture; r.status != http.StatusOK {
 		t.Errorf("capture profile: %d %s", r.status, r.body)
@@ -590,15 +595,15 @@ func TestAgentProfileYields(t *testing.T) {
 // TestAgentProfileClientGone checks that a profile whose client goes away
 // stops and frees the slot.
 func TestAgentProfileClientGone(t *testing.T) {
-	a := startAgent(t, AgentOptions{})
-	started := make(chan flame.Kind, 1)
+	a := startAgent(t, Options{})
+	started := make(chan snapshot.ProfileKind, 1)
 	ended := make(chan struct{})
-	a.handler.profileStarted = func(k flame.Kind) { started <- k }
+	a.handler.profileStarted = func(k snapshot.ProfileKind) { started <- k }
 	c := newAgentClient(t, a)
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		defer close(ended)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.base+APIPath+"profile?kind=wall&seconds=60", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.base+snapshot.APIPath+"profile?kind=wall&seconds=60", nil)
 		req.Header.Set("Authorization", "Bearer "+a.Token())
 		if resp, err := c.hc.Do(req); err == nil {
 			resp.Body.Close()

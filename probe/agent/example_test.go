@@ -1,4 +1,4 @@
-package probe_test
+package agent_test
 
 import (
 	"fmt"
@@ -8,13 +8,15 @@ import (
 	"strings"
 
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/probe/agent"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // Start the agent in a program, so that the httptop command can attach to
-// it. The zero AgentOptions listen on 127.0.0.1 on a port the system
+// it. The zero Options listen on 127.0.0.1 on a port the system
 // picks and write a discovery file; this example skips the file.
 func ExampleStart() {
-	ag, err := probe.Start(probe.AgentOptions{NoDiscovery: true})
+	ag, err := agent.Start(agent.Options{NoDiscovery: true})
 	if err != nil {
 		panic(err)
 	}
@@ -27,13 +29,13 @@ func ExampleStart() {
 // httptop command then needs the address and the token:
 // HTTPTOP_TOKEN=TOKEN httptop snapshot HOST:PORT.
 func ExampleHandler() {
-	token := probe.NewToken()
+	token := agent.NewToken()
 	mux := http.NewServeMux()
-	mux.Handle(probe.APIPath, probe.Handler(probe.Default(), token))
+	mux.Handle(snapshot.APIPath, agent.Handler(probe.Default(), token))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+probe.APIPath+"info", nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+snapshot.APIPath+"info", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -41,6 +43,6 @@ func ExampleHandler() {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	fmt.Println(resp.StatusCode, resp.Header.Get(probe.ProtocolHeader))
+	fmt.Println(resp.StatusCode, resp.Header.Get(snapshot.ProtocolHeader))
 	// Output: 200 1
 }
