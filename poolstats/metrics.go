@@ -229,3 +229,11 @@ func (h *Histogram) set(counts *[numBuckets]uint64, sumUs int64) {
 		h.Count += n
 	}
 }
+
+// HistogramMinIndex and HistogramMaxIndex are the indexes of the lowest
+// and the highest bucket a Histogram can count in (besides the zero
+// bucket).
+const (
+	HistogramMinIndex = minIndex
+	HistogramMaxIndex = maxIndex
+)

@@ -25,7 +25,15 @@ type (
 const (
 	HistogramSchema        = poolstats.HistogramSchema
 	HistogramZeroThreshold = poolstats.HistogramZeroThreshold
+	// HistogramMinIndex and HistogramMaxIndex bound the bucket indexes
+	// (2^16 s: longer durations are counted in the last bucket).
+	HistogramMinIndex = poolstats.HistogramMinIndex
+	HistogramMaxIndex = poolstats.HistogramMaxIndex
 )
+
+// OverflowHost is the Host of the row that collects the traffic of the
+// hosts past CollectorOptions.MaxHosts.
+const OverflowHost = poolstats.OverflowHost
 
 // NumErrorClasses is the length of HostMetrics.ErrorClasses.
 const NumErrorClasses = poolstats.NumErrorClasses
