@@ -117,28 +117,51 @@ type dist struct {
 	w [2]window
 	// totals holds the counts of the periods whose window was reused;
 	// nil for a distribution that keeps only recent periods.
-	totals *bucketCounts
+	totals *totals
 }
 
 // bucketCounts counts values per slot.
 type bucketCounts [numBuckets]atomic.Uint64
 
+// totals are a dist's counts of past periods.
+type totals struct {
+	n bucketCounts
+	// top is the highest slot that holds a count, so that readers can
+	// stop there.
+	top atomic.Int64
+}
+
 // newTotalDist returns a dist that also keeps counts since its creation.
-func newTotalDist() dist { return dist{totals: new(bucketCounts)} }
+func newTotalDist() dist { return dist{totals: new(totals)} }
 
 // totalDist counts durations per bucket since its creation, with their
 // sum, and keeps no recent windows: for events too rare to need
 // percentiles of the last seconds, such as connections closing.
 type totalDist struct {
 	n     bucketCounts
+	top   atomic.Int64 // highest slot holding a count
 	sumUs atomic.Int64
 }
 
 // observe records a duration of v nanoseconds.
 func (t *totalDist) observe(v int64) {
 	v = max(v, 0)
-	t.n[bucketOf(v)].Add(1)
+	b := bucketOf(v)
+	t.n[b].Add(1)
+	storeMax(&t.top, int64(b))
 	t.sumUs.Add(v / 1e3)
+}
+
+// read sets dst to the counts per slot, and returns the highest slot
+// that may hold one, and the sum in microseconds. The counts are read
+// before the sum, so that the sum never lacks a value the counts have.
+func (t *totalDist) read(dst *[numBuckets]uint64) (top int, sumUs int64) {
+	top = int(t.top.Load())
+	for i := 0; i <= top; i++ {
+		dst[i] = t.n[i].Load()
+	}
+	clear(dst[top+1:])
+	return top, t.sumUs.Load()
 }
 
 // current returns the window for the period containing now, clearing it
@@ -166,30 +189,38 @@ func (d *dist) recycle(w *window) {
 		}
 		return
 	}
+	top := -1
 	for i := range w.n {
 		if w.n[i].Load() != 0 {
-			d.totals[i].Add(uint64(w.n[i].Swap(0)))
+			d.totals.n[i].Add(uint64(w.n[i].Swap(0)))
+			top = i
 		}
 	}
+	storeMax(&d.totals.top, int64(top))
 }
 
 // cumulative sets dst to the number of values recorded into each slot
-// since the dist was created; the dist must keep totals. The counts it
+// since the dist was created, and returns the highest slot that may hold
+// a count (dst is zero above it); the dist must keep totals. The counts it
 // reports never go down from one call to the next: a window's counts move
 // into the totals only while its epoch reads clearing, and a read that
 // overlaps a move (an epoch changed or was clearing) is taken again.
-func (d *dist) cumulative(dst *[numBuckets]uint64) {
+func (d *dist) cumulative(dst *[numBuckets]uint64) (top int) {
 	for {
 		e0, e1 := d.w[0].epoch.Load(), d.w[1].epoch.Load()
 		if e0 == clearing || e1 == clearing {
 			runtime.Gosched()
 			continue
 		}
-		for i := range dst {
-			dst[i] = d.totals[i].Load() + uint64(d.w[0].n[i].Load()) + uint64(d.w[1].n[i].Load())
+		// Every top only grows until its window is recycled, when the
+		// totals' top takes it over: a count once read stays in range.
+		top = max(int(d.totals.top.Load()), bucketOf(d.w[0].max.Load()), bucketOf(d.w[1].max.Load()))
+		for i := 0; i <= top; i++ {
+			dst[i] = d.totals.n[i].Load() + uint64(d.w[0].n[i].Load()) + uint64(d.w[1].n[i].Load())
 		}
+		clear(dst[top+1:])
 		if d.w[0].epoch.Load() == e0 && d.w[1].epoch.Load() == e1 {
-			return
+			return top
 		}
 	}
 }

@@ -187,16 +187,10 @@ func (s *Stats) ReadMetrics(dst []HostMetrics, now int64) []HostMetrics {
 				m.ErrorClasses[i] = h.errClass[i].Load()
 			}
 			latUs, waitUs := h.secs.totalSums()
-			h.latency.cumulative(&counts)
-			m.Latency.set(&counts, latUs)
-			h.wait.cumulative(&counts)
-			m.ConnWait.set(&counts, waitUs)
-			// Counted before the sum, so that the sum never lacks a
-			// value the count has.
-			for i := range counts {
-				counts[i] = h.lifetimes.n[i].Load()
-			}
-			m.ConnDuration.set(&counts, h.lifetimes.sumUs.Load())
+			m.Latency.set(&counts, h.latency.cumulative(&counts), latUs)
+			m.ConnWait.set(&counts, h.wait.cumulative(&counts), waitUs)
+			top, sumUs := h.lifetimes.read(&counts)
+			m.ConnDuration.set(&counts, top, sumUs)
 			for _, d := range diags {
 				m.Diagnoses = append(m.Diagnoses, ActiveDiagnosis{Kind: d.Kind, Severity: d.Severity})
 			}
@@ -205,13 +199,13 @@ func (s *Stats) ReadMetrics(dst []HostMetrics, now int64) []HostMetrics {
 	return dst
 }
 
-// set fills h from per-slot counts and a sum in microseconds, keeping the
-// storage of h.Counts.
-func (h *Histogram) set(counts *[numBuckets]uint64, sumUs int64) {
+// set fills h from per-slot counts, zero above slot top, and a sum in
+// microseconds, keeping the storage of h.Counts.
+func (h *Histogram) set(counts *[numBuckets]uint64, top int, sumUs int64) {
 	h.ZeroCount = counts[0]
 	h.Count = counts[0]
 	h.Sum = float64(sumUs) / 1e6
-	lo, hi := 1, numBuckets-1
+	lo, hi := 1, top
 	for lo <= hi && counts[lo] == 0 {
 		lo++
 	}
