@@ -7,7 +7,6 @@ import (
 	"testing"
 )
 
-
 // BenchmarkScrape measures one scrape of the agent's handler (text
 // format) for a collector with 1,000 hosts: reading the collector,
 // folding past MaxHosts, building the metrics and encoding them. With
