@@ -317,6 +317,15 @@ func TestPrometheusScrapesSaturatedPool(t *testing.T) {
 	if got := query(t, prom, exprs["HTTPClientIdleChurn"]); len(got) != 0 {
 		t.Errorf("churn alert expression: %v, want nothing", got)
 	}
+	// Every query of the Grafana dashboard runs, and all but the errors
+	// (there are none) find data.
+	for _, e := range dashboardExprs(t) {
+		got := query(t, prom, dashboardQuery(e))
+		if len(got) == 0 && !strings.Contains(e, "errors_total") {
+			t.Errorf("dashboard query finds nothing: %s", e)
+		}
+	}
+
 	var rules struct {
 		Data struct {
 			Groups []struct {
