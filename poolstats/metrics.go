@@ -148,7 +148,7 @@ func (s *Stats) ReadMetrics(dst []HostMetrics, now int64) []HostMetrics {
 		for _, h := range c.allHosts() {
 			conns = h.openConns(conns[:0])
 			var hs snapshot.Host
-			hs, diags = s.hostRow(h, conns, now, limits, leaks[h], next, diags[:0])
+			hs, diags = s.hostRow(h, conns, now, limits, leaks[h], true, next, diags[:0])
 			dst = slices.Grow(dst, 1)[:len(dst)+1]
 			m := &dst[len(dst)-1]
 			*m = HostMetrics{
