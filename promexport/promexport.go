@@ -32,11 +32,9 @@
 package promexport
 
 import (
-	"net/http"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/httptop/httptop/internal/hostfold"
@@ -77,72 +75,145 @@ func New(col *probe.Collector, opts Options) *Collector {
 	return &Collector{col: col, fold: hostfold.New(opts.MaxHosts)}
 }
 
-// NewHandler returns an http.Handler that serves the metrics of col, and
-// nothing else, in the format the scraper asks for (the Prometheus text
-// format unless it asks for protocol buffers, which carry the native
-// histograms). It checks no credentials: wrap it in your own
-// authentication. Create it once per collector and reuse it, like New.
-func NewHandler(col *probe.Collector, opts Options) http.Handler {
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(New(col, opts))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorHandling:       promhttp.HTTPErrorOnError,
-		MaxRequestsInFlight: 2,
-	})
-}
-
 // Labels of every per-host series.
 var hostLabels = []string{"client", "scheme", "host"}
 
-func newDesc(name, help string, extra ...string) *prometheus.Desc {
-	return prometheus.NewDesc(name, help, append(append([]string(nil), hostLabels...), extra...), nil)
+// family is one exported metric: its name, help and type, the labels its
+// series add to the host's, and how to read its series from a host's
+// figures. The Collector and the text writer both work from families.
+type family struct {
+	name, help string
+	typ        dto.MetricType
+	extra      []string // label names after client, scheme, host
+	desc       *prometheus.Desc
+	// each calls emit for every series of h (gauges and counters), with
+	// the values of the extra labels.
+	each func(h *probe.HostMetrics, emit func(v int64, extra ...string))
+	// hist returns h's histogram and its classic bounds (histograms).
+	hist func(h *probe.HostMetrics) (*probe.Histogram, classicBounds)
 }
 
-// The metrics, by name. Help texts say what is counted and from where.
-var (
-	descOpen = newDesc("httptop_client_open_connections",
-		"Connections of the client's pool to the host open now, by state: active (carrying a request) or idle (in the pool).", "state")
-	descWaiting = newDesc("httptop_client_waiting_requests",
-		"Requests waiting now for a connection from the pool (between httptrace GetConn and GotConn).")
-	descDialing = newDesc("httptop_client_dialing_connections",
-		"Connections being dialed now (DNS and TCP connect).")
-	descInFlight = newDesc("httptop_client_in_flight_requests",
-		"Requests in flight now, from RoundTrip until their response body is read to EOF or closed.")
-	descMaxConns = newDesc("httptop_client_max_connections",
-		"The transport's limit on connections per host (http.Transport.MaxConnsPerHost); 0 means unlimited. Absent when the RoundTripper is not an *http.Transport.")
-	descMaxIdle = newDesc("httptop_client_max_idle_connections",
-		"The transport's effective limit on idle connections kept per host (http.Transport.MaxIdleConnsPerHost, 2 when unset); 0 means unlimited. Absent when the RoundTripper is not an *http.Transport.")
-	descRequests = newDesc("httptop_client_requests_total",
-		"Requests completed: responded (any status) or failed.")
-	descErrors = newDesc("httptop_client_errors_total",
-		"Failed requests and failed response-body reads, by class: timeout, canceled, dns, refused, reset, tls, other.", "class")
-	descNew = newDesc("httptop_client_new_connections_total",
-		"Requests that got a newly dialed connection.")
-	descReused = newDesc("httptop_client_reused_connections_total",
-		"Requests that got a connection from the pool.")
-	descClosed = newDesc("httptop_client_closed_connections_total",
-		"Connections to the host that closed.")
-	descTLS = newDesc("httptop_client_tls_handshakes_total",
-		"TLS handshakes of new connections, full (resumed=\"false\") or resumed from a session (resumed=\"true\").", "resumed")
-	descUndrained = newDesc("httptop_client_undrained_bodies_total",
-		"HTTP/1.x response bodies closed before EOF: each costs its connection, which is closed instead of reused.")
-	descLeaked = newDesc("httptop_client_leaked_bodies",
-		"Response bodies open now and not read for longer than the leak threshold (30 s by default): each holds its connection.")
-	descMem = newDesc("httptop_client_connection_memory_bytes",
-		"Memory held by the open connections now: TLS state and buffers, transport buffers, goroutine stacks.")
-	descTLSMem = newDesc("httptop_client_tls_memory_bytes",
-		"The TLS part of httptop_client_connection_memory_bytes: TLS state and record buffers of the open connections.")
-	descLatency = newDesc("httptop_client_request_duration_seconds",
-		"Time from RoundTrip until the response headers arrived, including the wait for a connection, of requests that got a response.")
-	descWait = newDesc("httptop_client_connection_wait_seconds",
-		"Time requests waited for a connection from the pool (httptrace GetConn to GotConn), whether new or reused.")
-	descLifetime = newDesc("httptop_client_connection_duration_seconds",
-		"How long closed connections were open, from the end of their dial to their close (connections dialed through an *http.Transport the probe wraps).")
-	descDiagnosis = newDesc("httptop_client_diagnosis",
-		"1 while httptop diagnoses a problem of this kind (pool_saturated, idle_churn, body_leak, body_not_drained, no_tls_resumption, …) for the host, with its severity; absent otherwise.", "kind", "severity")
-	descProbeErrors = prometheus.NewDesc("httptop_probe_errors_total",
-		"Panics httptop recovered from in its own code, never passed on to the program: 0 unless httptop has a bug.", nil, nil)
-)
+func perHost(name, help string, typ dto.MetricType, extra []string, each func(*probe.HostMetrics, func(int64, ...string))) *family {
+	labels := append(append([]string(nil), hostLabels...), extra...)
+	return &family{name: name, help: help, typ: typ, extra: extra, each: each,
+		desc: prometheus.NewDesc(name, help, labels, nil)}
+}
+
+func gaugeOf(name, help string, get func(*probe.HostMetrics) int64) *family {
+	return perHost(name, help, dto.MetricType_GAUGE, nil, func(h *probe.HostMetrics, emit func(int64, ...string)) { emit(get(h)) })
+}
+
+func counterOf(name, help string, get func(*probe.HostMetrics) int64) *family {
+	return perHost(name, help, dto.MetricType_COUNTER, nil, func(h *probe.HostMetrics, emit func(int64, ...string)) { emit(get(h)) })
+}
+
+func histogramOf(name, help string, get func(*probe.HostMetrics) *probe.Histogram, bounds classicBounds) *family {
+	f := perHost(name, help, dto.MetricType_HISTOGRAM, nil, nil)
+	f.hist = func(h *probe.HostMetrics) (*probe.Histogram, classicBounds) { return get(h), bounds }
+	return f
+}
+
+// families are the metrics, in the order they are written. Help texts
+// say what is counted and from where.
+var families = []*family{
+	perHost("httptop_client_open_connections",
+		"Connections of the client's pool to the host open now, by state: active (carrying a request) or idle (in the pool).",
+		dto.MetricType_GAUGE, []string{"state"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			emit(h.Active, "active")
+			emit(h.Idle, "idle")
+		}),
+	gaugeOf("httptop_client_waiting_requests",
+		"Requests waiting now for a connection from the pool (between httptrace GetConn and GotConn).",
+		func(h *probe.HostMetrics) int64 { return h.Waiting }),
+	gaugeOf("httptop_client_dialing_connections",
+		"Connections being dialed now (DNS and TCP connect).",
+		func(h *probe.HostMetrics) int64 { return h.Dialing }),
+	gaugeOf("httptop_client_in_flight_requests",
+		"Requests in flight now, from RoundTrip until their response body is read to EOF or closed.",
+		func(h *probe.HostMetrics) int64 { return h.InFlight }),
+	perHost("httptop_client_max_connections",
+		"The transport's limit on connections per host (http.Transport.MaxConnsPerHost); 0 means unlimited. Absent when the RoundTripper is not an *http.Transport.",
+		dto.MetricType_GAUGE, nil, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			if h.LimitsKnown {
+				emit(h.MaxConnsPerHost)
+			}
+		}),
+	perHost("httptop_client_max_idle_connections",
+		"The transport's effective limit on idle connections kept per host (http.Transport.MaxIdleConnsPerHost, 2 when unset); 0 means unlimited. Absent when the RoundTripper is not an *http.Transport.",
+		dto.MetricType_GAUGE, nil, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			if h.LimitsKnown {
+				emit(h.MaxIdleConnsPerHost)
+			}
+		}),
+	counterOf("httptop_client_requests_total",
+		"Requests completed: responded (any status) or failed.",
+		func(h *probe.HostMetrics) int64 { return h.Requests }),
+	perHost("httptop_client_errors_total",
+		"Failed requests and failed response-body reads, by class: timeout, canceled, dns, refused, reset, tls, other.",
+		dto.MetricType_COUNTER, []string{"class"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			for k, n := range h.ErrorClasses {
+				emit(n, errorClasses[k])
+			}
+		}),
+	counterOf("httptop_client_new_connections_total",
+		"Requests that got a newly dialed connection.",
+		func(h *probe.HostMetrics) int64 { return h.NewConns }),
+	counterOf("httptop_client_reused_connections_total",
+		"Requests that got a connection from the pool.",
+		func(h *probe.HostMetrics) int64 { return h.ReusedConns }),
+	counterOf("httptop_client_closed_connections_total",
+		"Connections to the host that closed.",
+		func(h *probe.HostMetrics) int64 { return h.ClosedConns }),
+	perHost("httptop_client_tls_handshakes_total",
+		"TLS handshakes of new connections, full (resumed=\"false\") or resumed from a session (resumed=\"true\").",
+		dto.MetricType_COUNTER, []string{"resumed"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			emit(h.TLSFullHandshakes, "false")
+			emit(h.TLSResumedHandshakes, "true")
+		}),
+	counterOf("httptop_client_undrained_bodies_total",
+		"HTTP/1.x response bodies closed before EOF: each costs its connection, which is closed instead of reused.",
+		func(h *probe.HostMetrics) int64 { return h.UndrainedBodies }),
+	gaugeOf("httptop_client_leaked_bodies",
+		"Response bodies open now and not read for longer than the leak threshold (30 s by default): each holds its connection.",
+		func(h *probe.HostMetrics) int64 { return h.LeakedBodies }),
+	gaugeOf("httptop_client_connection_memory_bytes",
+		"Memory held by the open connections now: TLS state and buffers, transport buffers, goroutine stacks.",
+		func(h *probe.HostMetrics) int64 { return h.MemBytes }),
+	gaugeOf("httptop_client_tls_memory_bytes",
+		"The TLS part of httptop_client_connection_memory_bytes: TLS state and record buffers of the open connections.",
+		func(h *probe.HostMetrics) int64 { return h.TLSMemBytes }),
+	histogramOf("httptop_client_request_duration_seconds",
+		"Time from RoundTrip until the response headers arrived, including the wait for a connection, of requests that got a response.",
+		func(h *probe.HostMetrics) *probe.Histogram { return &h.Latency }, latencyBounds),
+	histogramOf("httptop_client_connection_wait_seconds",
+		"Time requests waited for a connection from the pool (httptrace GetConn to GotConn), whether new or reused.",
+		func(h *probe.HostMetrics) *probe.Histogram { return &h.ConnWait }, latencyBounds),
+	histogramOf("httptop_client_connection_duration_seconds",
+		"How long closed connections were open, from the end of their dial to their close (connections dialed through an *http.Transport the probe wraps).",
+		func(h *probe.HostMetrics) *probe.Histogram { return &h.ConnDuration }, lifetimeBounds),
+	perHost("httptop_client_diagnosis",
+		"1 while httptop diagnoses a problem of this kind (pool_saturated, idle_churn, body_leak, body_not_drained, no_tls_resumption, …) for the host, with its severity; absent otherwise.",
+		dto.MetricType_GAUGE, []string{"kind", "severity"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			for _, d := range h.Diagnoses {
+				emit(1, d.Kind, string(d.Severity))
+			}
+		}),
+}
+
+// probeErrors is the one metric without host labels.
+var probeErrors = &family{
+	name: "httptop_probe_errors_total",
+	help: "Panics httptop recovered from in its own code, never passed on to the program: 0 unless httptop has a bug.",
+	typ:  dto.MetricType_COUNTER,
+}
+
+func init() {
+	probeErrors.desc = prometheus.NewDesc(probeErrors.name, probeErrors.help, nil, nil)
+}
+
+// errorClasses names the error classes, indexed like
+// HostMetrics.ErrorClasses.
+var errorClasses = probe.ErrorClassNames()
 
 // Classic bucket bounds (le) of the histograms, as powers of two in
 // seconds: each is a bound of the native buckets, so the classic counts
@@ -171,100 +242,73 @@ func powersOfTwo(from, to int) classicBounds {
 
 // Describe sends the descriptions of every metric the collector exports.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{
-		descOpen, descWaiting, descDialing, descInFlight, descMaxConns, descMaxIdle,
-		descRequests, descErrors, descNew, descReused, descClosed, descTLS, descUndrained,
-		descLeaked, descMem, descTLSMem, descLatency, descWait, descLifetime, descDiagnosis,
-		descProbeErrors,
-	} {
-		ch <- d
+	for _, f := range families {
+		ch <- f.desc
 	}
+	ch <- probeErrors.desc
+}
+
+// read reads the probe collector, folds the hosts past the limit and
+// calls f with the rows, one reading at a time.
+func (c *Collector) read(f func(rows []probe.HostMetrics)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = c.col.ReadMetrics(c.buf[:0])
+	f(c.fold.Fold(c.buf))
 }
 
 // Collect reads the probe collector and sends one metric per series.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf = c.col.ReadMetrics(c.buf[:0])
-	rows := c.fold.Fold(c.buf)
-	classes := probe.ErrorClassNames()
-	for i := range rows {
-		h := &rows[i]
-		base := prometheus.MakeLabelPairs(descWaiting, []string{h.Client, h.Scheme, h.Host})
-		gauge := func(d *prometheus.Desc, v int64, extra ...*dto.LabelPair) {
-			ch <- &value{desc: d, labels: withLabels(base, extra), gauge: true, v: float64(v)}
+	c.read(func(rows []probe.HostMetrics) {
+		for i := range rows {
+			h := &rows[i]
+			base := prometheus.MakeLabelPairs(probeHostDesc, []string{h.Client, h.Scheme, h.Host})
+			for _, f := range families {
+				if f.hist != nil {
+					hist, bounds := f.hist(h)
+					ch <- newHistogram(f.desc, base, hist, bounds)
+					continue
+				}
+				f.each(h, func(v int64, extra ...string) {
+					ch <- &value{desc: f.desc, labels: withLabels(base, f.extra, extra), typ: f.typ, v: float64(v)}
+				})
+			}
 		}
-		counter := func(d *prometheus.Desc, v int64, extra ...*dto.LabelPair) {
-			ch <- &value{desc: d, labels: withLabels(base, extra), v: float64(v)}
-		}
-		gauge(descOpen, h.Active, pairState[0])
-		gauge(descOpen, h.Idle, pairState[1])
-		gauge(descWaiting, h.Waiting)
-		gauge(descDialing, h.Dialing)
-		gauge(descInFlight, h.InFlight)
-		if h.LimitsKnown {
-			gauge(descMaxConns, h.MaxConnsPerHost)
-			gauge(descMaxIdle, h.MaxIdleConnsPerHost)
-		}
-		counter(descRequests, h.Requests)
-		for k, n := range h.ErrorClasses {
-			counter(descErrors, n, label("class", classes[k]))
-		}
-		counter(descNew, h.NewConns)
-		counter(descReused, h.ReusedConns)
-		counter(descClosed, h.ClosedConns)
-		counter(descTLS, h.TLSFullHandshakes, pairResumed[0])
-		counter(descTLS, h.TLSResumedHandshakes, pairResumed[1])
-		counter(descUndrained, h.UndrainedBodies)
-		gauge(descLeaked, h.LeakedBodies)
-		gauge(descMem, h.MemBytes)
-		gauge(descTLSMem, h.TLSMemBytes)
-		ch <- newHistogram(descLatency, base, &h.Latency, latencyBounds)
-		ch <- newHistogram(descWait, base, &h.ConnWait, latencyBounds)
-		ch <- newHistogram(descLifetime, base, &h.ConnDuration, lifetimeBounds)
-		for _, d := range h.Diagnoses {
-			gauge(descDiagnosis, 1, label("kind", d.Kind), label("severity", string(d.Severity)))
-		}
-	}
-	ch <- &value{desc: descProbeErrors, v: float64(c.col.ProbeErrors())}
+	})
+	ch <- &value{desc: probeErrors.desc, typ: probeErrors.typ, v: float64(c.col.ProbeErrors())}
 }
 
-// Label pairs of the fixed extra labels.
-var (
-	pairState   = [2]*dto.LabelPair{label("state", "active"), label("state", "idle")}
-	pairResumed = [2]*dto.LabelPair{label("resumed", "false"), label("resumed", "true")}
-)
-
-func label(name, value string) *dto.LabelPair {
-	return &dto.LabelPair{Name: &name, Value: &value}
-}
+// probeHostDesc has the host labels only, for MakeLabelPairs.
+var probeHostDesc = prometheus.NewDesc("httptop_host", "Host labels.", hostLabels, nil)
 
 // withLabels returns the label pairs base (client, host, scheme, sorted by
-// name) with extra inserted in name order, as a Metric must write them.
-func withLabels(base []*dto.LabelPair, extra []*dto.LabelPair) []*dto.LabelPair {
-	if len(extra) == 0 {
+// name) with the extra labels inserted in name order, as a Metric must
+// write them.
+func withLabels(base []*dto.LabelPair, names, values []string) []*dto.LabelPair {
+	if len(names) == 0 {
 		return base
 	}
-	out := make([]*dto.LabelPair, 0, len(base)+len(extra))
+	out := make([]*dto.LabelPair, 0, len(base)+len(names))
 	out = append(out, base...)
-	for _, e := range extra {
+	for k, name := range names {
 		i := len(out)
-		for i > 0 && out[i-1].GetName() > e.GetName() {
+		for i > 0 && out[i-1].GetName() > name {
 			i--
 		}
 		out = append(out, nil)
 		copy(out[i+1:], out[i:])
-		out[i] = e
+		out[i] = &dto.LabelPair{Name: &names[k], Value: &values[k]}
 	}
 	return out
 }
 
-// value is a gauge or counter sample. It shares its label pairs with the
-// host's other samples, which is why it is not a prometheus.NewConstMetric.
+// value is a gauge or counter sample. It shares its host's label pairs
+// with the host's other samples, which is why it is not a
+// prometheus.NewConstMetric.
 type value struct {
 	desc   *prometheus.Desc
 	labels []*dto.LabelPair
-	gauge  bool
+	typ    dto.MetricType
 	v      float64
 }
 
@@ -274,7 +318,7 @@ func (m *value) Desc() *prometheus.Desc { return m.desc }
 
 func (m *value) Write(out *dto.Metric) error {
 	out.Label = m.labels
-	if m.gauge {
+	if m.typ == dto.MetricType_GAUGE {
 		out.Gauge = &dto.Gauge{Value: &m.v}
 	} else {
 		out.Counter = &dto.Counter{Value: &m.v}
@@ -322,19 +366,13 @@ func newHistogram(d *prometheus.Desc, labels []*dto.LabelPair, h *probe.Histogra
 	m.h.Schema = &schema
 	m.h.ZeroThreshold = &zeroThreshold
 	m.h.ZeroCount = &m.zero
-	// Classic buckets: bucket index i is at most bound 2^e when
-	// i <= e*8, since its upper bound is 2^(i/8).
 	buckets := make([]dto.Bucket, len(bounds.le))
-	cum := h.ZeroCount
-	k := 0
-	for j := range bounds.le {
-		limit := int32(bounds.exp[j] << probe.HistogramSchema)
-		for ; k < len(h.Counts) && h.Offset+int32(k) <= limit; k++ {
-			cum += h.Counts[k]
-		}
+	j := 0
+	forClassicBuckets(h, bounds, func(_ float64, cum uint64) {
 		buckets[j].UpperBound = &bounds.le[j]
 		buckets[j].CumulativeCount = new(cum)
-	}
+		j++
+	})
 	m.h.Bucket = make([]*dto.Bucket, len(buckets))
 	for j := range buckets {
 		m.h.Bucket[j] = &buckets[j]
@@ -352,4 +390,19 @@ func newHistogram(d *prometheus.Desc, labels []*dto.LabelPair, h *probe.Histogra
 		m.h.PositiveDelta = deltas
 	}
 	return m
+}
+
+// forClassicBuckets calls f with each classic bound of h and the number of
+// values at most that bound. A bucket of index i is at most the bound 2^e
+// when i <= e*8, since its upper bound is 2^(i/8): the counts are exact.
+func forClassicBuckets(h *probe.Histogram, bounds classicBounds, f func(le float64, cum uint64)) {
+	cum := h.ZeroCount
+	k := 0
+	for j, le := range bounds.le {
+		limit := int32(bounds.exp[j] << probe.HistogramSchema)
+		for ; k < len(h.Counts) && h.Offset+int32(k) <= limit; k++ {
+			cum += h.Counts[k]
+		}
+		f(le, cum)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,4 +308,106 @@ func lookTool(t *testing.T, name string) string {
 		t.Skipf("%s not found (Debian package prometheus); set HTTPTOP_REQUIRE_PROMETHEUS=1 to require it", name)
 	}
 	return path
+}
+
+// normalized parses text-format metrics and writes them again in one
+// order (families by name, series by labels), so that two writers'
+// outputs can be compared.
+func normalized(t *testing.T, text string) string {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, text)
+	}
+	names := make([]string, 0, len(mfs))
+	for n := range mfs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		mf := mfs[n]
+		key := func(m *dto.Metric) string {
+			var s strings.Builder
+			for _, l := range m.GetLabel() {
+				s.WriteString(l.GetName() + "=" + l.GetValue() + ",")
+			}
+			return s.String()
+		}
+		for _, m := range mf.Metric {
+			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+		}
+		slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int { return strings.Compare(key(a), key(b)) })
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// The text the handler writes straight from the figures says exactly
+// what client_golang's registry encodes from the Collector.
+func TestWriteTextMatchesRegistry(t *testing.T) {
+	tf := newTraffic(t, okHandler)
+	for i := range 3 {
+		for range i + 1 {
+			tf.get(t, fmt.Sprintf("h%d.test", i), "/x")
+		}
+	}
+	// A body left open by a client whose leak threshold is 1 ns: leaked
+	// and diagnosed at once.
+	leaky := &http.Client{Transport: probe.Wrap(tf.tr, probe.WithCollector(tf.col), probe.WithName("leaky"),
+		probe.WithLeakAfter(time.Nanosecond))}
+	resp, err := leaky.Get("http://leak.test/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+
+	c := New(tf.col, Options{MaxHosts: 2})
+	var direct strings.Builder
+	if err := c.WriteText(&direct); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaRegistry strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&viaRegistry, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := normalized(t, direct.String()), normalized(t, viaRegistry.String())
+	if got != want {
+		t.Errorf("WriteText and the registry differ:\n--- WriteText\n%s\n--- registry\n%s", got, want)
+	}
+	for _, want := range []string{`host="other"`, `kind="body_leak"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %s in:\n%s", want, got)
+		}
+	}
+}
+
+// A program that only wraps its clients links neither Prometheus nor
+// OpenTelemetry: package probe depends on no exporter's library.
+func TestProbeLinksNoExporter(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not found")
+	}
+	out, err := exec.Command(gobin, "list", "-deps", "github.com/httptop/httptop/probe").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.Contains(pkg, "prometheus") || strings.Contains(pkg, "opentelemetry") ||
+			strings.HasPrefix(pkg, "github.com/httptop/httptop/promexport") || strings.HasPrefix(pkg, "github.com/httptop/httptop/otelexport") {
+			t.Errorf("package probe links %s", pkg)
+		}
+	}
 }
