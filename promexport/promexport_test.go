@@ -1,6 +1,7 @@
 package promexport
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -409,5 +410,60 @@ func TestProbeLinksNoExporter(t *testing.T) {
 			strings.HasPrefix(pkg, "github.com/httptop/httptop/promexport") || strings.HasPrefix(pkg, "github.com/httptop/httptop/otelexport") {
 			t.Errorf("package probe links %s", pkg)
 		}
+	}
+}
+
+// The handler compresses when asked, and serves protocol buffers (with
+// the native histograms) to a scraper that asks for them.
+func TestHandlerNegotiates(t *testing.T) {
+	tf := newTraffic(t, okHandler)
+	tf.get(t, "a.test", "/")
+	srv := httptest.NewServer(NewHandler(tf.col, Options{}))
+	t.Cleanup(srv.Close)
+	fetch := func(header, value string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set(header, value)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	resp := fetch("Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q, want gzip", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), `httptop_client_requests_total{client="api",host="a.test:80",scheme="http"} 1`) {
+		t.Errorf("gzipped text lacks the request counter:\n%s", text)
+	}
+
+	resp = fetch("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	dec := expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header))
+	found := false
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err != nil {
+			if err != io.EOF {
+				t.Fatalf("decode protobuf: %v", err)
+			}
+			break
+		}
+		if mf.GetName() == "httptop_client_request_duration_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			found = h.GetSchema() == 3 && h.GetSampleCount() == 1 && len(h.GetPositiveSpan()) == 1
+		}
+	}
+	if !found {
+		t.Errorf("no native request-duration histogram with one value in the protobuf answer")
 	}
 }

@@ -46,15 +46,19 @@ type handler struct {
 
 var _ http.Handler = (*handler)(nil)
 
-// textFormat is the content type of the text format this package writes.
-var textFormat = string(expfmt.NewFormat(expfmt.TypeTextPlain))
+// The formats the handler serves, the text format first so that a client
+// that takes anything (curl's */*) gets text.
+var (
+	textFormat  = expfmt.NewFormat(expfmt.TypeTextPlain)
+	protoFormat = expfmt.NewFormat(expfmt.TypeProtoDelim)
+)
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if expfmt.Negotiate(r.Header).FormatType() == expfmt.TypeProtoDelim {
+	if expfmt.NegotiateAccept(r.Header, textFormat, protoFormat).FormatType() == expfmt.TypeProtoDelim {
 		h.proto.ServeHTTP(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", textFormat)
+	w.Header().Set("Content-Type", string(textFormat))
 	var out io.Writer = w
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		w.Header().Set("Content-Encoding", "gzip")
