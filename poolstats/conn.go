@@ -199,6 +199,10 @@ func (c *Conn) Close(now int64) {
 	h := c.host.Load()
 	h.removeConn(c)
 	h.closed.Add(1)
+	if !c.inferred {
+		// An inferred connection's close is only presumed, late.
+		h.lifetimes.observe(now - c.created)
+	}
 	if old&countMask == 0 {
 		// Otherwise the request still on it decides, as it ends.
 		c.noteChurn(c.lastDone.Load(), now)

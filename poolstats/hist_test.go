@@ -1,50 +1,175 @@
 package poolstats
 
 import (
+	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// Every value falls in a bucket whose midpoint is within 6.25% of it.
-func TestBucketError(t *testing.T) {
+// The bucket bounds are 2^(i/8) s to the nanosecond: checked against
+// 2^(1/8) computed with 256 bits of precision.
+func TestBucketBounds(t *testing.T) {
+	root := new(big.Float).SetPrec(256).SetInt64(2)
+	for range HistogramSchema {
+		root.Sqrt(root) // 2^(1/8) after three square roots
+	}
+	bound := func(i int) *big.Float {
+		// 1e9 · 2^q · root^r with i = 8q + r, 0 ≤ r < 8: exact for whole
+		// powers of two.
+		q, r := i>>HistogramSchema, i&(1<<HistogramSchema-1)
+		b := new(big.Float).SetPrec(256).SetInt64(1e9)
+		b.SetMantExp(b, q)
+		for range r {
+			b.Mul(b, root)
+		}
+		return b
+	}
+	floor := func(f *big.Float) int64 {
+		n, _ := f.Int(nil) // truncates toward zero: floor for f > 0
+		return n.Int64()
+	}
+	if got, want := upperNs[0], floor(bound(-160)); got != want {
+		t.Errorf("zero bucket bound = %d ns, want %d", got, want)
+	}
+	for s := 1; s < numBuckets; s++ {
+		if got, want := upperNs[s], floor(bound(slotIndex(s))); got != want {
+			t.Errorf("slot %d (index %d): bound %d ns, want %d", s, slotIndex(s), got, want)
+		}
+	}
+	if got := upperNs[numBuckets-1]; got != 65536e9 {
+		t.Errorf("last bound = %d ns, want 2^16 s", got)
+	}
+}
+
+// bucketOf agrees with the bounds on both sides of every one of them, and
+// on random values; every value falls in a bucket whose midpoint is
+// within 4.6% of it.
+func TestBucketOf(t *testing.T) {
+	check := func(v int64) {
+		t.Helper()
+		s := bucketOf(v)
+		if s < 0 || s >= numBuckets {
+			t.Fatalf("bucketOf(%d) = %d, out of range", v, s)
+		}
+		inside := v <= upperNs[s] && (s == 0 || v > upperNs[s-1])
+		if s == numBuckets-1 {
+			inside = v > upperNs[s-1]
+		}
+		if !inside {
+			t.Fatalf("bucketOf(%d) = slot %d, which holds (%d, %d]", v, s, upperNs[max(s-1, 0)], upperNs[s])
+		}
+		if mid := midNs[s]; s > 0 && s < numBuckets-1 && math.Abs(mid-float64(v))/float64(v) > 0.046 {
+			t.Fatalf("value %d ns → slot %d mid %.1f: error %.2f%% > 4.6%%", v, s, mid, math.Abs(mid-float64(v))/float64(v)*100)
+		}
+	}
+	for s := range numBuckets {
+		for _, v := range []int64{upperNs[s] - 1, upperNs[s], upperNs[s] + 1} {
+			check(max(v, 0))
+		}
+	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 100000 {
-		us := int64(math.Exp(r.Float64() * math.Log(1e10)))
-		b := bucketOf(us)
-		if b < 0 || b >= numBuckets {
-			t.Fatalf("bucketOf(%d) = %d, out of range", us, b)
-		}
-		mid := bucketMid(b)
-		if rel := math.Abs(mid-float64(us)) / float64(us); us >= subBuckets && rel > 0.0625 {
-			t.Fatalf("value %d µs → bucket %d mid %.1f: error %.2f%% > 6.25%%", us, b, mid, rel*100)
+	for range 200000 {
+		check(int64(math.Exp(r.Float64() * math.Log(1e14))))
+	}
+	for _, v := range []int64{-5, 0, 1, 953} {
+		if got := bucketOf(v); got != 0 {
+			t.Errorf("bucketOf(%d) = %d, want the zero bucket", v, got)
 		}
 	}
-	for us := int64(0); us < subBuckets; us++ {
-		if got := bucketMid(bucketOf(us)); got != float64(us) {
-			t.Errorf("small value %d µs → %v, want exact", us, got)
-		}
-	}
-	if got := bucketOf(-5); got != 0 {
-		t.Errorf("bucketOf(-5) = %d, want 0", got)
+	if got := bucketOf(954); got != 1 {
+		t.Errorf("bucketOf(954) = %d, want 1", got)
 	}
 	if got := bucketOf(1 << 62); got != numBuckets-1 {
 		t.Errorf("bucketOf(huge) = %d, want last bucket", got)
+	}
+	// 1 s is a bound: it closes bucket 0 (slot 1-minIndex).
+	if got, want := bucketOf(1e9), 1-minIndex; got != want {
+		t.Errorf("bucketOf(1 s) = %d, want %d", got, want)
 	}
 }
 
 // Buckets are ordered: a larger value never lands in a lower bucket.
 func TestBucketMonotonic(t *testing.T) {
 	prev := 0
-	for us := int64(0); us < 1<<20; us += 1 + us/64 {
-		b := bucketOf(us)
+	for ns := int64(0); ns < 1<<40; ns += 1 + ns/64 {
+		b := bucketOf(ns)
 		if b < prev {
-			t.Fatalf("bucketOf(%d) = %d < previous %d", us, b, prev)
+			t.Fatalf("bucketOf(%d) = %d < previous %d", ns, b, prev)
 		}
 		prev = b
+	}
+}
+
+// The cumulative counts hold every value observed, across window
+// rotations, and never go down while values are being recorded and
+// windows recycled concurrently.
+func TestDistCumulative(t *testing.T) {
+	d := newTotalDist()
+	const writers, per = 4, 20000
+	var clock atomic.Int64
+	clock.Store(7 * windowPeriod)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range per {
+				// Each writer moves the clock on now and then, so windows
+				// are recycled while others record (and some record with
+				// a clock a period old).
+				now := clock.Load()
+				if i%500 == 0 {
+					now = clock.Add(windowPeriod / 2)
+				}
+				d.observe(now, int64(g+1)*int64(time.Millisecond))
+			}
+		})
+	}
+	var readErr error
+	var rw sync.WaitGroup
+	rw.Go(func() {
+		var prev, cur [numBuckets]uint64
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			d.cumulative(&cur)
+			for s := range cur {
+				if cur[s] < prev[s] {
+					readErr = fmt.Errorf("slot %d went down from %d to %d", s, prev[s], cur[s])
+					return
+				}
+			}
+			prev = cur
+		}
+	})
+	wg.Wait()
+	close(done)
+	rw.Wait()
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+	var got [numBuckets]uint64
+	d.cumulative(&got)
+	for g := range writers {
+		s := bucketOf(int64(g+1) * int64(time.Millisecond))
+		if got[s] != per {
+			t.Errorf("slot of %d ms holds %d values, want %d", g+1, got[s], per)
+		}
+	}
+	var total uint64
+	for _, n := range got {
+		total += n
+	}
+	if total != writers*per {
+		t.Errorf("total %d, want %d", total, writers*per)
 	}
 }
 

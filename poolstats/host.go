@@ -12,6 +12,9 @@ import (
 // called by the tracer on the hot path of every request.
 type Host struct {
 	client *Client
+	// id tells this Host from others of its Stats, including hosts of the
+	// same name forgotten before or created after it.
+	id     uint64
 	scheme string
 	// name is host:port with the scheme's default port filled in.
 	name string
@@ -37,11 +40,14 @@ type Host struct {
 	dialFails atomic.Int64
 	errClass  [numErrorClasses]atomic.Int64
 
-	latency dist // RoundTrip start to response headers; peak in flight
-	wait    dist // GetConn to GotConn
+	latency dist // RoundTrip start to response headers; peak in flight; with totals
+	wait    dist // GetConn to GotConn; with totals
 	dial    dist // DNS + TCP connect
-	secs    series
-	tls     hostTLS // TLS handshakes, see tls.go
+	// lifetimes holds how long closed connections were open (from the
+	// end of their dial), for connections the tracer saw dialed.
+	lifetimes totalDist
+	secs      series
+	tls       hostTLS // TLS handshakes, see tls.go
 
 	// addrNoted is set once the host's dial address is in the client's
 	// address index.
@@ -58,10 +64,13 @@ type Host struct {
 func newHost(c *Client, scheme, name, raw string, now int64) *Host {
 	return &Host{
 		client:  c,
+		id:      c.stats.hostIDs.Add(1),
 		scheme:  scheme,
 		name:    name,
 		raw:     raw,
 		created: now,
+		latency: newTotalDist(),
+		wait:    newTotalDist(),
 	}
 }
 

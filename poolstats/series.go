@@ -1,6 +1,7 @@
 package poolstats
 
 import (
+	"runtime"
 	"sync/atomic"
 
 	"github.com/httptop/httptop/snapshot"
@@ -44,6 +45,10 @@ func (s *second) add(c counter, v int64) { s.c[c].Add(v) }
 // series is a ring of per-second slots.
 type series struct {
 	s [seriesSlots]second
+	// latSumUs and waitSumUs total the cLatSumUs and cWaitUs counters
+	// of the seconds whose slot was reused, so that the sums since the
+	// host was first seen cost the hot path nothing (see sumsSince).
+	latSumUs, waitSumUs atomic.Int64
 }
 
 // at returns the slot for the second containing now, clearing it first when
@@ -52,14 +57,53 @@ func (r *series) at(now int64) *second {
 	e := now / 1e9
 	s := &r.s[e%seriesSlots]
 	if s.epoch.Load() != e {
-		advance(&s.epoch, e, s.clear)
+		advance(&s.epoch, e, func() { r.recycle(s) })
 	}
 	return s
 }
 
-func (s *second) clear() {
+// recycle clears slot s for reuse, first adding its duration sums to the
+// series' totals. They move with an atomic swap, so that a duration added
+// by a caller whose clock read was a moment older than the new second is
+// never lost (see dist.recycle).
+func (r *series) recycle(s *second) {
+	r.latSumUs.Add(s.c[cLatSumUs].Swap(0))
+	r.waitSumUs.Add(s.c[cWaitUs].Swap(0))
 	for i := range s.c {
-		s.c[i].Store(0)
+		if counter(i) != cLatSumUs && counter(i) != cWaitUs {
+			s.c[i].Store(0)
+		}
+	}
+}
+
+// totalSums returns the latency and connection-wait sums, in
+// microseconds, since the series began. Like dist.cumulative it never
+// reports less than before: a read that overlaps a slot's recycling is
+// taken again.
+func (r *series) totalSums() (latUs, waitUs int64) {
+	var epochs [seriesSlots]int64
+	for {
+		busy := false
+		for i := range r.s {
+			epochs[i] = r.s[i].epoch.Load()
+			busy = busy || epochs[i] == clearing
+		}
+		if busy {
+			runtime.Gosched()
+			continue
+		}
+		latUs, waitUs = r.latSumUs.Load(), r.waitSumUs.Load()
+		for i := range r.s {
+			latUs += r.s[i].c[cLatSumUs].Load()
+			waitUs += r.s[i].c[cWaitUs].Load()
+		}
+		same := true
+		for i := range r.s {
+			same = same && r.s[i].epoch.Load() == epochs[i]
+		}
+		if same {
+			return latUs, waitUs
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package poolstats
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -63,5 +66,61 @@ func TestSeriesPoints(t *testing.T) {
 	r.at((50+seriesSlots)*1e9).add(cRequests, 9)
 	if s := r.slot(50); s != nil {
 		t.Errorf("slot 50 survived being overwritten")
+	}
+}
+
+// The latency and wait sums since the start hold every duration added,
+// across slot reuse, and never go down while seconds are recycled
+// concurrently.
+func TestSeriesTotalSums(t *testing.T) {
+	var r series
+	const writers, per = 4, 20000
+	var clock atomic.Int64
+	clock.Store(3e9)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for i := range per {
+				now := clock.Load()
+				if i%100 == 0 {
+					now = clock.Add(7e8) // a slot is reused every 64 s
+				}
+				s := r.at(now)
+				s.add(cLatSumUs, 3)
+				s.add(cWaitUs, 1)
+			}
+		})
+	}
+	done := make(chan struct{})
+	var readErr error
+	var rw sync.WaitGroup
+	rw.Go(func() {
+		var prevLat, prevWait int64
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			lat, wait := r.totalSums()
+			if lat < prevLat || wait < prevWait {
+				readErr = fmt.Errorf("sums went down: latency %d → %d, wait %d → %d", prevLat, lat, prevWait, wait)
+				return
+			}
+			prevLat, prevWait = lat, wait
+		}
+	})
+	wg.Wait()
+	close(done)
+	rw.Wait()
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+	if clock.Load() < 64*1e9*2 {
+		t.Fatalf("clock moved %d s only: slots were not reused", clock.Load()/1e9)
+	}
+	lat, wait := r.totalSums()
+	if lat != 3*writers*per || wait != writers*per {
+		t.Errorf("sums = %d µs latency, %d µs wait, want %d and %d", lat, wait, 3*writers*per, writers*per)
 	}
 }

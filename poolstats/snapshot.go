@@ -54,31 +54,14 @@ func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
 	snap.Conns = slices.Grow(snap.Conns, total)
 	forget := make(map[*Client]map[*Host]bool)
 	for _, hc := range all {
-		h, limits := hc.h, hc.limits
-		s.expireInferred(hc.conns, now, limits)
-		recent := h.secs.recent(now, h.created)
-		hs := s.hostSnapshot(h, now, recent, limits, leaks[h])
-		for _, conn := range hc.conns {
+		h := hc.h
+		hs, diags := s.hostRow(h, hc.conns, now, hc.limits, leaks[h], false, func() *snapshot.Conn {
 			snap.Conns = append(snap.Conns, snapshot.Conn{})
-			cs := &snap.Conns[len(snap.Conns)-1]
-			s.connSnapshot(conn, now, cs)
-			if cs.State == snapshot.ConnClosed {
-				continue
-			}
-			hs.Open++
-			if cs.State == snapshot.ConnActive {
-				hs.Active++
-			}
-			hs.MemBytes += cs.MemBytes
-			if cs.TLS != nil {
-				hs.TLSMemBytes += cs.TLS.MemBytes
-			}
-		}
-		hs.Idle = hs.Open - hs.Active
+			return &snap.Conns[len(snap.Conns)-1]
+		}, snap.Diagnoses)
+		hs.Series = h.secs.points(now, h.created)
 		snap.Hosts = append(snap.Hosts, hs)
-		view := hostView{hs: &hs, recent: recent, limits: limits, leak: leaks[h]}
-		snap.Diagnoses = append(snap.Diagnoses, diagnose(view, &s.sites)...)
-		snap.Diagnoses = h.tls.diagnose(snap.Diagnoses, &hs, now)
+		snap.Diagnoses = diags
 		if s.forgettable(h, &hs, now) {
 			if forget[h.client] == nil {
 				forget[h.client] = make(map[*Host]bool)
@@ -94,7 +77,44 @@ func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
 	})
 }
 
-func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *leakReport) snapshot.Host {
+// hostRow computes host h's snapshot row, all but its time series, from
+// its connections conns (open and recently closed) as of now, and appends
+// its diagnoses to diags. Each connection is written into the zero row
+// that next returns. A lean row computes only the percentiles a diagnosis
+// may read: latency and connection wait when the pool is at its limit,
+// TLS handshakes when there were enough full ones, dials never.
+func (s *Stats) hostRow(h *Host, conns []*Conn, now int64, limits Limits, leak *leakReport, lean bool,
+	next func() *snapshot.Conn, diags []snapshot.Diagnosis) (snapshot.Host, []snapshot.Diagnosis) {
+	s.expireInferred(conns, now, limits)
+	recent := h.secs.recent(now, h.created)
+	hs := s.hostSnapshot(h, now, recent, limits, leak, lean)
+	for _, conn := range conns {
+		cs := next()
+		s.connSnapshot(conn, now, cs)
+		if cs.State == snapshot.ConnClosed {
+			continue
+		}
+		hs.Open++
+		if cs.State == snapshot.ConnActive {
+			hs.Active++
+		}
+		hs.MemBytes += cs.MemBytes
+		if cs.TLS != nil {
+			hs.TLSMemBytes += cs.TLS.MemBytes
+		}
+	}
+	hs.Idle = hs.Open - hs.Active
+	if lean && limits.Known && limits.MaxConnsPerHost > 0 && hs.Open >= limits.MaxConnsPerHost {
+		hs.Latency = h.latency.percentiles(now)
+		hs.ConnWait = h.wait.percentiles(now)
+	}
+	view := hostView{hs: &hs, recent: recent, limits: limits, leak: leak}
+	diags = append(diags, diagnose(view, &s.sites)...)
+	diags = h.tls.diagnose(diags, &hs, now)
+	return hs, diags
+}
+
+func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *leakReport, lean bool) snapshot.Host {
 	hs := snapshot.Host{
 		Client:              h.client.name,
 		Scheme:              h.scheme,
@@ -115,17 +135,18 @@ func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *le
 		ReusedFraction:      r.reusedFraction(),
 		RateWindowSeconds:   r.seconds,
 		AvgWaiting:          r.per(cWaitUs) / 1e6,
-		Latency:             h.latency.percentiles(now),
-		ConnWait:            h.wait.percentiles(now),
-		Dial:                h.dial.percentiles(now),
 		WindowSeconds:       windowSeconds(now),
 		PeakInFlight:        int(h.latency.peak(now)),
 		MaxConnsPerHost:     limits.MaxConnsPerHost,
 		MaxIdleConnsPerHost: limits.MaxIdleConnsPerHost,
 		LimitsKnown:         limits.Known,
-		Series:              h.secs.points(now, h.created),
 	}
-	h.tls.fill(&hs, now)
+	if !lean {
+		hs.Latency = h.latency.percentiles(now)
+		hs.ConnWait = h.wait.percentiles(now)
+		hs.Dial = h.dial.percentiles(now)
+	}
+	h.tls.fill(&hs, now, lean)
 	for i := range h.errClass {
 		if n := h.errClass[i].Load(); n > 0 {
 			if hs.ErrorClasses == nil {

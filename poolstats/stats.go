@@ -48,6 +48,7 @@ type Stats struct {
 	closed  []*Conn // ring of recently closed connections
 
 	hostCount atomic.Int64
+	hostIDs   atomic.Uint64
 	connIDs   atomic.Uint64
 	// inferred indexes connections not dialed through a tracked transport
 	// by their net.Conn.

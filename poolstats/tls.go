@@ -162,11 +162,13 @@ func (t *hostTLS) window(now int64) (full, resumed, avoidable int64) {
 	return full, resumed, avoidable
 }
 
-// fill writes the host's handshake counts and times into hs.
-func (t *hostTLS) fill(hs *snapshot.Host, now int64) {
+// fill writes the host's handshake counts and times into hs; when lean,
+// the times only if there were enough full handshakes for diagnose to
+// read them.
+func (t *hostTLS) fill(hs *snapshot.Host, now int64, lean bool) {
 	hs.TLSFullHandshakes = t.full.Load()
 	hs.TLSResumedHandshakes = t.resumed.Load()
-	if hs.TLSFullHandshakes+hs.TLSResumedHandshakes > 0 {
+	if hs.TLSFullHandshakes+hs.TLSResumedHandshakes > 0 && (!lean || hs.TLSFullHandshakes >= noResumeMinFull) {
 		hs.TLSHandshake = t.times.percentiles(now)
 	}
 }

@@ -69,7 +69,7 @@ func TestNoTLSResumptionRule(t *testing.T) {
 			}
 			now := start + max(last+1, tc.snapAt)*ms
 			row := snapshot.Host{Client: "c", Host: "h:443", RPS: float64(tc.requests), RateWindowSeconds: 1}
-			ht.fill(&row, now)
+			ht.fill(&row, now, false)
 			if row.TLSFullHandshakes != tc.fullTotal || row.TLSFullHandshakes+row.TLSResumedHandshakes != int64(len(tc.conns)) {
 				t.Errorf("handshakes: %d full, %d resumed; want %d full of %d", row.TLSFullHandshakes, row.TLSResumedHandshakes, tc.fullTotal, len(tc.conns))
 			}
@@ -101,7 +101,7 @@ func TestNoTLSResumptionRule(t *testing.T) {
 func TestHostTLSEmpty(t *testing.T) {
 	var ht hostTLS
 	var row snapshot.Host
-	ht.fill(&row, 1e12)
+	ht.fill(&row, 1e12, false)
 	if row.TLSFullHandshakes != 0 || row.TLSResumedHandshakes != 0 || row.TLSHandshake != (snapshot.Percentiles{}) {
 		t.Errorf("row %+v, want no handshakes", row)
 	}

@@ -41,6 +41,10 @@ const (
 	// EndpointProfile answers a profile (gzipped pprof) of the kind its
 	// "kind" parameter names.
 	EndpointProfile = "profile"
+	// EndpointMetrics answers the Prometheus exposition of the
+	// collector's figures (text, or protocol buffers when asked), for a
+	// Prometheus server that scrapes the agent with its token.
+	EndpointMetrics = "metrics"
 )
 
 // Bounds the agent applies to what clients ask.

@@ -149,8 +149,9 @@ type Host struct {
 }
 
 // Percentiles summarises a distribution of durations in milliseconds.
-// Quantiles come from a log-linear histogram with 8 buckets per power of
-// two, so each is within about 4% of the true value; Max is exact.
+// Quantiles come from a histogram with 8 exponential buckets per power of
+// two (bounds 2^(1/8) apart, as in a Prometheus native histogram of schema
+// 3), so each is within about 4.6% of the true value; Max is exact.
 type Percentiles struct {
 	Count int64   `json:"n"`
 	P50   float64 `json:"p50"`

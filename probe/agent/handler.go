@@ -20,6 +20,7 @@ import (
 
 	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/promexport"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -65,6 +66,7 @@ type handler struct {
 	started    time.Time
 	maxStreams int
 	proc       *processSampler
+	metrics    http.Handler // the Prometheus exposition of col
 
 	profilers profileSlots // the CPU and wall-clock profiles being taken
 	streams   atomic.Int32 // streams being served
@@ -86,6 +88,7 @@ func newHandler(c *probe.Collector, token string, maxStreams int) *handler {
 		started:    time.Now(),
 		maxStreams: maxStreams,
 		proc:       newProcessSampler(),
+		metrics:    promexport.NewHandler(c, promexport.Options{}),
 	}
 }
 
@@ -142,9 +145,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveStream(w, r)
 	case snapshot.EndpointProfile:
 		h.serveProfile(w, r)
+	case snapshot.EndpointMetrics:
+		h.metrics.ServeHTTP(w, r)
 	default:
 		writeError(w, http.StatusNotFound, snapshot.ErrCodeNotFound,
-			fmt.Sprintf("no endpoint %q: the endpoints are info, snapshot, stream and profile", name))
+			fmt.Sprintf("no endpoint %q: the endpoints are info, snapshot, stream, profile and metrics", name))
 	}
 }
 
