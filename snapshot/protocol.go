@@ -94,8 +94,9 @@ type AgentInfo struct {
 // AgentLimits are the bounds the agent applies, so that a client can tell
 // its user before asking.
 type AgentLimits struct {
-	// MinIntervalMs and MaxIntervalMs bound a stream's interval.
+	// MinIntervalMs is the shortest interval of a stream.
 	MinIntervalMs int64 `json:"min_interval_ms"`
+	// MaxIntervalMs is the longest interval of a stream.
 	MaxIntervalMs int64 `json:"max_interval_ms"`
 	// MaxProfileSeconds is the longest continuous profile served.
 	MaxProfileSeconds float64 `json:"max_profile_s"`

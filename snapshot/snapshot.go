@@ -23,68 +23,106 @@ const Version = 1
 // Snapshot is the state of one program's instrumented HTTP clients at one
 // instant.
 type Snapshot struct {
-	Version int       `json:"version"`
-	Time    time.Time `json:"time"`
-	PID     int       `json:"pid"`
-	Program string    `json:"program"`
+	// Version is the snapshot format version (the package's Version).
+	Version int `json:"version"`
+	// Time is when the snapshot was taken, by the program's clock.
+	Time time.Time `json:"time"`
+	// PID is the program's process id.
+	PID int `json:"pid"`
+	// Program is the base name of the program's executable.
+	Program string `json:"program"`
 	// Process is filled in by the agent; it is nil in a snapshot taken
 	// directly from a collector.
-	Process   *Process    `json:"process,omitempty"`
-	Hosts     []Host      `json:"hosts"`
-	Conns     []Conn      `json:"conns"`
+	Process *Process `json:"process,omitempty"`
+	// Hosts holds one entry per client and host, ordered by client, then host.
+	Hosts []Host `json:"hosts"`
+	// Conns lists the clients' open connections and a bounded number of
+	// recently closed ones, host by host.
+	Conns []Conn `json:"conns"`
+	// Diagnoses are the problems recognised now, host by host.
 	Diagnoses []Diagnosis `json:"diagnoses"`
 	// ProbeErrors counts panics httptop recovered from in its own code
 	// (never passed on to the program), and LastProbeError describes the
 	// latest. Both are empty unless httptop has a bug to report.
-	ProbeErrors    int64  `json:"probe_errors,omitempty"`
+	ProbeErrors int64 `json:"probe_errors,omitempty"`
+	// LastProbeError describes the latest of ProbeErrors.
 	LastProbeError string `json:"last_probe_error,omitempty"`
 }
 
 // Process holds the load of the whole program, read from the operating
 // system and the Go runtime.
 type Process struct {
+	// CPUPercent is the CPU time used since the previous reading over the
+	// wall time, × 100: 150 means one and a half cores busy.
 	CPUPercent float64 `json:"cpu_percent"`
-	RSSBytes   uint64  `json:"rss_bytes"`
-	Goroutines int     `json:"goroutines"`
-	Threads    int     `json:"threads"`
-	FDs        int     `json:"fds"`
+	// RSSBytes is the resident set size.
+	RSSBytes uint64 `json:"rss_bytes"`
+	// Goroutines is the number of goroutines (runtime.NumGoroutine).
+	Goroutines int `json:"goroutines"`
+	// Threads is the number of operating-system threads.
+	Threads int `json:"threads"`
+	// FDs is the number of open file descriptors.
+	FDs int `json:"fds"`
 	// UptimeSeconds is the time since the process started.
 	UptimeSeconds float64 `json:"uptime_s"`
-	TCP           TCP     `json:"tcp"`
+	// TCP counts the process's TCP sockets by state.
+	TCP TCP `json:"tcp"`
 }
 
 // TCP counts the process's TCP sockets by state. TIME_WAIT piling up is how
 // connection churn shows from outside the program.
 type TCP struct {
+	// Established counts ESTABLISHED sockets.
 	Established int `json:"established"`
-	SynSent     int `json:"syn_sent"`
-	TimeWait    int `json:"time_wait"`
-	CloseWait   int `json:"close_wait"`
-	FinWait     int `json:"fin_wait"`
-	Listen      int `json:"listen"`
-	Other       int `json:"other"`
+	// SynSent counts SYN_SENT sockets: connects in progress.
+	SynSent int `json:"syn_sent"`
+	// TimeWait counts TIME_WAIT sockets: connections this process closed
+	// first, kept by the kernel for 60 s.
+	TimeWait int `json:"time_wait"`
+	// CloseWait counts CLOSE_WAIT sockets: closed by the peer, not yet by
+	// the process.
+	CloseWait int `json:"close_wait"`
+	// FinWait counts FIN_WAIT1 and FIN_WAIT2 sockets.
+	FinWait int `json:"fin_wait"`
+	// Listen counts listening sockets.
+	Listen int `json:"listen"`
+	// Other counts sockets in any other state (SYN_RECV, LAST_ACK,
+	// CLOSING, CLOSE).
+	Other int `json:"other"`
 }
 
 // Host is one client's view of one origin (scheme://host:port): its
 // connection pool, its queue and its latency.
 type Host struct {
+	// Client is the name the client was wrapped with (probe.WithName).
 	Client string `json:"client"`
+	// Scheme is the URL scheme of the requests (http, https), or empty
+	// for a host known only from the address its connections were dialed
+	// to.
 	Scheme string `json:"scheme"`
 	// Host is host:port, with the scheme's default port filled in.
 	Host string `json:"host"`
 
 	// Pool occupancy, now.
-	Open     int `json:"open"`
-	Active   int `json:"active"`
-	Idle     int `json:"idle"`
-	Waiting  int `json:"waiting"`
-	Dialing  int `json:"dialing"`
+	Open int `json:"open"`
+	// Active counts open connections carrying at least one request.
+	Active int `json:"active"`
+	// Idle counts open connections waiting in the pool for a request.
+	Idle int `json:"idle"`
+	// Waiting counts requests waiting for a connection from the pool.
+	Waiting int `json:"waiting"`
+	// Dialing counts connections being dialed (DNS and TCP connect).
+	Dialing int `json:"dialing"`
+	// InFlight counts requests from RoundTrip until their body ends.
 	InFlight int `json:"in_flight"`
 
 	// Totals since the host was first seen.
-	Requests    int64 `json:"requests"`
-	Errors      int64 `json:"errors"`
-	NewConns    int64 `json:"new_conns"`
+	Requests int64 `json:"requests"`
+	// Errors counts requests whose RoundTrip or body read failed.
+	Errors int64 `json:"errors"`
+	// NewConns counts requests that got a newly dialed connection.
+	NewConns int64 `json:"new_conns"`
+	// ReusedConns counts requests that got a connection from the pool.
 	ReusedConns int64 `json:"reused_conns"`
 	// ClosedConns counts connections of this host that have closed.
 	ClosedConns int64 `json:"closed_conns"`
@@ -93,12 +131,15 @@ type Host struct {
 
 	// Rates over the last RateWindowSeconds (up to 10 s, less for a new
 	// host, at least 1 s).
-	RPS               float64 `json:"rps"`
-	ErrorsPerSecond   float64 `json:"errors_per_s"`
+	RPS float64 `json:"rps"`
+	// ErrorsPerSecond is the rate of Errors over the rate window.
+	ErrorsPerSecond float64 `json:"errors_per_s"`
+	// NewConnsPerSecond is the rate of NewConns over the rate window.
 	NewConnsPerSecond float64 `json:"new_conns_per_s"`
 	// ReusedFraction is reused ÷ (new + reused) connections handed to
 	// requests over the rate window; 0 when no request got a connection.
-	ReusedFraction    float64 `json:"reused_fraction"`
+	ReusedFraction float64 `json:"reused_fraction"`
+	// RateWindowSeconds is the span the rates cover.
 	RateWindowSeconds float64 `json:"rate_window_s"`
 
 	// Latency is from RoundTrip start until response headers arrive
@@ -126,20 +167,26 @@ type Host struct {
 	UndrainedBodies int64 `json:"undrained_bodies"`
 
 	// Memory held by the host's open connections (see Conn.MemBytes).
-	MemBytes    int64 `json:"mem_bytes"`
+	MemBytes int64 `json:"mem_bytes"`
+	// TLSMemBytes is the TLS part of MemBytes.
 	TLSMemBytes int64 `json:"tls_mem_bytes"`
 	// TLS handshakes of new connections since the host was first seen,
 	// full or resumed, and their durations over the percentile window.
-	TLSFullHandshakes    int64       `json:"tls_full_handshakes"`
-	TLSResumedHandshakes int64       `json:"tls_resumed_handshakes"`
-	TLSHandshake         Percentiles `json:"tls_handshake_ms"`
+	TLSFullHandshakes int64 `json:"tls_full_handshakes"`
+	// TLSResumedHandshakes counts the resumed ones.
+	TLSResumedHandshakes int64 `json:"tls_resumed_handshakes"`
+	// TLSHandshake is the distribution of handshake times.
+	TLSHandshake Percentiles `json:"tls_handshake_ms"`
 
 	// The transport's limits, effective values (0 means unlimited). Both
 	// are 0 and LimitsKnown is false when the wrapped RoundTripper is not
 	// an *http.Transport.
-	MaxConnsPerHost     int  `json:"max_conns_per_host"`
-	MaxIdleConnsPerHost int  `json:"max_idle_conns_per_host"`
-	LimitsKnown         bool `json:"limits_known"`
+	MaxConnsPerHost int `json:"max_conns_per_host"`
+	// MaxIdleConnsPerHost is Transport.MaxIdleConnsPerHost, effective
+	// (2 when the transport leaves it zero).
+	MaxIdleConnsPerHost int `json:"max_idle_conns_per_host"`
+	// LimitsKnown reports whether the limits could be read.
+	LimitsKnown bool `json:"limits_known"`
 
 	// ErrorClasses counts errors by class: timeout, canceled, dns,
 	// refused, reset, tls, other.
@@ -153,55 +200,81 @@ type Host struct {
 // two (bounds 2^(1/8) apart, as in a Prometheus native histogram of schema
 // 3), so each is within about 4.6% of the true value; Max is exact.
 type Percentiles struct {
-	Count int64   `json:"n"`
-	P50   float64 `json:"p50"`
-	P95   float64 `json:"p95"`
-	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"`
+	// Count is how many durations the window holds.
+	Count int64 `json:"n"`
+	// P50 is the median.
+	P50 float64 `json:"p50"`
+	// P95 is the 95th percentile.
+	P95 float64 `json:"p95"`
+	// P99 is the 99th percentile.
+	P99 float64 `json:"p99"`
+	// Max is the largest duration, exact.
+	Max float64 `json:"max"`
 }
 
 // Point is one second of one host's traffic.
 type Point struct {
 	// Time is the start of the second, in Unix seconds.
-	Time         int64   `json:"t"`
-	Requests     int64   `json:"requests"`
-	Errors       int64   `json:"errors"`
-	NewConns     int64   `json:"new_conns"`
-	ReusedConns  int64   `json:"reused_conns"`
+	Time int64 `json:"t"`
+	// Requests counts requests completed in the second.
+	Requests int64 `json:"requests"`
+	// Errors counts requests that failed in the second.
+	Errors int64 `json:"errors"`
+	// NewConns counts requests that got a new connection.
+	NewConns int64 `json:"new_conns"`
+	// ReusedConns counts requests that got a pooled connection.
+	ReusedConns int64 `json:"reused_conns"`
+	// LatencyAvgMs is the mean latency of the requests that responded.
 	LatencyAvgMs float64 `json:"latency_avg_ms"`
+	// LatencyMaxMs is their largest latency.
 	LatencyMaxMs float64 `json:"latency_max_ms"`
-	// AvgWaiting and AvgInFlight are time averages over the second, from
-	// Little's law (wait time and latency accrued by requests that
-	// completed in the second ÷ 1 s).
-	AvgWaiting  float64 `json:"avg_waiting"`
+	// AvgWaiting is the mean number of requests waiting for a
+	// connection over the second, from Little's law: the wait time
+	// accrued by requests whose wait ended in the second ÷ 1 s.
+	AvgWaiting float64 `json:"avg_waiting"`
+	// AvgInFlight is the mean number of requests in flight over the
+	// second, likewise from the latency of the requests that completed
+	// in it.
 	AvgInFlight float64 `json:"avg_in_flight"`
 }
 
 // Conn is one connection of a client's pool.
 type Conn struct {
-	ID     uint64 `json:"id"`
+	// ID identifies the connection within the program, for its life.
+	ID uint64 `json:"id"`
+	// Client is the name of the client the connection belongs to.
 	Client string `json:"client"`
-	Host   string `json:"host"`
+	// Host is the host:port of the host the connection serves.
+	Host string `json:"host"`
 	// Proto is "http/1.1" or "h2"; empty until the first response.
 	Proto string `json:"proto"`
 	// State is what the connection is doing now (see ConnState).
-	State      ConnState `json:"state"`
-	AgeSeconds float64   `json:"age_s"`
+	State ConnState `json:"state"`
+	// AgeSeconds is the time since the connection was established (to
+	// its close, for a closed one).
+	AgeSeconds float64 `json:"age_s"`
 	// IdleSeconds is the time since the connection last finished a
 	// request; 0 while active.
 	IdleSeconds float64 `json:"idle_s"`
-	Requests    int64   `json:"requests"`
+	// Requests counts the requests the connection has carried.
+	Requests int64 `json:"requests"`
 	// Streams is the number of HTTP/2 streams in use now (0 for
 	// HTTP/1.x); MaxStreams the most seen at once.
-	Streams    int   `json:"streams"`
-	MaxStreams int   `json:"max_streams"`
-	BytesIn    int64 `json:"bytes_in"`
-	BytesOut   int64 `json:"bytes_out"`
+	Streams int `json:"streams"`
+	// MaxStreams is the most streams in use at once.
+	MaxStreams int `json:"max_streams"`
+	// BytesIn counts bytes read from the connection (TLS records
+	// included); 0 for an inferred connection.
+	BytesIn int64 `json:"bytes_in"`
+	// BytesOut counts bytes written to it.
+	BytesOut int64 `json:"bytes_out"`
 	// DialMs is the DNS + TCP connect time; 0 when not dialed by a
 	// tracked transport.
-	DialMs     float64 `json:"dial_ms"`
-	LocalAddr  string  `json:"local_addr,omitempty"`
-	RemoteAddr string  `json:"remote_addr,omitempty"`
+	DialMs float64 `json:"dial_ms"`
+	// LocalAddr is the connection's local address.
+	LocalAddr string `json:"local_addr,omitempty"`
+	// RemoteAddr is the address it is connected to.
+	RemoteAddr string `json:"remote_addr,omitempty"`
 	// Inferred is true when the connection was not dialed through a
 	// transport httptop instruments: it is known only from the requests
 	// that used it, so its close time and byte counts are unknown.
@@ -212,21 +285,34 @@ type Conn struct {
 	// MemEstimated is true when part of MemBytes comes from a model
 	// rather than from reading the live buffers.
 	MemEstimated bool `json:"mem_estimated,omitempty"`
-	TLS          *TLS `json:"tls,omitempty"`
+	// TLS is the connection's TLS session, nil for plain connections and
+	// before the first request.
+	TLS *TLS `json:"tls,omitempty"`
 }
 
 // TLS is the TLS session of one connection.
 type TLS struct {
-	Version     string  `json:"version"`
-	Cipher      string  `json:"cipher"`
-	ALPN        string  `json:"alpn"`
-	Resumed     bool    `json:"resumed"`
-	ServerName  string  `json:"server_name,omitempty"`
+	// Version is the TLS version, such as "TLS 1.3".
+	Version string `json:"version"`
+	// Cipher is the cipher suite's name.
+	Cipher string `json:"cipher"`
+	// ALPN is the protocol negotiated by ALPN ("h2", "http/1.1"), or
+	// empty.
+	ALPN string `json:"alpn"`
+	// Resumed reports whether the session was resumed rather than
+	// established by a full handshake.
+	Resumed bool `json:"resumed"`
+	// ServerName is the name sent in SNI.
+	ServerName string `json:"server_name,omitempty"`
+	// HandshakeMs is the time from the end of the TCP connect to the
+	// connection being ready for its first request.
 	HandshakeMs float64 `json:"handshake_ms"`
-	// The server's certificate chain: length, DER bytes, leaf expiry.
-	PeerCerts     int       `json:"peer_certs"`
-	PeerCertBytes int       `json:"peer_cert_bytes"`
-	LeafNotAfter  time.Time `json:"leaf_not_after,omitzero"`
+	// PeerCerts is the length of the server's certificate chain.
+	PeerCerts int `json:"peer_certs"`
+	// PeerCertBytes is the chain's size in DER bytes.
+	PeerCertBytes int `json:"peer_cert_bytes"`
+	// LeafNotAfter is when the leaf certificate expires.
+	LeafNotAfter time.Time `json:"leaf_not_after,omitzero"`
 	// MemBytes is the TLS part of Conn.MemBytes.
 	MemBytes int64 `json:"mem_bytes"`
 }
@@ -303,12 +389,19 @@ const (
 // Diagnosis is a problem httptop recognised in one client's traffic to one
 // host, with the numbers that triggered it and what to change.
 type Diagnosis struct {
-	Kind     DiagnosisKind `json:"kind"`
-	Client   string        `json:"client"`
-	Host     string        `json:"host"`
-	Severity Severity      `json:"severity"`
-	Summary  string        `json:"summary"`
-	Advice   string        `json:"advice"`
+	// Kind names the problem.
+	Kind DiagnosisKind `json:"kind"`
+	// Client is the client whose traffic shows it.
+	Client string `json:"client"`
+	// Host is the host:port it concerns.
+	Host string `json:"host"`
+	// Severity ranks it.
+	Severity Severity `json:"severity"`
+	// Summary says what is wrong, with the figures that show it.
+	Summary string `json:"summary"`
+	// Advice says what to change: which http.Transport field, to which
+	// value, or which code.
+	Advice string `json:"advice"`
 	// Evidence holds the figures behind the diagnosis, by name (for
 	// example "conn_wait_p95_ms").
 	Evidence map[string]float64 `json:"evidence"`
@@ -320,10 +413,14 @@ type Diagnosis struct {
 // Site is a place in the program's source code and how many times a
 // diagnosis saw it.
 type Site struct {
+	// Function is the function's full name.
 	Function string `json:"function"`
-	File     string `json:"file"`
-	Line     int    `json:"line"`
-	Count    int    `json:"count"`
+	// File is the source file's path.
+	File string `json:"file"`
+	// Line is the line in File.
+	Line int `json:"line"`
+	// Count is how many times the diagnosis saw the site.
+	Count int `json:"count"`
 }
 
 // String formats a site as file:line (function).
