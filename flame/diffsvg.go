@@ -33,11 +33,13 @@ type DiffSVGOptions struct {
 // frame's width is its value in after. Each is coloured by how its value
 // (scaled by AfterScale) changed from the same frame of before (the same
 // stack of function names from the root, scaled by BeforeScale): red
-// where it grew, blue where it shrank, the deeper the colour the larger
-// the change against the larger of the two values, and light grey where
-// it stayed the same. A frame new in after is the deepest red. Frames
-// only in before take no width in after and are not drawn; the subtitle
-// gives both totals. Hovering a frame shows both values and the change.
+// where it grew, blue where it shrank, light grey where it stayed the
+// same. As in flamegraph.pl's differential graphs, the depth of the
+// colour is the frame's change against the largest change of any frame,
+// so that the few samples of a small frame new in after do not glare like
+// the shift that matters. Frames only in before take no width in after and
+// are not drawn; the subtitle gives both totals. Hovering a frame shows
+// both values and the change.
 func DiffSVG(w io.Writer, before, after *profile.Profile, opts DiffSVGOptions) error {
 	if before == nil || after == nil {
 		return fmt.Errorf("flame: diff svg: nil profile")
@@ -60,6 +62,9 @@ func DiffSVG(w io.Writer, before, after *profile.Profile, opts DiffSVGOptions) e
 		beforeScale: scaleOr1(opts.BeforeScale),
 		afterScale:  scaleOr1(opts.AfterScale),
 		per:         opts.Per,
+	}
+	for i := range at.nodes {
+		d.maxChange = max(d.maxChange, math.Abs(d.change(i, at.nodes[i].total)))
 	}
 	r := newSVGRenderer(at, after, idx, opts.SVGOptions)
 	r.diff = d
@@ -113,11 +118,22 @@ type diffFrames struct {
 	beforeTotal             int64
 	beforeScale, afterScale float64
 	per                     string
+	// maxChange is the largest change of any frame, scaled.
+	maxChange float64
+}
+
+// change returns the scaled change of node i, whose after value is total.
+func (d *diffFrames) change(i int, total int64) float64 {
+	return float64(total)*d.afterScale - float64(d.before[i])*d.beforeScale
 }
 
 // appendFill appends the colour of node i, whose after value is total.
 func (d *diffFrames) appendFill(b []byte, i int, total int64) []byte {
-	return appendDiffColor(b, float64(d.before[i])*d.beforeScale, float64(total)*d.afterScale)
+	rel := 0.0
+	if d.maxChange > 0 {
+		rel = d.change(i, total) / d.maxChange
+	}
+	return appendDiffColor(b, rel)
 }
 
 // appendDetails appends what hovering node i shows after its name:
@@ -189,15 +205,11 @@ var (
 	diffShrank = [3]float64{44, 104, 224}
 )
 
-// appendDiffColor appends the fill of a frame whose value went from
-// before to after: the change relative to the larger of the two, from −1
-// (gone) to +1 (new), mixed from diffSame towards diffShrank or diffGrew.
-func appendDiffColor(b []byte, before, after float64) []byte {
-	hi := max(before, after)
-	rel := 0.0
-	if hi > 0 {
-		rel = (after - before) / hi
-	}
+// appendDiffColor appends the fill of a frame whose change is rel, from
+// −1 (the largest fall) to +1 (the largest rise): diffSame mixed towards
+// diffShrank or diffGrew in proportion.
+func appendDiffColor(b []byte, rel float64) []byte {
+	rel = max(-1, min(1, rel))
 	to := diffGrew
 	if rel < 0 {
 		to, rel = diffShrank, -rel

@@ -89,11 +89,12 @@ func TestDiffSVG(t *testing.T) {
 		t.Errorf("subtitle %q lacks the totals or the legend", sub)
 	}
 
-	// Colours: grown red, new the deepest red, same grey.
+	// Colours: against the largest change (parse and log, +5 ms each),
+	// grown red, same grey.
 	same := [3]int{236, 236, 236}
 	for name, want := range map[string][3]int{
-		"main.log":    {224, 52, 44},   // new: all the way to diffGrew
-		"main.parse":  {232, 175, 172}, // (15 − 10) ÷ 15 = ⅓ of the way
+		"main.log":    {224, 52, 44}, // +5 ms: all the way to diffGrew
+		"main.parse":  {224, 52, 44},
 		"main.handle": same,
 		"runtime.gc":  same,
 	} {
@@ -102,14 +103,24 @@ func TestDiffSVG(t *testing.T) {
 			t.Errorf("%s is rgb(%d,%d,%d), want rgb%v", name, r, g, b, want)
 		}
 	}
-	// With the scales swapped the parse frame shrank: blue.
+	// With other scales everything shrank but log: per request, main
+	// went from 50 to 12.5 ms, the largest change, parse from 20 to 7.5,
+	// gc from 10 to 2.5, and log is new at 2.5.
 	buf.Reset()
 	opts.BeforeScale, opts.AfterScale = 1.0/5, 1.0/40
 	if err := DiffSVG(&buf, before, after, opts); err != nil {
 		t.Fatal(err)
 	}
-	if r, _, b := fillRGB(t, buf.Bytes(), "main.parse"); b <= r {
-		t.Errorf("main.parse fell from 20 to 7.5 ms per request but is rgb(%d,_,%d), not blue", r, b)
+	for name, want := range map[string][3]int{
+		"main.main":  {44, 104, 224},  // −37.5: all the way to diffShrank
+		"main.parse": {172, 192, 232}, // −12.5 ÷ 37.5: a third of the way
+		"runtime.gc": {198, 210, 234}, // −7.5 ÷ 37.5
+		"main.log":   {235, 224, 223}, // +2.5 ÷ 37.5: barely red
+	} {
+		r, g, b := fillRGB(t, buf.Bytes(), name)
+		if [3]int{r, g, b} != want {
+			t.Errorf("%s is rgb(%d,%d,%d), want rgb%v", name, r, g, b, want)
+		}
 	}
 }
 
@@ -134,18 +145,18 @@ func TestDiffSVGErrors(t *testing.T) {
 
 func TestAppendDiffColor(t *testing.T) {
 	for _, tt := range []struct {
-		before, after float64
-		want          string
+		rel  float64
+		want string
 	}{
-		{0, 0, "rgb(236,236,236)"},
-		{10, 10, "rgb(236,236,236)"},
-		{0, 10, "rgb(224,52,44)"},
-		{10, 0, "rgb(44,104,224)"},
-		{10, 5, "rgb(140,170,230)"},
-		{5, 10, "rgb(230,144,140)"},
+		{0, "rgb(236,236,236)"},
+		{1, "rgb(224,52,44)"},
+		{-1, "rgb(44,104,224)"},
+		{-0.5, "rgb(140,170,230)"},
+		{0.5, "rgb(230,144,140)"},
+		{3, "rgb(224,52,44)"},
 	} {
-		if got := string(appendDiffColor(nil, tt.before, tt.after)); got != tt.want {
-			t.Errorf("appendDiffColor(%v, %v) = %s, want %s", tt.before, tt.after, got, tt.want)
+		if got := string(appendDiffColor(nil, tt.rel)); got != tt.want {
+			t.Errorf("appendDiffColor(%v) = %s, want %s", tt.rel, got, tt.want)
 		}
 	}
 }
