@@ -56,6 +56,22 @@ func startPhase(t *testing.T, work func(ctx context.Context, col *probe.Collecto
 	return p
 }
 
+// keepDir returns the directory a proof writes its captures and diffs
+// to: a temporary one, or name under $HTTPTOP_DIFF_KEEP to look at them
+// afterwards.
+func keepDir(t *testing.T, name string) string {
+	t.Helper()
+	keep := os.Getenv("HTTPTOP_DIFF_KEEP")
+	if keep == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(keep, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // captureTo runs httptop capture of this process into out and returns
 // its standard output.
 func captureTo(t *testing.T, out string, extra ...string) string {
@@ -178,7 +194,7 @@ func TestDiffPoolSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three captures of 5 s")
 	}
-	work := t.TempDir()
+	work := keepDir(t, "pool")
 	slow := func() *fixtures.Server {
 		srv, err := fixtures.NewServer(fixtures.Options{Defaults: fixtures.Behavior{Size: 100, Latency: 50 * time.Millisecond}})
 		if err != nil {
@@ -306,10 +322,7 @@ func TestDiffJSONDecode(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes what JSON decoding costs from one request to the next")
 	}
-	work := t.TempDir()
-	if keep := os.Getenv("HTTPTOP_DIFF_KEEP"); keep != "" {
-		work = keep
-	}
+	work := keepDir(t, "json")
 	srv, err := fixtures.NewServer(fixtures.Options{Defaults: fixtures.Behavior{Latency: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

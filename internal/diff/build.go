@@ -85,8 +85,6 @@ func Build(before, after Input, opts Options) (*Diff, error) {
 		After:   side(after, opts.OutDir),
 		Noise:   Noise{Method: "welch_t", Alpha: Alpha, MinRelativeChange: MinRelativeChange, Text: noiseText},
 		Hosts:   []HostDiff{},
-		before:  before.Report,
-		after:   after.Report,
 	}
 	if b, a := d.Before.Program, d.After.Program; b != a {
 		d.warn("the captures are of different programs (before: %s, after: %s); compared anyway", orUnknown(b), orUnknown(a))
@@ -122,7 +120,7 @@ func Build(before, after Input, opts Options) (*Diff, error) {
 		d.warn("%s", w)
 	}
 	for _, p := range pairs {
-		d.Hosts = append(d.Hosts, compareHost(p, before.Report, after.Report))
+		d.Hosts = append(d.Hosts, compareHost(p))
 	}
 	d.OtherDiagnoses = compareFindings(before.Report.OtherDiagnoses, after.Report.OtherDiagnoses,
 		before.Report.Snapshots, after.Report.Snapshots,

@@ -43,10 +43,6 @@ type Diff struct {
 	// capture lacks the profile.
 	CPU  *CodeDiff `json:"cpu,omitempty"`
 	Wall *CodeDiff `json:"wall,omitempty"`
-
-	// before and after are the reports the diff was built from, for the
-	// charts of diff.html.
-	before, after *report.Report
 }
 
 // Side describes one of the two captures.

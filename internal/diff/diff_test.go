@@ -198,6 +198,25 @@ func TestMinimumChange(t *testing.T) {
 	}
 }
 
+// TestTailAlone: a tail that moves while the median holds is not flagged,
+// however significant: the tails of one workload captured twice on a busy
+// machine differ that much.
+func TestTailAlone(t *testing.T) {
+	b, a := pool4, pool4
+	a.seed, a.tail = 77, 1.4
+	d := buildFixture(t, b, a, Options{})
+	for _, key := range []string{"latency_p95_ms", "latency_p99_ms"} {
+		m := metricOf(t, &d.Hosts[0], key)
+		if m.Test == nil || m.Test.P >= Alpha || math.Abs(*m.RelChange) < MinRelativeChange || m.BeyondNoise || m.Verdict != VerdictNoise ||
+			!strings.Contains(m.Test.Note, "p50 did not move beyond noise") {
+			t.Errorf("%s +40%% alone: %+v, test %+v; want significant, large, and within noise", key, m, m.Test)
+		}
+	}
+	if n := d.beyond(); n != 0 {
+		t.Errorf("%d changes beyond noise, want none", n)
+	}
+}
+
 // TestTooShort: captures of fewer than three whole seconds are not
 // tested.
 func TestTooShort(t *testing.T) {

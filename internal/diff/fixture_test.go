@@ -32,6 +32,9 @@ type scenario struct {
 	waiting float64 // requests waiting on average
 	// jsonSamples is the CPU samples of JSON decoding per 1000 requests.
 	jsonSamples int64
+	// tail multiplies the tail (each second's maximum latency, the
+	// snapshots' p95 and p99); 0 means 1.
+	tail float64
 }
 
 // Two scenarios of the pool-size proof: a pool of 4 serves 4 ÷ 50 ms = 80
@@ -53,6 +56,10 @@ func noisy(rng *rand.Rand, v, rel float64) float64 {
 // per-second series so far and the rolling-window percentiles.
 func fixtureCapture(sc scenario) *capture.Capture {
 	rng := rand.New(rand.NewPCG(sc.seed, 7))
+	tail := sc.tail
+	if tail == 0 {
+		tail = 1
+	}
 	c := capture.NewCapture(t0)
 	c.Target = "pid 4242"
 	c.RequestedSeconds, c.IntervalSeconds = fixSeconds, 1
@@ -66,7 +73,7 @@ func fixtureCapture(sc scenario) *capture.Capture {
 			lat := noisy(rng, sc.latency, 0.01)
 			series = append(series, snapshot.Point{
 				Time: now.Unix() - 1, Requests: n, ReusedConns: n,
-				LatencyAvgMs: lat, LatencyMaxMs: lat * 1.15,
+				LatencyAvgMs: lat, LatencyMaxMs: lat * 1.15 * tail,
 				AvgWaiting: noisy(rng, sc.waiting, 0.02), AvgInFlight: 32,
 			})
 			requests += n
@@ -77,7 +84,7 @@ func fixtureCapture(sc scenario) *capture.Capture {
 			Open: open, Active: open, Waiting: int(math.Round(sc.waiting)), InFlight: 32,
 			Requests: requests, NewConns: int64(open), ReusedConns: requests - int64(open),
 			RPS: sc.rps, ReusedFraction: 1, RateWindowSeconds: 10,
-			Latency:       snapshot.Percentiles{Count: 800, P50: sc.latency, P95: sc.latency*1.05 + float64(k%3), P99: sc.latency * 1.1, Max: sc.latency * 1.2},
+			Latency:       snapshot.Percentiles{Count: 800, P50: sc.latency, P95: (sc.latency*1.05 + float64(k%3)) * tail, P99: sc.latency * 1.1 * tail, Max: sc.latency * 1.2 * tail},
 			ConnWait:      snapshot.Percentiles{Count: 800, P50: wait, P95: max(wait*1.06, 0.05), P99: max(wait*1.09, 0.06), Max: wait * 1.15},
 			WindowSeconds: 10, PeakInFlight: 32, AvgWaiting: sc.waiting,
 			MemBytes: int64(open) * 60 << 10, TLSMemBytes: int64(open) * 40 << 10,

@@ -187,7 +187,7 @@ func (cd *CodeDiff) pprofCommand() string {
 	return "go tool pprof -top -diff_base " + cd.ProfileBefore + " " + cd.ProfileAfter
 }
 
-// diagnosisLine says what became of a diagnosis in a few words.
+// line says what became of a diagnosis in a few words.
 func (dd *DiagnosisDiff) line() string {
 	f := dd.After
 	if f == nil {
@@ -201,7 +201,7 @@ func (dd *DiagnosisDiff) line() string {
 	return s
 }
 
-// sideText describes a capture in a sentence fragment.
+// text describes a capture in a sentence fragment.
 func (s *Side) text() string {
 	var b strings.Builder
 	b.WriteString(orUnknown(s.Program))

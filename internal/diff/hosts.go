@@ -19,6 +19,9 @@ type metricDef struct {
 	floor float64
 	// setting marks a configuration value: exact, not tested.
 	setting bool
+	// follows, for a tail, is the key of the figure of the middle that
+	// must be beyond noise the same way for the tail to be.
+	follows string
 	// figure reads the figure from the host's report.
 	figure func(h *report.HostReport) float64
 	// basis names the values values reads, the ones the test compares.
@@ -75,19 +78,19 @@ var metricDefs = []metricDef{
 		values: perSecond(func(ps *report.Seconds, i int) (float64, bool) { return ps.LatencyAvg[i], completed(ps, i) }),
 	},
 	{
-		key: "latency_p95_ms", name: "p95", unit: "ms", better: "lower", floor: 1,
+		key: "latency_p95_ms", name: "p95", unit: "ms", better: "lower", floor: 1, follows: "latency_p50_ms",
 		figure: func(h *report.HostReport) float64 { return h.Latency.P95 },
 		basis:  "per-second maximum latency",
 		values: perSecond(func(ps *report.Seconds, i int) (float64, bool) { return ps.LatencyMax[i], completed(ps, i) }),
 	},
 	{
-		key: "latency_p99_ms", name: "p99", unit: "ms", better: "lower", floor: 1,
+		key: "latency_p99_ms", name: "p99", unit: "ms", better: "lower", floor: 1, follows: "latency_p50_ms",
 		figure: func(h *report.HostReport) float64 { return h.Latency.P99 },
 		basis:  "per-second maximum latency",
 		values: perSecond(func(ps *report.Seconds, i int) (float64, bool) { return ps.LatencyMax[i], completed(ps, i) }),
 	},
 	{
-		key: "conn_wait_p95_ms", name: "conn-wait p95", unit: "ms", better: "lower", floor: 1,
+		key: "conn_wait_p95_ms", name: "conn-wait p95", unit: "ms", better: "lower", floor: 1, follows: "waiting",
 		figure: func(h *report.HostReport) float64 { return h.ConnWait.P95 },
 		basis:  "per-second mean connection wait",
 		values: perSecond(func(ps *report.Seconds, i int) (float64, bool) {
@@ -152,7 +155,7 @@ var metricDefs = []metricDef{
 
 // compareHost fills in the metrics, diagnoses and pool sizing of a pair
 // of hosts.
-func compareHost(p pair, before, after *report.Report) HostDiff {
+func compareHost(p pair) HostDiff {
 	hd := HostDiff{Match: p.match, Metrics: []Metric{}, before: p.before, after: p.after}
 	if b := p.before; b != nil {
 		hd.Client = b.Client
@@ -174,11 +177,13 @@ func compareHost(p pair, before, after *report.Report) HostDiff {
 	}
 	if p.before != nil && p.after != nil {
 		for _, d := range metricDefs {
-			m := compareMetric(d, p.before, p.after)
+			hd.Metrics = append(hd.Metrics, compareMetric(d, p.before, p.after))
+		}
+		corroborate(hd.Metrics)
+		for _, m := range hd.Metrics {
 			if m.BeyondNoise {
 				hd.BeyondNoise++
 			}
-			hd.Metrics = append(hd.Metrics, m)
 		}
 	}
 	var fb, fa []report.Finding
@@ -244,6 +249,24 @@ func compareMetric(d metricDef, b, a *report.HostReport) Metric {
 		}
 	}
 	return m
+}
+
+// corroborate takes back the flag of a tail whose middle (metricDef.follows)
+// did not move beyond noise the same way.
+func corroborate(ms []Metric) {
+	byKey := make(map[string]*Metric, len(ms))
+	for i := range ms {
+		byKey[ms[i].Key] = &ms[i]
+	}
+	for i, d := range metricDefs {
+		m := &ms[i]
+		mid := byKey[d.follows]
+		if !m.BeyondNoise || mid == nil || mid.BeyondNoise && (mid.Change > 0) == (m.Change > 0) {
+			continue
+		}
+		m.BeyondNoise, m.Verdict = false, VerdictNoise
+		m.Test.Note = "significant, but " + mid.Name + " did not move beyond noise the same way: a tail alone varies too much between captures"
+	}
 }
 
 // compareFindings pairs the findings of two captures by key: appeared
