@@ -131,7 +131,8 @@ type HostDiff struct {
 	// BeyondNoise counts the metrics whose change is beyond noise.
 	BeyondNoise int `json:"beyond_noise"`
 	// Diagnoses are the diagnoses either capture made for the host: the
-	// ones that appeared first, then those gone, then those that stayed.
+	// ones that appeared or grew first, then those gone or receded, then
+	// those that stayed.
 	Diagnoses []DiagnosisDiff `json:"diagnoses"`
 	// Little is the pool sizing of each report (Little's law, Erlang C),
 	// nil on the side that lacks the host.
@@ -222,9 +223,15 @@ type Test struct {
 
 // Statuses of a DiagnosisDiff.
 const (
+	// StatusAppeared and StatusGone: made in one capture only.
 	StatusAppeared = "appeared"
 	StatusGone     = "gone"
-	StatusStayed   = "stayed"
+	// StatusGrew and StatusReceded: made in both, but in a share of the
+	// snapshots larger (smaller) by at least half in the after capture.
+	StatusGrew    = "grew"
+	StatusReceded = "receded"
+	// StatusStayed: made in both, in shares less than half apart.
+	StatusStayed = "stayed"
 )
 
 // DiagnosisDiff is one diagnosis in either capture.
@@ -232,7 +239,7 @@ type DiagnosisDiff struct {
 	Kind   snapshot.DiagnosisKind `json:"kind"`
 	Client string                 `json:"client"`
 	Host   string                 `json:"host"`
-	// Status is appeared, gone or stayed.
+	// Status is one of the Status constants.
 	Status string `json:"status"`
 	// ShareBefore and ShareAfter are the fractions of the host's
 	// snapshots that made the diagnosis; BeyondNoise is true when they

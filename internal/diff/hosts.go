@@ -269,8 +269,9 @@ func corroborate(ms []Metric) {
 	}
 }
 
-// compareFindings pairs the findings of two captures by key: appeared
-// first, then gone, then stayed, each most severe first. nb and na are
+// compareFindings pairs the findings of two captures by key: those that
+// appeared or grew first, then those gone or receded, then those that
+// stayed, each most severe first. nb and na are
 // the snapshots each finding's count is out of.
 func compareFindings(before, after []report.Finding, nb, na int, key func(*report.Finding) string) []DiagnosisDiff {
 	out := []DiagnosisDiff{}
@@ -299,18 +300,22 @@ func compareFindings(before, after []report.Finding, nb, na int, key func(*repor
 	}
 	for i := range out {
 		d := &out[i]
+		d.BeyondNoise = math.Abs(d.ShareAfter-d.ShareBefore) >= 0.5
 		switch {
 		case d.Before == nil:
 			d.Status = StatusAppeared
 		case d.After == nil:
 			d.Status = StatusGone
+		case d.BeyondNoise && d.ShareAfter > d.ShareBefore:
+			d.Status = StatusGrew
+		case d.BeyondNoise:
+			d.Status = StatusReceded
 		default:
 			d.Status = StatusStayed
 		}
-		d.BeyondNoise = math.Abs(d.ShareAfter-d.ShareBefore) >= 0.5
 		d.Evidence = evidence(d.Before, d.After)
 	}
-	rank := map[string]int{StatusAppeared: 0, StatusGone: 1, StatusStayed: 2}
+	rank := map[string]int{StatusAppeared: 0, StatusGrew: 1, StatusGone: 2, StatusReceded: 3, StatusStayed: 4}
 	slices.SortStableFunc(out, func(a, b DiagnosisDiff) int {
 		return cmp.Or(
 			cmp.Compare(rank[a.Status], rank[b.Status]),

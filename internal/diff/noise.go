@@ -42,7 +42,8 @@ var noiseText = []string{
 		"and two captures of the same workload differ for real when the machine is busier during one: the minimum change is there for both. " +
 		"A program whose speed is bound by its CPU runs slower on a machine busy with other work, which no test on the two captures can tell " +
 		"from a change of the program: compare the program's CPU share and its CPU per request. " +
-		"A diagnosis counts as appeared or gone beyond noise when the share of the host's snapshots that made it changed by at least half. " +
+		"A diagnosis counts as appeared or gone (or, made in both captures, as grown or receded) beyond noise when the share of the host's snapshots " +
+		"that made it changed by at least half. " +
 		"The pool limit is a setting: any change of it is exact.",
 }
 
