@@ -515,3 +515,38 @@ func TestHTMLSelfContained(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareFindings(t *testing.T) {
+	f := func(kind snapshot.DiagnosisKind, n int) report.Finding {
+		return report.Finding{Diagnosis: snapshot.Diagnosis{Kind: kind, Severity: snapshot.SeverityWarning,
+			Evidence: map[string]float64{"n": float64(n)}}, Snapshots: n}
+	}
+	before := []report.Finding{f("a", 20), f("b", 20), f("c", 20), f("d", 2)}
+	after := []report.Finding{f("b", 4), f("c", 15), f("d", 18), f("e", 20)}
+	got := map[snapshot.DiagnosisKind]DiagnosisDiff{}
+	var order []string
+	for _, dd := range compareFindings(before, after, 20, 20, func(f *report.Finding) string { return string(f.Kind) }) {
+		got[dd.Kind] = dd
+		order = append(order, string(dd.Kind)+" "+dd.Status)
+	}
+	for kind, want := range map[snapshot.DiagnosisKind]struct {
+		status string
+		beyond bool
+	}{
+		"a": {StatusGone, true},
+		"b": {StatusReceded, true},  // 100% → 20%
+		"c": {StatusStayed, false},  // 100% → 75%
+		"d": {StatusGrew, true},     // 10% → 90%
+		"e": {StatusAppeared, true}, // 0 → 100%
+	} {
+		if dd := got[kind]; dd.Status != want.status || dd.BeyondNoise != want.beyond {
+			t.Errorf("%s: %s (beyond noise %v), want %s (%v)", kind, dd.Status, dd.BeyondNoise, want.status, want.beyond)
+		}
+	}
+	if want := "e appeared,d grew,a gone,b receded,c stayed"; strings.Join(order, ",") != want {
+		t.Errorf("order %q, want %q", strings.Join(order, ","), want)
+	}
+	if ev := got["d"].Evidence; len(ev) != 1 || *ev[0].Before != 2 || *ev[0].After != 18 {
+		t.Errorf("evidence %+v, want n 2 → 18", ev)
+	}
+}
