@@ -11,7 +11,9 @@
 // github.com/google/pprof/profile), whoever produced it: [Top] for the
 // functions that cost most, [Folded] for the text format read by
 // flamegraph.pl, inferno and speedscope, and [SVG] for a self-contained,
-// interactive flame graph. All three expand inlined frames and name frames by
+// interactive flame graph; [DiffSVG] draws a differential one, the frames
+// of one profile coloured by how each changed from another's (per
+// request, with scales). All three expand inlined frames and name frames by
 // function only (no file or line), so a function appears once per stack
 // level however many lines of it were sampled. [SampleIndex] picks which of a
 // profile's values (samples, cpu, inuse_space, ...) they show.

@@ -103,6 +103,8 @@ type svgRenderer struct {
 	maxDepth int
 	names    []nameInfo
 	buf      []byte
+	// diff, when set, draws a differential flame graph (DiffSVG).
+	diff *diffFrames
 }
 
 // nameInfo caches per-name output, computed on first use.
@@ -239,6 +241,9 @@ func (r *svgRenderer) write(bw *bufio.Writer) {
 // appendSubtitle appends the line under the title: what is measured, the
 // total, and how long the profile ran.
 func (r *svgRenderer) appendSubtitle(b []byte) []byte {
+	if r.diff != nil {
+		return r.diff.appendSubtitle(b, r.total, r.typ, r.unit)
+	}
 	b = append(b, r.typ...)
 	if r.unit != "" {
 		b = append(b, " ("...)
@@ -277,7 +282,7 @@ func (r *svgRenderer) writeFrames(bw *bufio.Writer) {
 		x := cursor[d]
 		cursor[d] += n.total
 		cursor[d+1] = x
-		b = r.appendFrame(b, n, x)
+		b = r.appendFrame(b, i, x)
 		if len(b) >= 32<<10 {
 			bw.Write(b)
 			b = b[:0]
@@ -288,8 +293,9 @@ func (r *svgRenderer) writeFrames(bw *bufio.Writer) {
 	r.buf = b
 }
 
-// appendFrame appends node n, which starts at value offset x.
-func (r *svgRenderer) appendFrame(b []byte, n *node, x int64) []byte {
+// appendFrame appends node i, which starts at value offset x.
+func (r *svgRenderer) appendFrame(b []byte, i int, x int64) []byte {
+	n := &r.t.nodes[i]
 	var ni *nameInfo
 	name := "all"
 	if n.name >= 0 {
@@ -311,9 +317,13 @@ func (r *svgRenderer) appendFrame(b []byte, n *node, x int64) []byte {
 		b = append(b, name...)
 	}
 	b = append(b, " ("...)
-	b = appendValue(b, n.total, r.typ, r.unit)
-	b = append(b, ", "...)
-	b = appendPercent(b, n.total, r.total)
+	if r.diff != nil {
+		b = r.diff.appendDetails(b, i, n.total, r.typ, r.unit)
+	} else {
+		b = appendValue(b, n.total, r.typ, r.unit)
+		b = append(b, ", "...)
+		b = appendPercent(b, n.total, r.total)
+	}
 	b = append(b, `)</title><rect x="`...)
 	b = strconv.AppendFloat(b, px, 'f', 2, 64)
 	b = append(b, `" y="`...)
@@ -323,7 +333,9 @@ func (r *svgRenderer) appendFrame(b []byte, n *node, x int64) []byte {
 	b = append(b, `" height="`...)
 	b = strconv.AppendInt(b, frameHeight-1, 10)
 	b = append(b, `" rx="2" fill="`...)
-	if ni != nil {
+	if r.diff != nil {
+		b = r.diff.appendFill(b, i, n.total)
+	} else if ni != nil {
 		b = append(b, ni.fill...)
 	} else {
 		b = append(b, rootFill...)

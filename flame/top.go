@@ -34,11 +34,21 @@ type Func struct {
 // Percentages are of the sum of all samples' values, so the FlatPct of all
 // functions sum to 100 (less the samples with no stack).
 func Top(p *profile.Profile, sampleIndex, n int) []Func {
+	return TopGrouped(p, sampleIndex, n, nil)
+}
+
+// TopGrouped is Top with every frame's function name mapped through group
+// first (nil leaves names as they are), so that frames with the same
+// group count as one: grouping by package, for example, gives each
+// package's flat value (the samples whose leaf function is in it) and cum
+// value (the samples with any of its functions on the stack, counted
+// once per sample).
+func TopGrouped(p *profile.Profile, sampleIndex, n int, group func(name string) string) []Func {
 	idx, err := resolveIndex(p, sampleIndex)
 	if err != nil {
 		return nil
 	}
-	st := newSymtab(p, nil)
+	st := newSymtab(p, group)
 	var (
 		flat, cum []int64
 		stamp     []int32 // stamp[name] is 1+ the last sample that counted name's cum

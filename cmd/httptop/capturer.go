@@ -9,6 +9,7 @@ import (
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/dashboard"
+	"github.com/httptop/httptop/internal/diff"
 	"github.com/httptop/httptop/internal/report"
 )
 
@@ -34,12 +35,12 @@ func newCapturer(src capture.Source, info agentclient.Info, length time.Duration
 // and returns its path.
 func (c capturer) Capture(ctx context.Context, progress func(done, total time.Duration)) (string, error) {
 	dir := capture.DefaultDir(c.info.Program, c.info.PID, time.Now())
-	_, err := recordCapture(ctx, c.src, capture.Options{
+	_, _, err := recordCapture(ctx, c.src, capture.Options{
 		Duration: c.length,
 		Dir:      dir,
 		Target:   fmt.Sprintf("pid %d (%s)", c.info.PID, c.info.Addr),
 		Progress: progress,
-	})
+	}, nil)
 	return dir, err
 }
 
@@ -47,13 +48,38 @@ func (c capturer) Capture(ctx context.Context, progress func(done, total time.Du
 // then builds its report and writes report.json, report.md and
 // report.html beside it. capture.json is written before the report is
 // built, so that a report that fails leaves the capture to render again
-// with httptop report. It returns the capture, or nil when nothing could
-// be recorded at all, and every error met.
-func recordCapture(ctx context.Context, src capture.Source, opts capture.Options) (*capture.Capture, error) {
+// with httptop report. With a baseline, it also compares the capture with
+// it and writes the diff beside the report, which links to it (see
+// writeBaselineDiff). It returns the capture, or nil when nothing could be
+// recorded at all, the diff when there is one, and every error met.
+func recordCapture(ctx context.Context, src capture.Source, opts capture.Options, baseline *diff.Input) (*capture.Capture, *diff.Diff, error) {
 	c, profs, err := capture.Run(ctx, src, opts)
 	if c == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := report.Build(c, profs)
-	return c, errors.Join(err, report.Write(opts.Dir, r))
+	var d *diff.Diff
+	if baseline != nil {
+		var derr error
+		d, derr = writeBaselineDiff(opts.Dir, *baseline, c, profs, r)
+		err = errors.Join(err, derr)
+		r.Baseline = c.Baseline
+	}
+	return c, d, errors.Join(err, report.Write(opts.Dir, r))
+}
+
+// writeBaselineDiff compares the capture c just recorded in dir (with its
+// report r) against the baseline, writes the diff into dir and records
+// the baseline in capture.json, so that the report, and any report
+// rendered again from the capture, links to the diff.
+func writeBaselineDiff(dir string, base diff.Input, c *capture.Capture, profs capture.Profiles, r *report.Report) (*diff.Diff, error) {
+	d, err := diff.Build(base, diff.Input{Dir: dir, Capture: c, Profiles: profs, Report: r}, diff.Options{OutDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	if err := diff.Write(dir, d); err != nil {
+		return d, err
+	}
+	c.Baseline = &capture.Baseline{Dir: base.Dir, Diff: capture.DiffHTMLFile}
+	return d, capture.Write(dir, c)
 }

@@ -34,7 +34,7 @@ type command struct {
 
 // commands lists httptop's subcommands in the order help shows them.
 func commands() []command {
-	return []command{psCommand, attachCommand, snapshotCommand, captureCommand, reportCommand, demoCommand}
+	return []command{psCommand, attachCommand, snapshotCommand, captureCommand, reportCommand, diffCommand, demoCommand}
 }
 
 // Run runs the command line args (without the program name).
@@ -137,7 +137,8 @@ commands:`)
 	}
 	fmt.Fprintln(w, `
 TARGET is a process id, a host:port, or a unix socket path; it may be left
-out when exactly one agent runs on this machine.
+out when exactly one agent runs on this machine. DIR, BEFORE and AFTER are
+directories httptop capture wrote.
 
 Run 'httptop COMMAND --help' for a command's flags.`)
 }

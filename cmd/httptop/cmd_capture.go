@@ -15,18 +15,20 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
+	"github.com/httptop/httptop/internal/diff"
 )
 
 // captureCommand records profiles and snapshots of a program over a window
 // and writes the flame graphs and the pool-vs-latency report.
 var captureCommand = command{
 	name:    "capture",
-	args:    "[TARGET] [-d 30s] [-o DIR]",
+	args:    "[TARGET] [-d 30s] [-o DIR] [--baseline DIR]",
 	summary: "record flame graphs (CPU, wall-clock) and a pool-vs-latency report; Ctrl-C ends early and keeps what was gathered",
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, m *Main, args []string) error {
 		d := fs.Duration("d", capture.DefaultDuration, "length of the capture window (1s to 10m)")
 		out := fs.String("o", "", "directory to write (default httptop-PROGRAM-PID-DATE-TIME in the current directory)")
 		interval := fs.Duration("i", capture.DefaultInterval, "time between snapshots (100ms to 1s)")
+		baseline := fs.String("baseline", "", "a capture to compare this one with: writes the diff (diff.html, ...) beside the report, which links to it")
 		return func(ctx context.Context, m *Main, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf("capture takes at most one TARGET, got %d arguments", len(args))
@@ -41,14 +43,25 @@ var captureCommand = command{
 			if len(args) == 1 {
 				target = args[0]
 			}
-			return m.runCapture(ctx, target, *out, *d, *interval)
+			return m.runCapture(ctx, target, *out, *d, *interval, *baseline)
 		}
 	},
 }
 
 // runCapture dials the agent at target, records a capture of length d into
-// dir (a new, named directory when empty) and says what it wrote.
-func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval time.Duration) error {
+// dir (a new, named directory when empty), compares it with the capture in
+// baseline when one is named, and says what it wrote.
+func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval time.Duration, baseline string) error {
+	// The baseline is read first: a capture is too long to wait for
+	// before learning that its baseline is not a capture.
+	var base *diff.Input
+	if baseline != "" {
+		b, err := loadCapture("baseline", baseline)
+		if err != nil {
+			return err
+		}
+		base = &b
+	}
 	c, err := agentclient.Dial(ctx, target)
 	if err != nil {
 		return err
@@ -61,18 +74,22 @@ func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval t
 	fmt.Fprintf(m.Stderr, "capturing %s (pid %d) for %v into %s; Ctrl-C ends early and keeps what was gathered\n",
 		info.Program, info.PID, d, dir)
 	bar := newProgressBar(m.Stderr)
-	cp, err := recordCapture(ctx, c, capture.Options{
+	cp, df, err := recordCapture(ctx, c, capture.Options{
 		Duration: d,
 		Interval: interval,
 		Dir:      dir,
 		Target:   cmp.Or(target, fmt.Sprintf("pid %d", info.PID)),
 		Progress: bar.update,
-	})
+	}, base)
 	bar.finish()
 	if cp == nil {
 		return err
 	}
 	m.writeCaptureSummary(cp, dir)
+	if df != nil {
+		fmt.Fprintf(m.Stdout, "against the baseline ")
+		df.WriteSummary(m.Stdout)
+	}
 	// A canceled capture is still a success: the user asked it to stop.
 	return err
 }
@@ -95,7 +112,9 @@ func (m *Main) writeCaptureSummary(c *capture.Capture, dir string) {
 		fmt.Fprintf(w, "  problem: %s: %s%s\n", e.Op, e.Message, times)
 	}
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile,
-		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", capture.CaptureFile} {
+		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", capture.CaptureFile,
+		capture.DiffHTMLFile, capture.DiffMarkdownFile, capture.DiffJSONFile, capture.DiffCPUFlame, capture.DiffWallFlame,
+		capture.CPUBefore, capture.CPUAfter, capture.WallBefore, capture.WallAfter} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			fmt.Fprintf(w, "  wrote %s\n", filepath.Join(dir, name))
 		}

@@ -30,17 +30,26 @@ var reportCommand = command{
 	},
 }
 
-// runReport renders the report of the capture in dir and says where it
-// went.
-func (m *Main) runReport(dir string) error {
+// checkCaptureDir says, after prefix, what is wrong when dir is not a
+// directory, in words that tell the user which directory to give.
+func checkCaptureDir(prefix, dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("report: %s does not exist; give the directory httptop capture wrote", dir)
+		return fmt.Errorf("%s: %s does not exist; give the directory httptop capture wrote", prefix, dir)
 	case err != nil:
-		return fmt.Errorf("report: %w", err)
+		return fmt.Errorf("%s: %w", prefix, err)
 	case !fi.IsDir():
-		return fmt.Errorf("report: %s is not a directory; give the directory httptop capture wrote, not a file in it", dir)
+		return fmt.Errorf("%s: %s is not a directory; give the directory httptop capture wrote, not a file in it", prefix, dir)
+	}
+	return nil
+}
+
+// runReport renders the report of the capture in dir and says where it
+// went.
+func (m *Main) runReport(dir string) error {
+	if err := checkCaptureDir("report", dir); err != nil {
+		return err
 	}
 	r, err := report.Regenerate(dir)
 	if err != nil {

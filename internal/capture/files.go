@@ -1,7 +1,10 @@
 package capture
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -90,4 +93,29 @@ func writeFile(name string, data []byte) (err error) {
 // report's own files are written.
 func WriteFile(dir, name string, data []byte) error {
 	return writeFile(filepath.Join(dir, name), data)
+}
+
+// Rendering is one file rendered from what a capture holds (report.md,
+// diff.html): its name in the directory and what writes it.
+type Rendering struct {
+	Name  string
+	Write func(io.Writer) error
+}
+
+// WriteRenderings renders each file into dir, each replaced atomically
+// with mode 0600 (see WriteFile). An error names the file that failed,
+// and the others are still written.
+func WriteRenderings(dir string, rs ...Rendering) error {
+	var errs []error
+	for _, r := range rs {
+		var buf bytes.Buffer
+		if err := r.Write(&buf); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := WriteFile(dir, r.Name, buf.Bytes()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -32,6 +32,20 @@ const (
 	WallFolded   = "wall.folded"  // folded stacks of the wall-clock profile
 )
 
+// Names of the files `httptop diff` writes, and `httptop capture
+// --baseline` writes beside the report (package diff).
+const (
+	DiffJSONFile     = "diff.json"         // the Diff
+	DiffMarkdownFile = "diff.md"           // the diff as Markdown tables
+	DiffHTMLFile     = "diff.html"         // the diff as one self-contained page
+	DiffCPUFlame     = "diff-cpu.svg"      // differential flame graph of CPU per request
+	DiffWallFlame    = "diff-wall.svg"     // differential flame graph of wall-clock time per request
+	CPUBefore        = "cpu-before.pb.gz"  // the before CPU profile, per request, for go tool pprof -diff_base
+	CPUAfter         = "cpu-after.pb.gz"   // the after CPU profile, per request
+	WallBefore       = "wall-before.pb.gz" // the before wall-clock profile, per request
+	WallAfter        = "wall-after.pb.gz"  // the after wall-clock profile, per request
+)
+
 // ProfileMode says how the CPU and wall-clock profiles shared the capture
 // window (Capture.ProfileMode).
 type ProfileMode string
@@ -98,6 +112,10 @@ type Capture struct {
 	// failed snapshot), each distinct message once with how often it
 	// happened.
 	Errors []CaptureError `json:"errors,omitempty"`
+	// Baseline, when set, names the capture this one was compared with
+	// (httptop capture --baseline) and the diff written beside the
+	// report, which the report links to.
+	Baseline *Baseline `json:"baseline,omitempty"`
 
 	// index maps a host key to its entry in Series, and conns a
 	// connection ID to its entry in Conns; both are built by AddSnapshot.
@@ -143,6 +161,15 @@ type Segment struct {
 	// first request of a kind refused because the agent runs one profile
 	// at a time, which set ModeAlternating.
 	Note string `json:"note,omitempty"`
+}
+
+// Baseline is the capture a capture was compared with.
+type Baseline struct {
+	// Dir is the baseline capture's directory, as the user named it.
+	Dir string `json:"dir"`
+	// Diff names the diff's page in this capture's directory
+	// (DiffHTMLFile).
+	Diff string `json:"diff"`
 }
 
 // CaptureError is one kind of failure during a capture.

@@ -40,6 +40,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 		Profiles:              slices.Clone(c.Profiles),
 		TargetWaitProbability: TargetWaitProbability,
 		Errors:                slices.Clone(c.Errors),
+		Baseline:              c.Baseline,
 	}
 	if r.Profiles == nil {
 		r.Profiles = []capture.ProfileInfo{}
@@ -129,6 +130,9 @@ type hostAcc struct {
 	peakOpen, peakWaiting, peakInFlight      int
 	sumOpen, sumActive, sumIdle, sumInFlight float64
 	sumAvgWaiting                            float64
+	// Memory of the snapshots with connections open, and those
+	// connections.
+	memBytes, tlsMemBytes, memOpen int64
 }
 
 // quantilesAcc gathers the percentiles of the snapshots that measured
@@ -176,6 +180,12 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	sm.InFlight = append(sm.InFlight, h.InFlight)
 	sm.RPS = append(sm.RPS, h.RPS)
 	sm.AvgWaiting = append(sm.AvgWaiting, h.AvgWaiting)
+	sm.TLSMem = append(sm.TLSMem, h.TLSMemBytes)
+	if h.Open > 0 {
+		a.memBytes += h.MemBytes
+		a.tlsMemBytes += h.TLSMemBytes
+		a.memOpen += int64(h.Open)
+	}
 	a.latency.add(h.Latency)
 	a.connWait.add(h.ConnWait)
 	a.peakOpen = max(a.peakOpen, h.Open)
@@ -217,8 +227,12 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		Samples:   a.samples,
 		PerSecond: Seconds{
 			T: []float64{}, Requests: []int64{}, Errors: []int64{}, NewConns: []int64{}, ReusedConns: []int64{},
-			LatencyAvg: []float64{}, AvgWaiting: []float64{}, AvgInFlight: []float64{}, Utilisation: []float64{},
+			LatencyAvg: []float64{}, LatencyMax: []float64{}, AvgWaiting: []float64{}, AvgInFlight: []float64{}, Utilisation: []float64{},
 		},
+	}
+	if a.memOpen > 0 {
+		hr.Memory.PerConn = round3(float64(a.memBytes) / float64(a.memOpen))
+		hr.Memory.TLSPerConn = round3(float64(a.tlsMemBytes) / float64(a.memOpen))
 	}
 	limit := 0
 	if h.LimitsKnown && h.MaxConnsPerHost > 0 {
@@ -244,6 +258,7 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		ps.NewConns = append(ps.NewConns, p.NewConns)
 		ps.ReusedConns = append(ps.ReusedConns, p.ReusedConns)
 		ps.LatencyAvg = append(ps.LatencyAvg, p.LatencyAvgMs)
+		ps.LatencyMax = append(ps.LatencyMax, p.LatencyMaxMs)
 		ps.AvgWaiting = append(ps.AvgWaiting, p.AvgWaiting)
 		ps.AvgInFlight = append(ps.AvgInFlight, p.AvgInFlight)
 		util := p.AvgInFlight

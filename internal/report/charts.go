@@ -51,17 +51,18 @@ func rgb(r, g, b uint8) color.RGBA { return color.RGBA{R: r, G: g, B: b, A: 0xff
 // css returns c as a CSS colour.
 func css(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
 
-// chart is one figure of the HTML report.
-type chart struct {
+// Chart is one figure of the HTML report: an inline SVG with its title,
+// caption and legend (drawn in HTML, so that it reads at any size).
+type Chart struct {
 	Title   string
 	Caption string
-	Legend  []legendItem
+	Legend  []LegendItem
 	SVG     template.HTML // empty when there was nothing to draw
 	Empty   string        // why there is no chart
 }
 
-// legendItem is one entry of a chart's HTML legend.
-type legendItem struct {
+// LegendItem is one entry of a chart's HTML legend: a CSS colour.
+type LegendItem struct {
 	Label string
 	Color string
 	Dot   bool // a dot (scatter) rather than a line
@@ -77,13 +78,13 @@ type series struct {
 }
 
 // hostCharts draws the four charts of a host.
-func hostCharts(h *HostReport) []chart {
-	return []chart{latencyChart(h), poolChart(h), utilisationChart(h), churnChart(h)}
+func hostCharts(h *HostReport) []Chart {
+	return []Chart{latencyChart(h), poolChart(h), utilisationChart(h), churnChart(h)}
 }
 
 // latencyChart draws the rolling-window latency percentiles over time.
-func latencyChart(h *HostReport) chart {
-	c := chart{Title: "Latency over time"}
+func latencyChart(h *HostReport) Chart {
+	c := Chart{Title: "Latency over time"}
 	if h.WindowSeconds > 0 {
 		c.Title += " (rolling " + fmtSeconds(h.WindowSeconds) + " window)"
 	}
@@ -110,8 +111,8 @@ func latencyChart(h *HostReport) chart {
 }
 
 // poolChart draws the pool's occupancy over time.
-func poolChart(h *HostReport) chart {
-	c := chart{Title: "Pool over time: open, active, idle, waiting"}
+func poolChart(h *HostReport) Chart {
+	c := Chart{Title: "Pool over time: open, active, idle, waiting"}
 	sm := &h.Samples
 	n := sm.Len()
 	t, open, active, idle, waiting := sm.T, floats(sm.Open), floats(sm.Active), floats(sm.Idle), floats(sm.Waiting)
@@ -136,8 +137,8 @@ func poolChart(h *HostReport) chart {
 
 // utilisationChart draws latency against pool utilisation, one point per
 // second.
-func utilisationChart(h *HostReport) chart {
-	c := chart{Title: "Latency vs pool utilisation"}
+func utilisationChart(h *HostReport) Chart {
+	c := Chart{Title: "Latency vs pool utilisation"}
 	limited := h.Pool.LimitsKnown && h.Pool.Limit > 0
 	xlabel := "requests in flight (the pool has no limit)"
 	if limited {
@@ -198,8 +199,8 @@ func utilisationChart(h *HostReport) chart {
 }
 
 // churnChart draws new and reused connections per second.
-func churnChart(h *HostReport) chart {
-	c := chart{Title: "Connections per second: new vs reused"}
+func churnChart(h *HostReport) Chart {
+	c := Chart{Title: "Connections per second: new vs reused"}
 	ps := &h.PerSecond
 	n := ps.Len()
 	t, nw, ru := ps.T, floats(ps.NewConns), floats(ps.ReusedConns)
@@ -215,6 +216,29 @@ func churnChart(h *HostReport) chart {
 	if n > maxLinePoints {
 		c.Caption += " Points are bucketed means."
 	}
+	return c
+}
+
+// Line is one line of a LineChart: the points (X[i], Y[i]) in a colour,
+// dashed when Dash is set.
+type Line struct {
+	Label string
+	Color color.RGBA
+	X, Y  []float64
+	Dash  bool
+}
+
+// LineChart draws lines in the report's style, for other pages that show
+// figures over time (package diff). Lines longer than the report draws
+// are bucketed into means, as the report's are; a chart without a point
+// has no SVG and says so in Empty.
+func LineChart(title, caption, xlabel, ylabel string, lines []Line) Chart {
+	c := Chart{Title: title, Caption: caption}
+	ss := make([]series, len(lines))
+	for i, l := range lines {
+		ss[i] = series{label: l.Label, color: l.Color, xys: xy(l.X, l.Y, false), dash: l.Dash}
+	}
+	c.draw(xlabel, ylabel, ss, nil)
 	return c
 }
 
@@ -265,7 +289,7 @@ func xy(xs, ys []float64, peak bool) plotter.XYs {
 // draw plots ss (and a reference line, if any) into c.SVG and fills in c's
 // legend. It leaves c.SVG empty, with c.Empty saying so, when no series has
 // a point.
-func (c *chart) draw(xlabel, ylabel string, ss []series, ref *series) {
+func (c *Chart) draw(xlabel, ylabel string, ss []series, ref *series) {
 	points, scatter := 0, false
 	for _, s := range ss {
 		points += len(s.xys)
@@ -314,7 +338,7 @@ func (c *chart) draw(xlabel, ylabel string, ss []series, ref *series) {
 			}
 			p.Add(noGlyphBoxes{l})
 		}
-		c.Legend = append(c.Legend, legendItem{Label: s.label, Color: css(s.color), Dot: s.dot})
+		c.Legend = append(c.Legend, LegendItem{Label: s.label, Color: css(s.color), Dot: s.dot})
 	}
 	p.Y.Min = 0
 	if p.Y.Max <= 0 {

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -96,25 +95,11 @@ func appendIndented(dst, src []byte) []byte {
 // file is replaced atomically; an error names the file that failed, and
 // the others are still written.
 func Write(dir string, r *Report) error {
-	var errs []error
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{capture.JSONFile, r.WriteJSON},
-		{capture.MarkdownFile, r.WriteMarkdown},
-		{capture.HTMLFile, r.WriteHTML},
-	} {
-		var buf bytes.Buffer
-		if err := f.write(&buf); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := capture.WriteFile(dir, f.name, buf.Bytes()); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return capture.WriteRenderings(dir,
+		capture.Rendering{Name: capture.JSONFile, Write: r.WriteJSON},
+		capture.Rendering{Name: capture.MarkdownFile, Write: r.WriteMarkdown},
+		capture.Rendering{Name: capture.HTMLFile, Write: r.WriteHTML},
+	)
 }
 
 // Regenerate renders the report of the capture in dir again, from its

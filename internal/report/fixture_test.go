@@ -9,6 +9,7 @@ import (
 
 	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/capture"
+	"github.com/httptop/httptop/internal/proftest"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -77,6 +78,7 @@ func fixtureSnapshot(k int) snapshot.Snapshot {
 		Latency:       snapshot.Percentiles{Count: 800, P50: 400, P95: 415 + 5*float64(k%3), P99: 430 + 5*float64(k%3), Max: 470 + float64(k)},
 		ConnWait:      snapshot.Percentiles{Count: 800, P50: 350, P95: 370, P99: 380, Max: 400},
 		WindowSeconds: 10, PeakInFlight: 32, AvgWaiting: 28,
+		MemBytes: 4 * 60 << 10, TLSMemBytes: 4 * 40 << 10,
 		MaxConnsPerHost: 4, MaxIdleConnsPerHost: 2, LimitsKnown: true,
 		Series: fixtureSeries(now, t0.Add(-time.Hour), snapshot.Point{
 			Requests: 80, ReusedConns: 80, LatencyAvgMs: 400, LatencyMaxMs: 470, AvgWaiting: 28, AvgInFlight: 32,
@@ -175,11 +177,6 @@ func fixtureSeries(now, created time.Time, p snapshot.Point) []snapshot.Point {
 // Profile fixtures: a CPU profile in which JSON encoding dominates and a
 // wall-clock profile in which waiting for the network does.
 
-var (
-	cpuTypes  = []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}}
-	wallTypes = []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}}
-)
-
 // stack is one sample: function names from the root to the leaf, and its
 // count (each sample is worth 10 ms).
 type stack struct {
@@ -187,45 +184,17 @@ type stack struct {
 	count  int64
 }
 
-// buildProfile builds a valid profile from stacks.
+// buildProfile builds a valid profile of the fixture's 20 s from stacks.
 func buildProfile(types []*profile.ValueType, seconds float64, stacks []stack) *profile.Profile {
-	m := &profile.Mapping{ID: 1, HasFunctions: true}
-	p := &profile.Profile{
-		SampleType:    types,
-		PeriodType:    types[len(types)-1],
-		Period:        10e6,
-		DurationNanos: int64(seconds * 1e9),
-		TimeNanos:     t0.UnixNano(),
-		Mapping:       []*profile.Mapping{m},
+	ss := make([]proftest.Stack, len(stacks))
+	for i, st := range stacks {
+		ss[i] = proftest.Stack{Frames: st.frames, Count: st.count}
 	}
-	funcs := map[string]*profile.Function{}
-	locs := map[string]*profile.Location{}
-	for _, st := range stacks {
-		s := &profile.Sample{Value: []int64{st.count, st.count * 10e6}}
-		for i := len(st.frames) - 1; i >= 0; i-- {
-			name := st.frames[i]
-			loc := locs[name]
-			if loc == nil {
-				f := funcs[name]
-				if f == nil {
-					f = &profile.Function{ID: uint64(len(p.Function) + 1), Name: name, SystemName: name, Filename: "x.go"}
-					funcs[name] = f
-					p.Function = append(p.Function, f)
-				}
-				loc = &profile.Location{ID: uint64(len(p.Location) + 1), Mapping: m, Address: uint64(0x1000 + len(p.Location)),
-					Line: []profile.Line{{Function: f, Line: 10}}}
-				locs[name] = loc
-				p.Location = append(p.Location, loc)
-			}
-			s.Location = append(s.Location, loc)
-		}
-		p.Sample = append(p.Sample, s)
-	}
-	return p
+	return proftest.Build(types, t0, seconds, ss)
 }
 
 func fixtureCPU() *profile.Profile {
-	return buildProfile(cpuTypes, 20, []stack{
+	return buildProfile(proftest.CPUTypes, 20, []stack{
 		{[]string{"main.main", "main.worker", "main.encodeOrder", "encoding/json.Marshal", "encoding/json.(*encodeState).marshal"}, 420},
 		{[]string{"main.main", "main.worker", "main.encodeOrder", "encoding/json.Marshal", "runtime.mallocgc"}, 160},
 		{[]string{"main.main", "main.worker", "net/http.(*Client).Do", "crypto/tls.(*Conn).Write", "crypto/aes.gcmAesEnc"}, 90},
@@ -242,7 +211,7 @@ func fixtureCPU() *profile.Profile {
 }
 
 func fixtureWall() *profile.Profile {
-	return buildProfile(wallTypes, 20, []stack{
+	return buildProfile(proftest.WallTypes, 20, []stack{
 		{[]string{"main.main", "main.worker", "net/http.(*Client).Do", "net/http.(*Transport).roundTrip", "net/http.(*Transport).getConn", "runtime.selectgo", "runtime.gopark"}, 22400},
 		{[]string{"main.main", "main.worker", "net/http.(*Client).Do", "net/http.(*persistConn).roundTrip", "runtime.selectgo", "runtime.gopark"}, 3200},
 		{[]string{"net/http.(*persistConn).readLoop", "bufio.(*Reader).Peek", "internal/poll.(*FD).Read", "runtime.gopark"}, 7800},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 
@@ -13,6 +14,13 @@ import (
 
 //go:embed report.html.tmpl
 var htmlSource string
+
+//go:embed report.css
+var styleSource string
+
+// Stylesheet returns the report page's CSS, for other pages drawn in the
+// same style (diff.html): cards, tables, tiles, badges, charts.
+func Stylesheet() template.CSS { return template.CSS(styleSource) }
 
 // htmlTemplate is the page; its functions format figures the way report.md
 // does.
@@ -34,11 +42,13 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"kind":     kindName,
 	"sorted":   sortedKeys,
 	"inc":      func(i int) int { return i + 1 },
+	"bytes":    func(v float64) string { return fmtBytes(int64(math.Round(v))) },
 }).Parse(htmlSource))
 
 // htmlView is what the template draws.
 type htmlView struct {
 	R        *Report
+	Style    template.CSS
 	Title    string
 	Subtitle string
 	ModeText string
@@ -55,7 +65,7 @@ type hostView struct {
 	Label  string
 	Worst  string // the most severe diagnosis' severity, or "ok"
 	Tiles  []tile
-	Charts []chart
+	Charts []Chart
 }
 
 // tile is one headline figure.
@@ -74,7 +84,7 @@ type topView struct {
 // WriteHTML writes the report as one self-contained HTML page: inline CSS,
 // charts as inline SVG, no scripts and nothing fetched from the network.
 func (r *Report) WriteHTML(w io.Writer) error {
-	v := htmlView{R: r, Title: r.title(), Subtitle: r.subtitle(), Note: r.tableNote(), Model: modelText}
+	v := htmlView{R: r, Style: Stylesheet(), Title: r.title(), Subtitle: r.subtitle(), Note: r.tableNote(), Model: modelText}
 	if r.ProfileMode != "" && r.ProfileMode != capture.ModeNone {
 		v.ModeText = "CPU and wall-clock " + modeText(r.ProfileMode) + "."
 	}

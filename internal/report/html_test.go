@@ -2,15 +2,13 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/httptop/httptop/internal/browsertest"
 	"github.com/httptop/httptop/internal/capture"
 )
 
@@ -56,51 +54,6 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 }
 
-// chromium returns the path of a Chromium binary, skipping the test when
-// there is none (failing instead when HTTPTOP_REQUIRE_CHROMIUM is set, as
-// CI does).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("HTTPTOP_REQUIRE_CHROMIUM") != "" {
-		t.Fatal("chromium is not installed and HTTPTOP_REQUIRE_CHROMIUM is set: apt-get install -y chromium")
-	}
-	t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser test of report.html")
-	return ""
-}
-
-// runChromium opens page in headless Chromium with extra flags and returns
-// its standard output and the console messages it logged.
-func runChromium(t *testing.T, bin, page string, extra ...string) (stdout string, console []string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args := []string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0",
-	}
-	args = append(append(args, extra...), "file://"+page)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, errb.String())
-	}
-	for _, line := range strings.Split(errb.String(), "\n") {
-		// Console messages, whatever their level, are logged as
-		// ...:INFO:CONSOLE:1] "message", source: file://... (line).
-		if strings.Contains(line, ":CONSOLE") {
-			console = append(console, line)
-		}
-	}
-	return out.String(), console
-}
-
 // TestHTMLInChromium opens report.html in headless Chromium, for the
 // fixture capture and for a synthetic one with varying load: the page must
 // log nothing to the console (it has no script, so any message is an
@@ -108,14 +61,14 @@ func runChromium(t *testing.T, bin, page string, extra ...string) (stdout string
 // charts. With HTTPTOP_REPORT_SCREENSHOT=file.png it also keeps the
 // screenshots, as file.png and file-synthetic.png, to look at.
 func TestHTMLInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 
 	t.Run("console errors are detected", func(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "bad.html")
 		if err := os.WriteFile(bad, []byte(`<!DOCTYPE html><p>x</p><script>notDefined()</script>`), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, console := runChromium(t, bin, bad, "--dump-dom")
+		_, console := browsertest.Run(t, bin, bad, "--dump-dom")
 		if len(console) == 0 || !strings.Contains(strings.Join(console, "\n"), "Uncaught ReferenceError") {
 			t.Fatalf("a page with a script error logged %q; the console check would miss errors", console)
 		}
@@ -156,7 +109,7 @@ func TestHTMLInChromium(t *testing.T) {
 func checkInChromium(t *testing.T, bin, dir string, r *Report, suffix string) string {
 	t.Helper()
 	page := filepath.Join(dir, capture.HTMLFile)
-	dom, console := runChromium(t, bin, page, "--dump-dom")
+	dom, console := browsertest.Run(t, bin, page, "--dump-dom")
 	if len(console) > 0 {
 		t.Errorf("report.html logged to the console:\n%s", strings.Join(console, "\n"))
 	}
@@ -176,16 +129,6 @@ func checkInChromium(t *testing.T, bin, dir string, r *Report, suffix string) st
 	if keep := os.Getenv("HTTPTOP_REPORT_SCREENSHOT"); keep != "" {
 		shot = strings.TrimSuffix(keep, ".png") + suffix + ".png"
 	}
-	_, console = runChromium(t, bin, page, "--screenshot="+shot, "--window-size=1280,2400", "--hide-scrollbars")
-	if len(console) > 0 {
-		t.Errorf("report.html logged to the console while drawing the screenshot:\n%s", strings.Join(console, "\n"))
-	}
-	png, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatalf("chromium wrote no screenshot: %v", err)
-	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 10000 {
-		t.Errorf("screenshot is %d bytes and not a PNG of a drawn page", len(png))
-	}
+	browsertest.Screenshot(t, bin, page, shot, "1280,2400")
 	return dom
 }

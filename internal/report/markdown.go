@@ -39,6 +39,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if line := r.profileLine(); line != "" {
 		p("%s\n\n", line)
 	}
+	if b := r.Baseline; b != nil {
+		p("Compared with the baseline %s: [before and after](%s).\n\n", mdText(b.Dir), b.Diff)
+	}
 
 	p("## Hosts\n\n")
 	if len(r.Hosts) == 0 {

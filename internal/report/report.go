@@ -52,6 +52,10 @@ type Report struct {
 	TopWall *TopTable `json:"top_wall,omitempty"`
 	// Errors lists what went wrong capturing and reading the capture.
 	Errors []capture.CaptureError `json:"errors,omitempty"`
+	// Baseline names the capture this one was compared with and the
+	// diff beside the report (httptop capture --baseline), when there is
+	// one.
+	Baseline *capture.Baseline `json:"baseline,omitempty"`
 }
 
 // HostReport is the report on one client's traffic to one host.
@@ -94,6 +98,7 @@ type HostReport struct {
 	Little     Little     `json:"little"`
 	Churn      Churn      `json:"churn"`
 	Handshakes Handshakes `json:"handshakes"`
+	Memory     Memory     `json:"memory"`
 	// Diagnoses are the distinct diagnoses any snapshot made for the host,
 	// most severe first.
 	Diagnoses []Finding `json:"diagnoses"`
@@ -230,6 +235,17 @@ type Handshakes struct {
 	SetupPerSecond float64 `json:"setup_ms_per_s"`
 }
 
+// Memory is what a host's open connections hold, over the snapshots that
+// showed any open: the memory the snapshots reported summed, divided by
+// the connections open summed over the same snapshots.
+type Memory struct {
+	// PerConn is the memory per open connection (Host.MemBytes ÷ Open:
+	// TLS, transport buffers, goroutine stacks) and TLSPerConn its TLS
+	// part (Host.TLSMemBytes ÷ Open), in bytes.
+	PerConn    float64 `json:"per_conn_bytes"`
+	TLSPerConn float64 `json:"tls_per_conn_bytes"`
+}
+
 // Dist summarises a handful of durations.
 type Dist struct {
 	N    int     `json:"n"`
@@ -272,6 +288,9 @@ type Samples struct {
 	// RPS and AvgWaiting are the snapshot's rates over its rate window.
 	RPS        []float64 `json:"rps"`
 	AvgWaiting []float64 `json:"avg_waiting"`
+	// TLSMem is the memory the host's open connections hold for TLS
+	// (Host.TLSMemBytes).
+	TLSMem []int64 `json:"tls_mem_bytes"`
 }
 
 // Len returns the number of samples.
@@ -287,9 +306,11 @@ type Seconds struct {
 	Errors      []int64   `json:"errors"`
 	NewConns    []int64   `json:"new_conns"`
 	ReusedConns []int64   `json:"reused_conns"`
-	// LatencyAvg is the mean latency of the requests that completed in
-	// the second; AvgWaiting and AvgInFlight are time averages over it.
+	// LatencyAvg and LatencyMax are the mean and the largest latency of
+	// the requests that completed in the second; AvgWaiting and
+	// AvgInFlight are time averages over it.
 	LatencyAvg  []float64 `json:"latency_avg_ms"`
+	LatencyMax  []float64 `json:"latency_max_ms"`
 	AvgWaiting  []float64 `json:"avg_waiting"`
 	AvgInFlight []float64 `json:"avg_in_flight"`
 	// Utilisation is AvgInFlight ÷ MaxConnsPerHost, or AvgInFlight when

@@ -96,6 +96,8 @@ func TestFigures(t *testing.T) {
 		{"tls p50", b.Handshakes.TLS.P50, 14},
 		{"tls p95", b.Handshakes.TLS.P95, 18},
 		{"set-up per second", b.Handshakes.SetupPerSecond, 0},
+		{"memory per conn", b.Memory.PerConn, 60 << 10},
+		{"TLS memory per conn", b.Memory.TLSPerConn, 40 << 10},
 	})
 	if b.Little.Relation != "at" || !b.Little.Saturated || b.Little.Stable || !b.Little.Capped {
 		t.Errorf("backend: relation %q saturated %v stable %v capped %v, want at, true, false, true",
@@ -440,5 +442,29 @@ func TestSnapshotsBasis(t *testing.T) {
 	}
 	if !strings.Contains(html.String(), "No per-second series") || !strings.Contains(html.String(), "One point per snapshot") {
 		t.Error("report.html does not explain the charts drawn without per-second series")
+	}
+}
+
+// TestBaselineLink: a capture compared with a baseline (httptop capture
+// --baseline) has a report that links to the diff beside it.
+func TestBaselineLink(t *testing.T) {
+	c := fixtureCapture()
+	c.Baseline = &capture.Baseline{Dir: "../before", Diff: capture.DiffHTMLFile}
+	r := Build(c, capture.Profiles{})
+	var md, page bytes.Buffer
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Compared with the baseline ../before: [before and after](diff.html)."; !strings.Contains(md.String(), want) {
+		t.Errorf("report.md lacks %q", want)
+	}
+	if want := `compared with the baseline ../before: <a href="diff.html">before and after</a>`; !strings.Contains(page.String(), want) {
+		t.Errorf("report.html lacks %q", want)
+	}
+	if r := Build(fixtureCapture(), capture.Profiles{}); r.Baseline != nil {
+		t.Errorf("a capture without a baseline has report baseline %+v", r.Baseline)
 	}
 }
