@@ -124,8 +124,8 @@ func (h *Host) GotConn(now int64, reused bool) {
 }
 
 // Responded records response headers arriving d nanoseconds after the
-// request started.
-func (h *Host) Responded(now, d int64, status int) {
+// request started, of which it waited wait nanoseconds for a connection.
+func (h *Host) Responded(now, d, wait int64, status int) {
 	h.requests.Add(1)
 	h.tls.responded(now)
 	if status >= 500 {
@@ -136,6 +136,7 @@ func (h *Host) Responded(now, d int64, status int) {
 	s.add(cRequests, 1)
 	us := d / 1e3
 	s.add(cLatSumUs, us)
+	s.add(cHoldUs, max(d-wait, 0)/1e3)
 	if us > s.c[cLatMaxUs].Load() {
 		storeMax(&s.c[cLatMaxUs], us)
 	}

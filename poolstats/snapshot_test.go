@@ -26,7 +26,7 @@ func populate(hosts, connsPerHost int, now int64) *Stats {
 			h.WaitStarted()
 			h.WaitEnded(now, int64(k)*1000)
 			h.GotConn(now, k%10 != 0)
-			h.Responded(now, int64(k)*50_000, 200)
+			h.Responded(now, int64(k)*50_000, 0, 200)
 			h.RequestEnded()
 		}
 	}

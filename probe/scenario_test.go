@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -208,6 +209,76 @@ func TestScenarioPoolSaturated(t *testing.T) {
 	}
 	if d.Evidence["conn_wait_p95_ms"] < want*0.75 {
 		t.Errorf("evidence conn_wait_p95_ms = %v, want ≥ %v", d.Evidence["conn_wait_p95_ms"], want*0.75)
+	}
+}
+
+// TestScenarioPoolSaturatedHolding: in the saturated scenario (pool of 4,
+// 32 workers, a 50 ms server) each request holds its connection about
+// 50 ms, so the pool carries 4 ÷ W ≈ 77 req/s. The pool_saturated advice
+// must say so from the mean holding time W (latency minus connection wait,
+// from counters, as the capture report computes it), and keep saying it
+// snapshot after snapshot: the difference of two bucketed quantiles
+// jumped between 33 and 66 ms.
+func TestScenarioPoolSaturatedHolding(t *testing.T) {
+	const (
+		pool    = 4
+		workers = 32
+		delay   = 50 * time.Millisecond
+		shots   = 4
+	)
+	// A snapshot after every 64 responses (16 rounds of 4, about 0.8 s),
+	// starting once every worker has waited a full queue twice.
+	marks := make([]chan struct{}, shots)
+	for i := range marks {
+		marks[i] = make(chan struct{})
+	}
+	srv := slowServer(t, delay, func(n int64) {
+		if i := (n - 128) / 64; n >= 128 && (n-128)%64 == 0 && i < shots {
+			close(marks[i])
+		}
+	})
+	col := NewCollector(CollectorOptions{})
+	tr := &http.Transport{MaxConnsPerHost: pool, MaxIdleConnsPerHost: pool}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: Wrap(tr, WithCollector(col), WithName("sat"))}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				get(ctx, client, srv.URL)
+			}
+		})
+	}
+	var snaps []Snapshot
+	for _, m := range marks {
+		<-m
+		snaps = append(snaps, col.Snapshot())
+	}
+	cancel()
+	wg.Wait()
+
+	for i, s := range snaps {
+		h := hostOf(t, s, "sat")
+		d := diagnosis(s, snapshot.KindPoolSaturated)
+		if d == nil {
+			t.Fatalf("snapshot %d: no pool_saturated diagnosis: %+v", i, s.Diagnoses)
+		}
+		w := d.Evidence["service_ms"]
+		want := int(d.Evidence["peak_in_flight"])
+		carry := float64(pool) / w * 1000
+		t.Logf("snapshot %d: W = %.1f ms (mean latency %.1f, mean wait %.1f), rps %.1f, %d ÷ W = %.1f req/s; advice: %s",
+			i, w, d.Evidence["mean_latency_ms"], d.Evidence["mean_conn_wait_ms"], h.RPS, pool, carry, d.Advice)
+		if ms := float64(delay / time.Millisecond); w < ms || w > ms*1.1 {
+			t.Errorf("snapshot %d: W = %.1f ms, want the server's %v to +10%%", i, w, delay)
+		}
+		if carry < h.RPS*0.9 || carry > h.RPS*1.1 {
+			t.Errorf("snapshot %d: %d ÷ W = %.1f req/s, but the pool carried %.1f req/s (want ±10%%)", i, pool, carry, h.RPS)
+		}
+		promise := fmt.Sprintf("%d connections carry up to %.0f req/s", want, float64(want)/w*1000)
+		if !strings.Contains(d.Advice, promise) {
+			t.Errorf("snapshot %d: advice %q, want it to promise %q", i, d.Advice, promise)
+		}
 	}
 }
 

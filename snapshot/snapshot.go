@@ -170,6 +170,10 @@ type Point struct {
 	ReusedConns  int64   `json:"reused_conns"`
 	LatencyAvgMs float64 `json:"latency_avg_ms"`
 	LatencyMaxMs float64 `json:"latency_max_ms"`
+	// HoldAvgMs is the mean time the requests that responded in the
+	// second held their connection: each one's latency minus its own
+	// wait for a connection (W of Little's law).
+	HoldAvgMs float64 `json:"hold_avg_ms"`
 	// AvgWaiting and AvgInFlight are time averages over the second, from
 	// Little's law (wait time and latency accrued by requests that
 	// completed in the second ÷ 1 s).

@@ -232,6 +232,7 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 	var (
 		reqs, errs, news, reused, ok int64
 		latSum, waitSum, flightSum   float64
+		holdSum                      float64
 	)
 	for _, p := range c.SeriesOf(h.Client, h.Scheme, h.Host) {
 		if p.Time < startSec || float64(p.Time) >= end {
@@ -257,6 +258,7 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		reused += p.ReusedConns
 		ok += p.Requests - p.Errors
 		latSum += p.LatencyAvgMs * float64(p.Requests-p.Errors)
+		holdSum += p.HoldAvgMs * float64(p.Requests-p.Errors)
 		waitSum += p.AvgWaiting
 		flightSum += p.AvgInFlight
 	}
@@ -271,6 +273,11 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		hr.Pool.MeanInFlight = round3(flightSum / span)
 		if ok > 0 {
 			lt.MeanLatency = round3(latSum / float64(ok))
+			// W per request (latency minus its own wait), as
+			// pool_saturated computes it; a capture taken before
+			// the series carried it falls back to the difference of
+			// the means below.
+			lt.Service = round3(holdSum / float64(ok))
 		}
 		if got := news + reused; got > 0 {
 			lt.MeanConnWait = round3(waitSum * 1000 / float64(got))
@@ -347,11 +354,14 @@ func handshakes(c *capture.Capture, client, host string, newPerSecond float64) H
 }
 
 // little fills in hr.Little from the host's rates and means (already set:
-// MeanLatency, MeanConnWait) and its pool limit (0 for none).
+// MeanLatency, MeanConnWait, and Service when the per-second series
+// carried the holding time) and its pool limit (0 for none).
 func little(hr *HostReport, limit int) {
 	lt := &hr.Little
 	lt.Lambda = hr.RPS
-	lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
+	if lt.Service <= 0 {
+		lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
+	}
 	lt.Load = round3(lt.Lambda * lt.Service / 1000)
 	lt.N = limit
 	lt.Relation = "unlimited"

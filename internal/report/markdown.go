@@ -17,7 +17,7 @@ import (
 // both show it.
 var modelText = []string{
 	"λ (req/s) is the request rate over the whole seconds of the capture and W the mean time a request holds a connection: " +
-		"mean latency minus mean connection wait, both from the per-second series. " +
+		"each request's latency minus its own wait for a connection, averaged over the per-second series (the dashboard's pool_saturated advice uses the same W). " +
 		"By Little's law λ·W is the mean number of connections busy; λ ÷ N × W is the pool's utilisation.",
 	"Sizing treats the pool as an M/M/N queue (Poisson arrivals at λ, exponential holding times of mean W, N connections) " +
 		"and reports Erlang's C formula: the probability that a request waits, and the mean wait C·W ÷ (N − λ·W). " +

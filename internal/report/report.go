@@ -147,7 +147,8 @@ type Little struct {
 	Lambda float64 `json:"lambda_rps"`
 	// MeanLatency and MeanConnWait are the mean latency and connection
 	// wait of a request; Service is W, the mean time a request holds a
-	// connection: MeanLatency − MeanConnWait.
+	// connection: each request's latency minus its own wait, averaged
+	// (MeanLatency − MeanConnWait for captures whose series lack it).
 	MeanLatency  float64 `json:"mean_latency_ms"`
 	MeanConnWait float64 `json:"mean_conn_wait_ms"`
 	Service      float64 `json:"service_ms"`
