@@ -36,6 +36,9 @@ type Conn struct {
 	local    string
 	remote   string
 	inferred bool
+	// untraced is set for a connection dialed with no traced request
+	// behind it (see Stats.NewUntracedConn).
+	untraced bool
 	// key is the net.Conn an inferred connection is indexed by.
 	key any
 
@@ -51,8 +54,12 @@ type Conn struct {
 	// handshakeEnd when it became ready for requests (see Used).
 	firstUse     atomic.Int64
 	handshakeEnd atomic.Int64
-	tlsConn      atomic.Pointer[tls.Conn]
-	tls          connTLS // the TLS session, see tls.go
+	// lastRead and lastWrite are when bytes last came in and went out
+	// (monotonic ns), kept for untraced connections only: their traffic
+	// is all that tells whether they are busy.
+	lastRead, lastWrite atomic.Int64
+	tlsConn             atomic.Pointer[tls.Conn]
+	tls                 connTLS // the TLS session, see tls.go
 
 	// peerClosed is set when a read from the connection failed (the
 	// server closed it or reset it); closeAsked when a request or
@@ -171,6 +178,54 @@ func (c *Conn) SetProto(major int) {
 // AddIn and AddOut count bytes read from and written to the connection.
 func (c *Conn) AddIn(n int)  { c.in.Add(int64(n)) }
 func (c *Conn) AddOut(n int) { c.out.Add(int64(n)) }
+
+// Untraced reports whether the connection was dialed with no traced
+// request behind it; the dialer then reports its traffic's timing with
+// NoteRead and NoteWrite.
+func (c *Conn) Untraced() bool { return c.untraced }
+
+// NoteRead and NoteWrite record that bytes came in or went out at now, on
+// an untraced connection.
+func (c *Conn) NoteRead(now int64)  { c.lastRead.Store(now) }
+func (c *Conn) NoteWrite(now int64) { c.lastWrite.Store(now) }
+
+// DialOnly reports whether the connection's requests are invisible: it
+// was dialed with no traced request behind it and none has used it since.
+func (c *Conn) DialOnly() bool { return c.untraced && c.firstUse.Load() == 0 }
+
+// trafficBusy is how long after its last response bytes a dial-only
+// connection still counts as busy: the rest of a body may be on its way.
+const trafficBusy = int64(100e6)
+
+// busyByTraffic infers whether a dial-only connection carries a request
+// at now: it sent bytes it has had no answer to yet (a request awaiting
+// its response), or bytes came in within trafficBusy (a response being
+// read).
+func (c *Conn) busyByTraffic(now int64) bool {
+	r, w := c.lastRead.Load(), c.lastWrite.Load()
+	return w > r || (r != 0 && now-r < trafficBusy)
+}
+
+// defaultHandshakeTimeout bounds how long a connection not yet handed to a
+// request counts as handshaking when the transport sets no
+// TLSHandshakeTimeout (http.DefaultTransport's is 10 s).
+const defaultHandshakeTimeout = int64(10e9)
+
+// handshaking reports whether the connection is still completing its TLS
+// handshake at now: a connection dialed for a traced request to an https
+// host is handed to that request (or parked idle, if it gave up) as soon
+// as its handshake ends, so until the first hand-off it is handshaking,
+// for at most the transport's TLSHandshakeTimeout.
+func (c *Conn) handshaking(now int64, limits Limits) bool {
+	if c.untraced || c.inferred || c.firstUse.Load() != 0 || c.host.Load().scheme != "https" {
+		return false
+	}
+	timeout := int64(limits.TLSHandshakeTimeout)
+	if timeout <= 0 {
+		timeout = defaultHandshakeTimeout
+	}
+	return now-c.created < timeout
+}
 
 // PeerClosed records that a read from the connection failed: the server
 // closed or reset it.

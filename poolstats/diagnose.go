@@ -87,13 +87,25 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 	if wait >= w {
 		sev = snapshot.SeverityCritical
 	}
-	advice := fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak",
-		limit, want)
-	if w > 0 {
-		advice += fmt.Sprintf("; each request holds its connection %.0f ms on average, so %d connections carry up to %.0f req/s (%d carry %.0f)",
-			w, want, float64(want)/w*1000, limit, float64(limit)/w*1000)
+	var advice string
+	if v.leak != nil && v.leak.count > 0 {
+		// Connections held by bodies nobody reads are not demand: more
+		// of them would only leak too.
+		advice = fmt.Sprintf("Close the response bodies first: %d of the pool's connections are held by bodies left open and unread (see body_leak), "+
+			"so raising Transport.MaxConnsPerHost would only let more leak.", min(v.leak.count, hs.Open))
+		if w > 0 {
+			advice += fmt.Sprintf(" Each request holds its connection %.0f ms on average, so once they are closed %d connections carry up to %.0f req/s.",
+				w, limit, float64(limit)/w*1000)
+		}
+	} else {
+		advice = fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak",
+			limit, want)
+		if w > 0 {
+			advice += fmt.Sprintf("; each request holds its connection %.0f ms on average, so %d connections carry up to %.0f req/s (%d carry %.0f)",
+				w, want, float64(want)/w*1000, limit, float64(limit)/w*1000)
+		}
+		advice += ". If the server cannot take more connections, limit concurrency before the client instead."
 	}
-	advice += ". If the server cannot take more connections, limit concurrency before the client instead."
 	return &snapshot.Diagnosis{
 		Kind:     snapshot.KindPoolSaturated,
 		Severity: sev,

@@ -38,6 +38,7 @@ type Host struct {
 	status5xx atomic.Int64
 	undrained atomic.Int64
 	dialFails atomic.Int64
+	started   atomic.Int64 // untraced requests seen starting
 	errClass  [numErrorClasses]atomic.Int64
 
 	latency dist // RoundTrip start to response headers; peak in flight; with totals
@@ -88,6 +89,14 @@ func (h *Host) Client() *Client { return h.client }
 func (h *Host) RequestStarted(now int64) {
 	n := h.inFlight.Add(1)
 	h.latency.notePeak(now, n)
+}
+
+// Started records an untraced request to this host (of the Unwrapped
+// client) seen starting at now: a hook of its transport saw it, not its
+// httptrace events, so it counts apart from Requests.
+func (h *Host) Started(now int64) {
+	h.started.Add(1)
+	h.secs.at(now).add(cStarted, 1)
 }
 
 // RequestEnded records a request leaving flight: its RoundTrip failed, or

@@ -31,6 +31,7 @@ const (
 	cChurned                  // healthy idle connections closed by the client
 	cUndrained                // HTTP/1.x bodies closed before EOF
 	cHoldUs                   // latency minus connection wait of responded requests, summed
+	cStarted                  // untraced requests seen starting (Host.Started)
 	numCounters
 )
 
@@ -215,6 +216,7 @@ func (r *series) points(now, created int64) []snapshot.Point {
 			p.LatencyMaxMs = float64(s.c[cLatMaxUs].Load()) / 1e3
 			p.AvgWaiting = float64(s.c[cWaitUs].Load()) / 1e6
 			p.AvgInFlight = float64(lat) / 1e6
+			p.Started = s.c[cStarted].Load()
 		}
 		out = append(out, p)
 	}

@@ -2,13 +2,15 @@ package probe
 
 import (
 	"context"
-	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,9 +277,17 @@ func TestScenarioPoolSaturatedHolding(t *testing.T) {
 		if carry < h.RPS*0.9 || carry > h.RPS*1.1 {
 			t.Errorf("snapshot %d: %d ÷ W = %.1f req/s, but the pool carried %.1f req/s (want ±10%%)", i, pool, carry, h.RPS)
 		}
-		promise := fmt.Sprintf("%d connections carry up to %.0f req/s", want, float64(want)/w*1000)
-		if !strings.Contains(d.Advice, promise) {
-			t.Errorf("snapshot %d: advice %q, want it to promise %q", i, d.Advice, promise)
+		// The evidence's W is rounded to 0.1 ms; the advice's figure is
+		// computed from the exact one.
+		var got int
+		var carried float64
+		m := regexp.MustCompile(`(\d+) connections carry up to (\d+) req/s`).FindStringSubmatch(d.Advice)
+		if m != nil {
+			got, _ = strconv.Atoi(m[1])
+			carried, _ = strconv.ParseFloat(m[2], 64)
+		}
+		if promise := float64(want) / w * 1000; got != want || math.Abs(carried-promise) > 0.01*promise {
+			t.Errorf("snapshot %d: advice %q, want it to promise %d connections carry %.0f req/s", i, d.Advice, want, promise)
 		}
 	}
 }
@@ -568,5 +578,63 @@ func TestScenarioHTTP2Streams(t *testing.T) {
 	}
 	if got := accepted.Load(); got != 1 {
 		t.Errorf("server accepted %d connections, want 1", got)
+	}
+}
+
+// TestScenarioLeakSaturatesPool: two requests leave their bodies open and
+// unread, holding both connections of a pool of 2, and 20 workers then
+// wait for a connection until their 50 ms deadline. The pool is saturated,
+// but by the leak: the advice must be to close the bodies, not to raise
+// MaxConnsPerHost, which would only let more leak.
+func TestScenarioLeakSaturatesPool(t *testing.T) {
+	const (
+		pool      = 2
+		workers   = 20
+		deadline  = 50 * time.Millisecond
+		leakAfter = 100 * time.Millisecond
+	)
+	srv := slowServer(t, 0, nil)
+	col := NewCollector(CollectorOptions{})
+	tr := &http.Transport{MaxConnsPerHost: pool}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: Wrap(tr, WithCollector(col), WithName("leaky"), WithLeakAfter(leakAfter))}
+	for range pool {
+		resp, err := client.Get(srv.URL) // leaked: never read, never closed
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+	}
+	// 60 requests giving up after 50 ms each, 20 at a time, take at least
+	// 150 ms: by then the two bodies have been open past LeakAfter.
+	var gaveUp atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil && gaveUp.Load() < 3*workers {
+				rctx, rcancel := context.WithTimeout(ctx, deadline)
+				if !get(rctx, client, srv.URL) {
+					gaveUp.Add(1)
+				}
+				rcancel()
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	s := col.Snapshot()
+	h := hostOf(t, s, "leaky")
+	t.Logf("open %d, waiting %.1f on average, conn wait %+v, leaked %d", h.Open, h.AvgWaiting, h.ConnWait, h.LeakedBodies)
+	if diagnosis(s, snapshot.KindBodyLeak) == nil {
+		t.Fatalf("no body_leak diagnosis: %+v", s.Diagnoses)
+	}
+	d := diagnosis(s, snapshot.KindPoolSaturated)
+	if d == nil {
+		t.Fatalf("no pool_saturated diagnosis: %+v", s.Diagnoses)
+	}
+	if !strings.Contains(d.Advice, "Close the response bodies first: 2 of the pool's connections are held by bodies left open and unread") ||
+		strings.Contains(d.Advice, "Raise Transport.MaxConnsPerHost") {
+		t.Errorf("advice %q: want the leak named as the fix, and no larger pool", d.Advice)
 	}
 }

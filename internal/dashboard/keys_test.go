@@ -322,7 +322,7 @@ func TestCapture(t *testing.T) {
 
 func TestResize(t *testing.T) {
 	hs := start(t, 200, 50)
-	hs.send(testSnapshot(1))
+	hs.send(withHandshakesAndDialOnly(testSnapshot(1)))
 	hs.waitFrame("hot functions", func(f frame) bool { return f.hotFuncs > 0 })
 	f := hs.resize(80, 24)
 	if f.mode != modeCompact {

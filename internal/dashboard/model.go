@@ -71,13 +71,16 @@ type model struct {
 	// resume.
 	pending *snapshot.Snapshot
 
-	hosts    []hostRow // the snapshot's hosts, in its order
-	hostView []int32   // indexes into hosts: filtered, then sorted
-	hostSort sortState
-	filter   string // lower-case substring hosts must contain
-	history  map[hostKey]*hostHistory
-	totalRPS float64
-	totalEPS float64
+	hosts []hostRow // the snapshot's hosts, in its order
+	// hostWidth is the width the HOST cells are cut to (see
+	// setHostWidth).
+	hostWidth int
+	hostView  []int32 // indexes into hosts: filtered, then sorted
+	hostSort  sortState
+	filter    string // lower-case substring hosts must contain
+	history   map[hostKey]*hostHistory
+	totalRPS  float64
+	totalEPS  float64
 
 	connView []int32 // indexes into snap.Conns: drilled-in, then sorted
 	connSort sortState
@@ -114,11 +117,12 @@ type model struct {
 // first, connections by id.
 func newModel() *model {
 	return &model{
-		hostSort: sortState{col: colIndex(hostColumns, "REQ/S"), desc: true},
-		connSort: sortState{col: 0},
-		history:  make(map[hostKey]*hostHistory),
-		lower:    paneConns,
-		hot:      hotState{kind: snapshot.ProfileCPU},
+		hostSort:  sortState{col: colIndex(hostColumns, "REQ/S"), desc: true},
+		connSort:  sortState{col: 0},
+		history:   make(map[hostKey]*hostHistory),
+		hostWidth: hostWidthCompact,
+		lower:     paneConns,
+		hot:       hotState{kind: snapshot.ProfileCPU},
 	}
 }
 
@@ -173,12 +177,12 @@ func (m *model) apply(s *snapshot.Snapshot) {
 			m.history[k] = hist
 		}
 		if hist.seen != m.gen { // a host listed twice is recorded once
-			hist.rps.add(h.RPS)
+			hist.rps.add(rps(h))
 			hist.p95.add(h.Latency.P95)
 			hist.seen = m.gen
 		}
-		m.hosts = append(m.hosts, hostRow{h: h, key: k, hist: hist})
-		m.totalRPS += h.RPS
+		m.hosts = append(m.hosts, hostRow{h: h, key: k, hist: hist, name: truncateMiddle(hostText(h), m.hostWidth)})
+		m.totalRPS += rps(h)
 		m.totalEPS += h.ErrorsPerSecond
 	}
 	if len(m.history) > len(m.hosts) {
@@ -200,6 +204,19 @@ func (m *model) apply(s *snapshot.Snapshot) {
 
 	m.deriveHosts()
 	m.deriveConns()
+}
+
+// setHostWidth sets the width the HOST cells are cut to, for the layout
+// on screen.
+func (m *model) setHostWidth(w int) {
+	if w == m.hostWidth {
+		return
+	}
+	m.hostWidth = w
+	for i := range m.hosts {
+		m.hosts[i].name = truncateMiddle(hostText(m.hosts[i].h), w)
+	}
+	m.gen++
 }
 
 // deriveHosts filters and sorts the hosts table's rows.

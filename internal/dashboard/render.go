@@ -416,6 +416,12 @@ func hostsTitle(m *model) string {
 		t += "/" + strconv.Itoa(len(m.hosts)) + " matching \"" + m.filter + "\""
 	}
 	t += " · sort " + hostColumns[m.hostSort.col].title + " " + sortMark(m.hostSort.desc)
+	for i := range m.hosts {
+		if m.hosts[i].h.DialOnly {
+			t += " · ? not seen: dial only"
+			break
+		}
+	}
 	return t
 }
 

@@ -1,8 +1,33 @@
 package dashboard
 
 import (
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
+
+// fitter is a table content that can limit its columns to those that fit
+// whole in the table's width.
+type fitter interface {
+	fit(t *tview.Table, width, height int)
+}
+
+// fitTable is a tview.Table that, before drawing, tells its content which
+// columns fit whole: tview would draw the first column that does not fit
+// cut to the width left, and a cut number misreads ("3.5m…" for 33.5ms).
+// Scrolling sideways (←→) brings the others in.
+type fitTable struct {
+	*tview.Table
+	content tview.TableContent
+}
+
+// Draw fits the columns to the table's width, then draws the table.
+func (t *fitTable) Draw(screen tcell.Screen) {
+	if f, ok := t.content.(fitter); ok {
+		_, _, w, h := t.GetInnerRect()
+		f.fit(t.Table, w, h)
+	}
+	t.Table.Draw(screen)
+}
 
 // tableContent is a tview.TableContent over the model's sorted rows: the
 // table asks for the cells it draws, so its cost depends on the rows on
@@ -16,13 +41,74 @@ type tableContent[R any] struct {
 	rows func() int
 	row  func(i int) R
 	sort func() sortState
+	// fixed is the number of columns that stay put when the table
+	// scrolls sideways; shown, when not 0, the number of columns to
+	// offer the table (see fit).
+	fixed, shown int
+}
+
+var _ fitter = (*tableContent[int])(nil)
+
+// fit limits the columns the table sees to those that fit whole in width
+// cells from its column offset on: the fixed columns, then the others
+// while their widest cell on or near the screen fits. When not even one
+// fits whole, one is shown anyway, cut.
+func (t *tableContent[R]) fit(tbl *tview.Table, width, height int) {
+	t.shown = 0
+	rowOff, colOff := tbl.GetOffset()
+	sel, _ := tbl.GetSelection()
+	// The rows tview will measure: those on screen once it has scrolled
+	// the selection into view.
+	lo := max(min(rowOff, sel-1-height), 0)
+	hi := min(max(rowOff, sel)+height, t.rows())
+	colWidth := func(c int) int {
+		w := 0
+		for r := -1; r < hi; r++ {
+			if r >= 0 && r < lo {
+				r = lo
+			}
+			cell := t.GetCell(r+1, c)
+			if cell == nil {
+				continue
+			}
+			cw := tview.TaggedStringWidth(cell.Text)
+			if cell.MaxWidth > 0 {
+				cw = min(cw, cell.MaxWidth)
+			}
+			w = max(w, cw)
+		}
+		return w
+	}
+	used, shown := 0, 0
+	for c := 0; c < min(t.fixed, len(t.cols)); c++ {
+		used += colWidth(c) + 1
+		shown = c + 1
+	}
+	for c := t.fixed + colOff; c < len(t.cols); c++ {
+		w := colWidth(c)
+		if used+w > width {
+			if shown <= t.fixed+colOff {
+				shown = c + 1 // not even one fits: show it cut
+			}
+			break
+		}
+		used += w + 1
+		shown = c + 1
+	}
+	t.shown = shown
 }
 
 // GetRowCount returns the rows plus the title row.
 func (t *tableContent[R]) GetRowCount() int { return 1 + t.rows() }
 
-// GetColumnCount returns the number of columns.
-func (t *tableContent[R]) GetColumnCount() int { return len(t.cols) }
+// GetColumnCount returns the number of columns, or of those that fit (see
+// fit).
+func (t *tableContent[R]) GetColumnCount() int {
+	if t.shown > 0 {
+		return min(t.shown, len(t.cols))
+	}
+	return len(t.cols)
+}
 
 // GetCell renders one cell from the model.
 func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {

@@ -54,11 +54,11 @@ type ui struct {
 	main      *tview.Flex // the panes, rebuilt when the layout changes
 	middle    *tview.Flex // connections beside hot functions (wide layout)
 	header    *tview.Box
-	hosts     *tview.Table
-	conns     *tview.Table
+	hosts     *fitTable
+	conns     *fitTable
 	hotBox    *tview.Flex
 	hotStatus *tview.TextView
-	hot       *tview.Table
+	hot       *fitTable
 	diag      *tview.TextView
 	footer    *tview.Box
 	filter    *tview.InputField
@@ -130,9 +130,10 @@ func newUI(opts Options) *ui {
 
 	u.hosts = u.newTable(&tableContent[*hostRow]{
 		th: th, cols: hostColumns,
-		rows: func() int { return len(m.hostView) },
-		row:  m.host,
-		sort: func() sortState { return m.hostSort },
+		rows:  func() int { return len(m.hostView) },
+		row:   m.host,
+		sort:  func() sortState { return m.hostSort },
+		fixed: 2,
 	}, 2)
 	u.hosts.SetSelectionChangedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(m.hostView) {
@@ -141,9 +142,10 @@ func newUI(opts Options) *ui {
 	})
 	u.conns = u.newTable(&tableContent[*snapshot.Conn]{
 		th: th, cols: connColumns,
-		rows: func() int { return len(m.connView) },
-		row:  m.conn,
-		sort: func() sortState { return m.connSort },
+		rows:  func() int { return len(m.connView) },
+		row:   m.conn,
+		sort:  func() sortState { return m.connSort },
+		fixed: 1,
 	}, 1)
 	u.conns.SetSelectionChangedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(m.connView) {
@@ -202,7 +204,7 @@ func newUI(opts Options) *ui {
 
 // newTable returns a bordered, row-selectable table over content whose
 // first fixedCols columns stay put when it scrolls sideways.
-func (u *ui) newTable(content tview.TableContent, fixedCols int) *tview.Table {
+func (u *ui) newTable(content tview.TableContent, fixedCols int) *fitTable {
 	t := tview.NewTable().SetContent(content).
 		SetSelectable(true, false).
 		SetFixed(1, fixedCols)
@@ -210,7 +212,7 @@ func (u *ui) newTable(content tview.TableContent, fixedCols int) *tview.Table {
 	t.SetBordersColor(tcell.ColorDefault)
 	t.SetSelectedStyle(u.th.selected)
 	u.th.box(t.Box, "")
-	return t
+	return &fitTable{Table: t, content: content}
 }
 
 // paneWidget returns the widget that takes the focus for p.
@@ -273,6 +275,11 @@ func (u *ui) layout(w, h int) {
 	if u.mode == modeSmall {
 		return
 	}
+	if u.mode == modeWide {
+		m.setHostWidth(hostWidthWide)
+	} else {
+		m.setHostWidth(hostWidthCompact)
+	}
 	if !u.built.ok || u.built.mode != u.mode || u.built.lower != m.lower || u.built.filtering != m.filtering {
 		u.rebuild()
 	}
@@ -290,7 +297,7 @@ func (u *ui) layout(w, h int) {
 	th.box(u.conns.Box, title(paneConns, connsTitle(m)))
 	th.box(u.hotBox.Box, title(paneHot, hotTitle(m)))
 	th.box(u.diag.Box, title(paneDiag, diagTitle(m)))
-	for _, t := range []*tview.Table{u.hosts, u.conns, u.hot} {
+	for _, t := range []*fitTable{u.hosts, u.conns, u.hot} {
 		// A table whose rows all fit "tracks its end" and, once rows
 		// arrive, would show the last ones instead of the first; keep
 		// tables anchored where the cursor and the user put them.

@@ -211,10 +211,10 @@ func TestMarkdownHostsTable(t *testing.T) {
 
 	rows = mdTable(t, buf.String(), "## Connection churn")
 	want = [][]string{
-		{"host", "new conns/s", "reused/s", "new", "closed", "conns seen", "dial p50", "TLS handshake p50", "TLS p95", "resumed", "set-up time/s"},
-		{"default → https://backend.internal:443", "0.00", "80.0", "0%", "0", "4", "1.4 ms", "14 ms", "18 ms", "0/4", "0 ms"},
-		{"default → https://api.partner.example:443", "5.00", "15.0", "25%", "100", "21", "20 ms", "40 ms", "40 ms", "0/21", "300 ms"},
-		{"search → http://10.0.0.7:9200", "0.00", "5.0", "0%", "0", "0", "–", "–", "–", "–", "0 ms"},
+		{"host", "new conns/s", "reused/s", "new", "closed", "conns seen", "dial p50", "TLS handshake p50", "TLS p95", "resumed", "handshaking", "set-up time/s"},
+		{"default → https://backend.internal:443", "0.00", "80.0", "0%", "0", "4", "1.4 ms", "14 ms", "18 ms", "0/4", "0.0", "0 ms"},
+		{"default → https://api.partner.example:443", "5.00", "15.0", "25%", "100", "21", "20 ms", "40 ms", "40 ms", "0/21", "0.0", "300 ms"},
+		{"search → http://10.0.0.7:9200", "0.00", "5.0", "0%", "0", "0", "–", "–", "–", "–", "0.0", "0 ms"},
 	}
 	compareRows(t, "churn", rows, want)
 
