@@ -64,6 +64,10 @@ type TCP struct {
 	FinWait     int `json:"fin_wait"`
 	Listen      int `json:"listen"`
 	Other       int `json:"other"`
+	// AgeSeconds is how old the counts are: the table is read again only
+	// when doing so costs at most 2% of a core, so with a very large table
+	// a snapshot may carry the last reading; 0 when read for this one.
+	AgeSeconds float64 `json:"age_s,omitempty"`
 }
 
 // Host is one client's view of one origin (scheme://host:port): its

@@ -60,8 +60,12 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 			formatUptime(time.Duration(p.UptimeSeconds*float64(time.Second))), p.CPUPercent,
 			formatBytes(p.RSSBytes), p.Goroutines, p.Threads, p.FDs)
 		t := p.TCP
-		fmt.Fprintf(w, "tcp: %d established · %d time_wait · %d close_wait · %d fin_wait · %d syn_sent · %d listen\n",
+		fmt.Fprintf(w, "tcp: %d established · %d time_wait · %d close_wait · %d fin_wait · %d syn_sent · %d listen",
 			t.Established, t.TimeWait, t.CloseWait, t.FinWait, t.SynSent, t.Listen)
+		if t.AgeSeconds >= 2 {
+			fmt.Fprintf(w, " (read %.0f s ago)", t.AgeSeconds)
+		}
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintln(w)
 	}

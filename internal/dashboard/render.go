@@ -142,17 +142,26 @@ func headerLines(m *model, title string, w int) (line, line) {
 		long, short string
 		value       string
 		role        role
+		// keep ranks what stays when the line is narrow: items go in
+		// order of keep, lowest first; the traffic totals never go.
+		keep int
 	}
 	var items []item
 	if p := s.Process; p != nil {
+		tw := strconv.Itoa(p.TCP.TimeWait)
+		if p.TCP.AgeSeconds >= tcpStale {
+			// The table is read again only when that is cheap enough.
+			tw += " (" + fmtAge(p.TCP.AgeSeconds) + " old)"
+		}
 		items = append(items,
-			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal},
-			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal},
-			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal},
-			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal},
-			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal},
-			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal},
-			item{"time_wait ", "tw ", strconv.Itoa(p.TCP.TimeWait), twRole(p.TCP.TimeWait)},
+			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 6},
+			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 5},
+			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 3},
+			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 1},
+			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 2},
+			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 4},
+			// TIME_WAIT piling up is how churn shows: it goes last.
+			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 7},
 		)
 	}
 	errRole := roleNormal
@@ -160,41 +169,49 @@ func headerLines(m *model, title string, w int) (line, line) {
 		errRole = roleCrit
 	}
 	items = append(items,
-		item{"req/s ", "req/s ", fmtRate(m.totalRPS), roleBold},
-		item{"err/s ", "err/s ", fmtRate(m.totalEPS), errRole},
+		item{"req/s ", "req/s ", fmtRate(m.totalRPS), roleBold, 99},
+		item{"err/s ", "err/s ", fmtRate(m.totalEPS), errRole, 99},
 	)
-	// The traffic totals matter most: drop process figures first.
-	for _, short := range []bool{false, true} {
-		for drop := 0; drop <= len(items)-2; drop++ {
-			var l line
-			sep := "   "
+	// Long labels first; then short ones, dropping the items with the
+	// lowest keep one by one until the line fits.
+	render := func(kept []item, short bool) line {
+		var l line
+		sep := "   "
+		if short {
+			sep = "  "
+		}
+		for i, it := range kept {
+			if i > 0 {
+				l = append(l, seg{sep, roleNormal})
+			}
+			label := it.long
 			if short {
-				sep = "  "
+				label = it.short
 			}
-			kept := append(append([]item(nil), items[:len(items)-2-drop]...), items[len(items)-2:]...)
-			for i, it := range kept {
-				if i > 0 {
-					l = append(l, seg{sep, roleNormal})
-				}
-				label := it.long
-				if short {
-					label = it.short
-				}
-				l = append(l, seg{label, roleDim}, seg{it.value, it.role})
-			}
-			if l.width() <= w {
-				return l1, l
-			}
-			if !short {
-				break // try short labels before dropping anything
+			l = append(l, seg{label, roleDim}, seg{it.value, it.role})
+		}
+		return l
+	}
+	if l := render(items, false); l.width() <= w {
+		return l1, l
+	}
+	kept := items
+	for {
+		if l := render(kept, true); l.width() <= w || len(kept) <= 2 {
+			return l1, l.clip(w)
+		}
+		low := 0
+		for i, it := range kept {
+			if it.keep < kept[low].keep {
+				low = i
 			}
 		}
+		kept = append(kept[:low:low], kept[low+1:]...)
 	}
-	last := items[len(items)-2:]
-	l := line{seg{last[0].short, roleDim}, seg{last[0].value, last[0].role}, seg{" ", roleNormal},
-		seg{last[1].short, roleDim}, seg{last[1].value, last[1].role}}
-	return l1, l.clip(w)
 }
+
+// tcpStale is the age from which the TCP counts say how old they are.
+const tcpStale = 2.0
 
 // twRole highlights a TIME_WAIT pile-up, the outside sign of connection
 // churn.
