@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/internal/redact"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -122,6 +124,26 @@ type Client struct {
 	transport *http.Transport
 	http      *http.Client
 }
+
+// String names the agent the client talks to, without the token.
+func (c *Client) String() string {
+	if c == nil {
+		return "httptop agent client <nil>"
+	}
+	return "httptop agent client of " + c.where + " (token " + redact.Mark + ")"
+}
+
+// Format prints the client with String whatever the verb, so that no verb
+// prints its fields and the token.
+func (c *Client) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String(), c.String()) }
+
+// LogValue logs the client as the agent it talks to, the token redacted.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+var (
+	_ fmt.Formatter  = (*Client)(nil)
+	_ slog.LogValuer = (*Client)(nil)
+)
 
 // Dial finds the agent named by target and checks it: it answers, speaks
 // this protocol and snapshot version, and accepts the token. target is

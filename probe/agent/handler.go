@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/redact"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/promexport"
 	"github.com/httptop/httptop/snapshot"
@@ -76,7 +77,17 @@ type handler struct {
 	profileStarted func(snapshot.ProfileKind)
 }
 
-var _ http.Handler = (*handler)(nil)
+var (
+	_ http.Handler  = (*handler)(nil)
+	_ fmt.Formatter = (*handler)(nil)
+)
+
+// Format prints the handler without its token, whatever the verb: Handler
+// returns it as an http.Handler a program may well log.
+func (h *handler) Format(f fmt.State, verb rune) {
+	const s = "httptop agent handler (token " + redact.Mark + ")"
+	redact.Format(f, verb, s, s)
+}
 
 func newHandler(c *probe.Collector, token string, maxStreams int) *handler {
 	if maxStreams <= 0 {
