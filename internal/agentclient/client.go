@@ -14,6 +14,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -545,8 +547,60 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 // never queues), the error has the code snapshot.ErrCodeBusy; when the
 // program runs a CPU profile of its own, snapshot.ErrCodeProfilerInUse
 // (see snapshot.HasCode).
+//
+// When ctx ends while a cpu or wall profile runs, Profile asks the agent to
+// end it early (agents that can, see snapshot.AgentLimits.ProfileEnd) and
+// returns what it gathered together with ctx's error, so that a capture
+// stopped with Ctrl-C keeps what was profiled until then.
 func (c *Client) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return c.profile(ctx, kind, d, false)
+}
+
+// endWait bounds what ending a profile early may take: the request that
+// ends it, then the profile's own answer.
+const endWait = 5 * time.Second
+
+// endable returns the context to take a profile under, named id, when ctx
+// may end before it: one that outlives ctx, so that when ctx ends the
+// agent is asked to end the profile (endProfile) and answers its request
+// with what it gathered, and that is cancelled, dropping the profile, only
+// when the agent cannot end it or takes longer than endWait. stop releases
+// it.
+func (c *Client) endable(ctx context.Context, kind snapshot.ProfileKind, id string) (pctx context.Context, stop func()) {
+	pctx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() {
+		ectx, cancel := context.WithTimeout(pctx, endWait)
+		defer cancel()
+		if err := c.endProfile(ectx, kind, id); err != nil {
+			abort()
+			return
+		}
+		time.AfterFunc(endWait, abort)
+	})
+	return pctx, func() { unhook(); abort() }
+}
+
+// endProfile asks the agent to end the profile of kind named id early.
+func (c *Client) endProfile(ctx context.Context, kind snapshot.ProfileKind, id string) error {
+	resp, err := c.get(ctx, snapshot.EndpointProfile, url.Values{"kind": {string(kind)}, snapshot.ProfileEndParam: {id}})
+	if err != nil {
+		return c.lost(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := replyError(c.where, resp.StatusCode, resp.Header, resp.Body); err != nil {
+		return err
+	}
+	return newError(nil, nil, "%s answered HTTP %d to ending a profile, want 204", c.where, resp.StatusCode)
+}
+
+// newProfileID returns a random id for a profile (ProfileIDParam).
+func newProfileID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // RollingProfile is Profile for a profile that gives way: when another
@@ -578,10 +632,21 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		}
 		timeout = d + stallGrace
 	}
+	outer := ctx
+	if k.Continuous() && !yield && c.info.Limits.ProfileEnd {
+		id := newProfileID()
+		q.Set(snapshot.ProfileIDParam, id)
+		var stop func()
+		ctx, stop = c.endable(ctx, k, id)
+		defer stop()
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := c.call(ctx, snapshot.EndpointProfile, q)
 	if err != nil {
+		if outer.Err() != nil {
+			return nil, outer.Err()
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -590,12 +655,16 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		if errors.Is(err, errTooLarge) {
 			return nil, newError(nil, err, "%s: profile: %v", c.where, err)
 		}
+		if outer.Err() != nil {
+			return nil, outer.Err()
+		}
 		return nil, c.lost(ctx, err)
 	}
 	if err := checkProfile(data); err != nil {
 		return nil, newError(nil, err, "%s: %v", c.where, err)
 	}
-	return data, nil
+	// Ended early because outer ended: what was gathered, and why.
+	return data, outer.Err()
 }
 
 // checkProfile checks that data looks like a pprof profile as Go writes
