@@ -80,7 +80,7 @@ func runDemo(ctx context.Context, m *Main, o demoOptions) error {
 	if o.headless {
 		return runHeadless(ctx, m, c, info, o.duration)
 	}
-	return runDashboard(ctx, c, o.interval, "demo  "+info.Addr)
+	return runDashboard(ctx, newFollower(ag.Addr(), c), o.interval, "demo  "+info.Addr, nil)
 }
 
 // runHeadless lets the workload run for d (or until ctx is done), then

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -327,4 +328,27 @@ func tlsMem(c *snapshot.Conn) int64 {
 		return 0
 	}
 	return c.TLS.MemBytes
+}
+
+// hotColumns are the hot functions table's columns.
+var hotColumns = []column[*flame.Func]{
+	{title: "FLAT", align: alignRight, text: func(f *flame.Func) string { return fmtPct1(f.FlatPct) }, descFirst: true,
+		cmp: func(a, b *flame.Func) int { return cmp.Or(cmp.Compare(a.Flat, b.Flat), cmp.Compare(a.Cum, b.Cum)) }},
+	{title: "CUM", align: alignRight, text: func(f *flame.Func) string { return fmtPct1(f.CumPct) }, descFirst: true,
+		cmp: func(a, b *flame.Func) int { return cmp.Or(cmp.Compare(a.Cum, b.Cum), cmp.Compare(a.Flat, b.Flat)) }},
+	{title: "FUNCTION", text: func(f *flame.Func) string { return shortFuncName(f.Name) },
+		cmp: func(a, b *flame.Func) int { return strings.Compare(shortFuncName(a.Name), shortFuncName(b.Name)) }},
+}
+
+// diagColumns are what the diagnoses can be sorted by (the pane is a
+// list; only the titles and orders are used).
+var diagColumns = []column[*snapshot.Diagnosis]{
+	{title: "SEVERITY", descFirst: true,
+		cmp: func(a, b *snapshot.Diagnosis) int { return cmp.Compare(a.Severity.Rank(), b.Severity.Rank()) }},
+	{title: "HOST",
+		cmp: func(a, b *snapshot.Diagnosis) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Client, b.Client))
+		}},
+	{title: "KIND",
+		cmp: func(a, b *snapshot.Diagnosis) int { return cmp.Compare(a.Kind, b.Kind) }},
 }

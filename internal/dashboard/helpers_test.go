@@ -127,6 +127,7 @@ type frame struct {
 	gen      uint64
 	paused   bool
 	help     bool
+	detail   bool
 	focus    pane
 	drilled  bool
 	state    connState
@@ -227,6 +228,7 @@ func (hs *harness) record(screen tcell.Screen) {
 	}
 	m := hs.u.m
 	f.received, f.gen, f.paused, f.help, f.focus = m.received, m.gen, m.paused, m.helpOpen, m.focus
+	f.detail = m.detailOpen
 	f.drilled, f.state, f.hotFuncs, f.hotKind, f.hotErr = m.drill != nil, m.state, len(m.hot.funcs), m.hot.kind, m.hot.err
 	f.capture, f.message, f.hosts, f.conns, f.mode = m.capture.running, m.message, len(m.hostView), len(m.connView), hs.u.mode
 	f.selHost, f.hostSort, f.selConn = m.selHost.host, m.hostSort, m.selConn

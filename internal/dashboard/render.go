@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -256,11 +257,11 @@ var keys = []keyHelp{
 	{"q", "quit", "quit"},
 	{"h", "help", "this help (also ?)"},
 	{"tab", "pane", "next pane, shift-tab previous (narrow: switches the lower pane)"},
-	{"enter", "drill", "on a host: show only its connections"},
-	{"esc", "back", "back to all connections; close help or the filter"},
-	{"s", "sort", "sort the focused table by its next column"},
-	{"S", "reverse", "reverse the sort"},
-	{"/", "filter", "show only hosts whose client or host contains the text"},
+	{"enter", "drill", "on a host: only its connections; on the diagnoses: all in full"},
+	{"esc", "back", "all connections again, or clear the filter; close a view"},
+	{"s", "sort", "sort the focused pane by its next column"},
+	{"S", "reverse", "reverse the focused pane's sort"},
+	{"/", "filter", "show only what contains the text, in every pane"},
 	{"p", "pause", "pause: freeze the view (p again shows the latest data)"},
 	{"w", "wall/cpu", "hot functions: CPU or wall-clock (fgprof) profile"},
 	{"c", "capture", "capture profiles and snapshots to a directory"},
@@ -366,15 +367,12 @@ func diagLines(m *model) []line {
 	if len(m.diags) == 0 {
 		return []line{{seg{"no problems found", roleOK}}}
 	}
-	out := make([]line, 0, len(m.diags))
-	for _, d := range m.diags {
-		sev, r := "INFO", roleNormal
-		switch d.Severity {
-		case snapshot.SeverityCritical:
-			sev, r = "CRIT", roleCrit
-		case snapshot.SeverityWarning:
-			sev, r = "WARN", roleWarn
-		}
+	if len(m.diagView) == 0 {
+		return []line{{seg{"no diagnosis matches \"" + m.filter + "\"", roleDim}}}
+	}
+	out := make([]line, 0, len(m.diagView))
+	for _, d := range m.diagView {
+		sev, r := severityLabel(d.Severity)
 		where := d.Host
 		if d.Client != "" {
 			where = d.Client + " " + d.Host
@@ -387,12 +385,71 @@ func diagLines(m *model) []line {
 	return out
 }
 
-// hotTitle names the hot functions pane's profile.
-func hotTitle(m *model) string {
-	if m.hot.kind == snapshot.ProfileWall {
-		return "Hot functions · wall-clock"
+// detailLines renders the diagnoses in full: severity, where and what,
+// then the summary, the advice, the evidence and the call sites, each on
+// lines of their own.
+func detailLines(m *model) []line {
+	var out []line
+	for i, d := range m.diagView {
+		if i > 0 {
+			out = append(out, line{})
+		}
+		sev, r := severityLabel(d.Severity)
+		where := d.Host
+		if d.Client != "" {
+			where = d.Client + " " + d.Host
+		}
+		out = append(out,
+			line{seg{sev, r}, seg{" " + where, roleBold}, seg{" " + string(d.Kind), roleDim}},
+			line{seg{d.Summary, roleNormal}},
+		)
+		if d.Advice != "" {
+			out = append(out, line{seg{"→ ", roleDim}, seg{d.Advice, roleNormal}})
+		}
+		if len(d.Evidence) > 0 {
+			names := make([]string, 0, len(d.Evidence))
+			for k := range d.Evidence {
+				names = append(names, k)
+			}
+			slices.Sort(names)
+			var ev strings.Builder
+			for j, k := range names {
+				if j > 0 {
+					ev.WriteString("  ")
+				}
+				ev.WriteString(k + "=" + strconv.FormatFloat(d.Evidence[k], 'f', -1, 64))
+			}
+			out = append(out, line{seg{"evidence: ", roleDim}, seg{ev.String(), roleNormal}})
+		}
+		for _, site := range d.Sites {
+			out = append(out, line{seg{"at ", roleDim}, seg{site.String() + " ×" + strconv.Itoa(site.Count), roleNormal}})
+		}
 	}
-	return "Hot functions · CPU"
+	return out
+}
+
+// severityLabel is a severity's four-letter label and role.
+func severityLabel(s snapshot.Severity) (string, role) {
+	switch s {
+	case snapshot.SeverityCritical:
+		return "CRIT", roleCrit
+	case snapshot.SeverityWarning:
+		return "WARN", roleWarn
+	}
+	return "INFO", roleNormal
+}
+
+// hotTitle names the hot functions pane's profile, and says what the
+// filter leaves.
+func hotTitle(m *model) string {
+	t := "Hot functions · CPU"
+	if m.hot.kind == snapshot.ProfileWall {
+		t = "Hot functions · wall-clock"
+	}
+	if m.filter != "" && len(m.hot.funcs) > 0 {
+		t += " " + strconv.Itoa(len(m.hotView)) + "/" + strconv.Itoa(len(m.hot.funcs)) + " matching \"" + m.filter + "\""
+	}
+	return t
 }
 
 // hotStatus is the hot functions pane's notice: why profiling is
@@ -451,22 +508,33 @@ func connsTitle(m *model) string {
 			t += " (" + m.drill.client + ")"
 		}
 	}
-	t += " " + strconv.Itoa(len(m.connView)) + " · sort " + connColumns[m.connSort.col].title + " " + sortMark(m.connSort.desc)
+	t += " " + strconv.Itoa(len(m.connView))
+	if m.filter != "" && m.drill == nil {
+		t += " matching \"" + m.filter + "\""
+	}
+	t += " · sort " + connColumns[m.connSort.col].title + " " + sortMark(m.connSort.desc)
 	if m.drill != nil {
 		t += " · esc: all"
 	}
 	return t
 }
 
-// diagTitle is the diagnoses pane's title.
+// diagTitle is the diagnoses pane's title: counts, sort and filter.
 func diagTitle(m *model) string {
-	return "Diagnoses " + strconv.Itoa(len(m.diags))
+	t := "Diagnoses " + strconv.Itoa(len(m.diagView))
+	if m.filter != "" {
+		t += "/" + strconv.Itoa(len(m.diags)) + " matching \"" + m.filter + "\""
+	}
+	if len(m.diags) > 1 {
+		t += " · sort " + strings.ToLower(diagColumns[m.diagSort.col].title) + " " + sortMark(m.diagSort.desc)
+	}
+	return t
 }
 
 // lowerTabs is the compact layout's lower pane title: the pane on show,
 // then the others tab reaches.
 func lowerTabs(m *model, title string) string {
-	names := map[pane]string{paneConns: "conns", paneHot: "hot", paneDiag: "diag " + strconv.Itoa(len(m.diags))}
+	names := map[pane]string{paneConns: "conns", paneHot: "hot", paneDiag: "diag " + strconv.Itoa(len(m.diagView))}
 	t := title + "  ["
 	first := true
 	for _, p := range []pane{paneConns, paneHot, paneDiag} {

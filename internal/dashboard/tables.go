@@ -137,10 +137,8 @@ func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
 	return cell
 }
 
-// hotColumns are the hot functions table's columns.
-var hotColumns = []string{"FLAT", "CUM", "FUNCTION"}
-
-// hotContent is a tview.TableContent over the model's hot functions.
+// hotContent is a tview.TableContent over the model's hot functions, in
+// the order of its hotView.
 type hotContent struct {
 	tview.TableContentReadOnly
 	th *theme
@@ -153,7 +151,7 @@ func (h *hotContent) GetRowCount() int {
 	if len(h.m.hot.funcs) == 0 {
 		return 0
 	}
-	return 1 + len(h.m.hot.funcs)
+	return 1 + len(h.m.hotView)
 }
 
 // GetColumnCount returns the number of columns.
@@ -161,28 +159,25 @@ func (h *hotContent) GetColumnCount() int { return len(hotColumns) }
 
 // GetCell renders one cell from the model.
 func (h *hotContent) GetCell(row, col int) *tview.TableCell {
-	funcs := h.m.hot.funcs
-	if col < 0 || col >= len(hotColumns) || row < 0 || row > len(funcs) {
+	if col < 0 || col >= len(hotColumns) || row < 0 || row > len(h.m.hotView) {
 		return nil
 	}
+	c := &hotColumns[col]
 	cell := &tview.TableCell{}
-	if col < 2 {
+	if c.align == alignRight {
 		cell.Align = tview.AlignRight
 	}
 	if row == 0 {
-		cell.Text = hotColumns[col]
+		cell.Text = c.title
+		if h.m.hotSort.col == col {
+			cell.Text += sortMark(h.m.hotSort.desc)
+		}
 		cell.Style = h.th.header
 		cell.NotSelectable = true
 		return cell
 	}
-	f := &funcs[row-1]
-	switch col {
-	case 0:
-		cell.Text = fmtPct1(f.FlatPct)
-	case 1:
-		cell.Text = fmtPct1(f.CumPct)
-	default:
-		cell.Text = escape(shortFuncName(f.Name))
+	cell.Text = escape(c.text(h.m.hotFunc(row - 1)))
+	if col == len(hotColumns)-1 {
 		cell.Expansion = 1
 	}
 	return cell
