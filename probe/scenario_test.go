@@ -243,19 +243,43 @@ func TestScenarioPoolSaturatedHolding(t *testing.T) {
 	tr := &http.Transport{MaxConnsPerHost: pool, MaxIdleConnsPerHost: pool}
 	t.Cleanup(tr.CloseIdleConnections)
 	client := &http.Client{Transport: Wrap(tr, WithCollector(col), WithName("sat"))}
+	// The bare measurement: each request's time from GotConn to its
+	// response headers, with httptrace alone.
+	var bare struct {
+		sync.Mutex
+		sum time.Duration
+		n   int
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				get(ctx, client, srv.URL)
+				var got time.Time
+				tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { got = time.Now() }})
+				req, _ := http.NewRequestWithContext(tctx, http.MethodGet, srv.URL, nil)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				held := time.Since(got)
+				bare.Lock()
+				bare.sum += held
+				bare.n++
+				bare.Unlock()
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 			}
 		})
 	}
 	var snaps []Snapshot
+	var bareW []float64
 	for _, m := range marks {
 		<-m
 		snaps = append(snaps, col.Snapshot())
+		bare.Lock()
+		bareW = append(bareW, float64(bare.sum.Microseconds())/1e3/float64(bare.n))
+		bare.Unlock()
 	}
 	cancel()
 	wg.Wait()
@@ -269,10 +293,15 @@ func TestScenarioPoolSaturatedHolding(t *testing.T) {
 		w := d.Evidence["service_ms"]
 		want := int(d.Evidence["peak_in_flight"])
 		carry := float64(pool) / w * 1000
-		t.Logf("snapshot %d: W = %.1f ms (mean latency %.1f, mean wait %.1f), rps %.1f, %d ÷ W = %.1f req/s; advice: %s",
-			i, w, d.Evidence["mean_latency_ms"], d.Evidence["mean_conn_wait_ms"], h.RPS, pool, carry, d.Advice)
-		if ms := float64(delay / time.Millisecond); w < ms || w > ms*1.1 {
-			t.Errorf("snapshot %d: W = %.1f ms, want the server's %v to +10%%", i, w, delay)
+		t.Logf("snapshot %d: W = %.1f ms (bare httptrace %.1f; mean latency %.1f, mean wait %.1f), rps %.1f, %d ÷ W = %.1f req/s; advice: %s",
+			i, w, bareW[i], d.Evidence["mean_latency_ms"], d.Evidence["mean_conn_wait_ms"], h.RPS, pool, carry, d.Advice)
+		// W is the server's 50 ms and what the machine adds to it (on a
+		// quiet one, 1 to 2 ms; tens under load): as much as httptrace
+		// alone measures, within the noise of two clocks read a few
+		// instructions apart on a loaded machine. The difference of two
+		// bucketed quantiles was off by 30% or more.
+		if ms := float64(delay / time.Millisecond); w < ms || math.Abs(w-bareW[i]) > 0.1*bareW[i] {
+			t.Errorf("snapshot %d: W = %.1f ms, want at least the server's %v and within 10%% of the bare measurement, %.1f ms", i, w, delay, bareW[i])
 		}
 		if carry < h.RPS*0.9 || carry > h.RPS*1.1 {
 			t.Errorf("snapshot %d: %d ÷ W = %.1f req/s, but the pool carried %.1f req/s (want ±10%%)", i, pool, carry, h.RPS)

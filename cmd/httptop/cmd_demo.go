@@ -22,7 +22,8 @@ var demoCommand = command{
 	summary: "run a built-in workload showing every pathology, and open the dashboard on it (no setup)",
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, m *Main, args []string) error {
 		var o demoOptions
-		fs.StringVar(&o.scenario, "scenario", "", "run one named benchmark scenario instead of the tour: "+strings.Join(demo.Scenarios(), ", "))
+		fs.StringVar(&o.scenario, "scenario", "", "run one pathology of the tour ("+strings.Join(demo.Pathologies(), ", ")+
+			") or one benchmark scenario ("+strings.Join(demo.Scenarios(), ", ")+") instead of the whole tour")
 		fs.BoolVar(&o.headless, "headless", false, "no dashboard: run for -d, then print the final snapshot summary")
 		fs.DurationVar(&o.duration, "d", 10*time.Second, "with --headless: how long to run the workload")
 		fs.DurationVar(&o.interval, "i", time.Second, "dashboard refresh interval (100ms to 60s)")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/agentclient"
+	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -128,20 +129,13 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 	}
 }
 
-// formatMs renders a duration in milliseconds with a precision that suits
-// its size, or "-" when nothing was measured.
+// formatMs renders a duration in milliseconds as everything httptop
+// shows does (units.Ms), or "-" when nothing was measured.
 func formatMs(n int64, ms float64) string {
-	switch {
-	case n == 0:
+	if n == 0 {
 		return "-"
-	case ms >= 1000:
-		return fmt.Sprintf("%.2fs", ms/1000)
-	case ms >= 100:
-		return fmt.Sprintf("%.0fms", ms)
-	case ms >= 10:
-		return fmt.Sprintf("%.1fms", ms)
 	}
-	return fmt.Sprintf("%.2fms", ms)
+	return units.Ms(ms)
 }
 
 // formatBytes renders a size in binary units.

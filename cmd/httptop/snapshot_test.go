@@ -161,7 +161,7 @@ tcp: 12 established · 340 time_wait · 0 close_wait · 0 fin_wait · 0 syn_sent
 
 CLIENT       HOST                               OPEN  ACTIVE  IDLE  HANDSHAKING  WAITING  REQ/S  P50     P95     P99     WAIT P95  NEW/S  ERRORS
 (unwrapped)  http://127.0.0.1:9090 (dial only)  2     2       0     0            ?        ~10.0  ?       ?       ?       ?         ?      ?
-default      http://127.0.0.1:8080              3     0       2     1            0        1.5    0.42ms  3.10ms  9.87ms  -         0.0    0
+default      http://127.0.0.1:8080              3     0       2     1            0        1.5    420µs   3.10ms  9.87ms  -         0.0    0
 payments     https://pay.example.com            10    10      0     0            7        80.2   45.3ms  180ms   1.25s   120ms     0.2    3
 dial only: httptop sees these connections (dialed through a hook the transport inherited by cloning, or shared), not their requests; ? is unknown, ~ counts requests starting, active and idle are read from the traffic. Wrap the transport with probe.Wrap to see the rest.
 

@@ -186,7 +186,7 @@ func resolve(target, dir string, recs []discovery.Record) (info Info, token, tok
 	case t.any:
 		switch len(recs) {
 		case 0:
-			return Info{}, "", "", newError(ErrNoAgent, nil, "no httptop agent is running on this machine (none in %s): start the program with the probe/attach import or agent.Start, or set %s to the directory its agent writes to", dir, discovery.EnvDir)
+			return Info{}, "", "", newError(ErrNoAgent, nil, "no httptop agent is running on this machine (none in %s): start the program built with the probe/attach import (go build -tags debug, when the import is in a debug-only file) or calling agent.Start, or set %s to the directory its agent writes to", dir, discovery.EnvDir)
 		case 1:
 			rec = &recs[0]
 		default:
@@ -206,7 +206,7 @@ func resolve(target, dir string, recs []discovery.Record) (info Info, token, tok
 			if !discovery.Alive(t.pid) {
 				return Info{}, "", "", newError(ErrNoAgent, nil, "no process %d is running: run 'httptop ps' to list the agents", t.pid)
 			}
-			return Info{}, "", "", newError(ErrNoAgent, nil, "process %d runs no httptop agent known here (no discovery file in %s): build it with the probe/attach import or call agent.Start, or name the agent's host:port", t.pid, dir)
+			return Info{}, "", "", newError(ErrNoAgent, nil, "process %d runs no httptop agent known here (no discovery file in %s): build it with the probe/attach import (go build -tags debug, when the import is in a debug-only file) or call agent.Start, or name the agent's host:port", t.pid, dir)
 		}
 	default:
 		for i := range recs {
@@ -356,6 +356,9 @@ func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 		if errors.Is(err, ErrUnauthorized) {
 			if c.token == "" {
 				return newError(ErrUnauthorized, nil, "%s wants a token and none was found: no discovery file in %s names this address; set %s, or %s to the directory the program's agent writes to", c.where, dir, EnvToken, discovery.EnvDir)
+			}
+			if tokenFrom == "$"+EnvToken {
+				return newError(ErrUnauthorized, nil, "%s refused the token in $%s: it is not this agent's; set it to the token the agent was given (agent.Options.Token, or the token of its discovery file)", c.where, EnvToken)
 			}
 			return newError(ErrUnauthorized, nil, "%s refused the token from %s: the file may be stale or belong to another agent; run 'httptop ps'", c.where, tokenFrom)
 		}

@@ -241,7 +241,7 @@ func TestDialErrors(t *testing.T) {
 			a, _ := startAgent(t, "", agent.Options{})
 			t.Setenv(EnvToken, "wrong")
 			return a.Addr()
-		}, ErrUnauthorized, "refused the token from $" + EnvToken},
+		}, ErrUnauthorized, "refused the token in $" + EnvToken + ": it is not this agent's"},
 		{"wrong token in the discovery file", func(t *testing.T, dir string) string {
 			a, _ := startAgent(t, "", agent.Options{})
 			writeRecord(t, dir, discovery.Record{PID: 1, Addr: a.Addr()})

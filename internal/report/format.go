@@ -6,15 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/httptop/httptop/internal/units"
+	"github.com/httptop/httptop/snapshot"
 )
 
-// hostLabel names a host for people: "client → scheme://host", or without
+// hostLabel names a host for people as the dashboard does: "client →
+// scheme://host" (snapshot.Origin: the default port left out), or without
 // the client when it has none.
 func hostLabel(client, scheme, host string) string {
-	u := host
-	if scheme != "" {
-		u = scheme + "://" + host
-	}
+	u := snapshot.Origin(scheme, host)
 	if client == "" {
 		return u
 	}
@@ -24,24 +25,9 @@ func hostLabel(client, scheme, host string) string {
 // Label returns the host's name as the report shows it.
 func (h *HostReport) Label() string { return hostLabel(h.Client, h.Scheme, h.Host) }
 
-// fmtMs formats a duration in milliseconds with a precision that suits its
-// size: 0.42 ms, 4.2 ms, 420 ms, 4.20 s.
-func fmtMs(ms float64) string {
-	switch {
-	case ms == 0:
-		return "0 ms"
-	case ms < 1:
-		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
-	case ms < 10:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
-	case ms < 1000:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
-	case ms < 10000:
-		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
-	default:
-		return strconv.FormatFloat(ms/1000, 'f', 1, 64) + " s"
-	}
-}
+// fmtMs formats a duration in milliseconds as everything httptop shows
+// does (units.Ms): 420µs, 4.21ms, 420ms, 4.20s.
+func fmtMs(ms float64) string { return units.Ms(ms) }
 
 // fmtNum formats a count or a rate: one decimal below 1000, none above.
 func fmtNum(v float64) string {
