@@ -460,3 +460,30 @@ func TestDiagnosesInFull(t *testing.T) {
 	}
 	hs.key(tcell.KeyEscape, 0, "closed", func(f frame) bool { return !f.detail })
 }
+
+// A column the table's width cuts is not drawn (a cut number misreads:
+// "1.8m…" for 11.8ms), and → brings the next columns in whole.
+func TestColumnsWholeAndScroll(t *testing.T) {
+	hs := start(t, 80, 24)
+	f := hs.send(withHandshakesAndDialOnly(testSnapshot(1)))
+	cut := regexp.MustCompile(`\S…\s*[║│]$`)
+	check := func(f frame) {
+		t.Helper()
+		for _, l := range f.lines[2:9] {
+			if cut.MatchString(l) {
+				t.Errorf("a cut cell: %q", l)
+			}
+		}
+	}
+	check(f)
+	if f.contains("P95") {
+		t.Fatalf("P95 fits at 80 columns with this snapshot; the test needs a cut column:\n%s", f.text())
+	}
+	for range 4 {
+		check(hs.key(tcell.KeyRight, 0, "scrolled", func(f frame) bool { return true }))
+	}
+	f = hs.waitFrame("later columns", func(f frame) bool { return f.contains("CWAIT95") })
+	if !f.contains("CLIENT") || !f.contains("HOST") {
+		t.Errorf("the fixed columns went away:\n%s", f.text())
+	}
+}

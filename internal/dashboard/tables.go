@@ -5,28 +5,40 @@ import (
 	"github.com/rivo/tview"
 )
 
-// fitter is a table content that can limit its columns to those that fit
-// whole in the table's width.
+// fitter is a table content that knows its columns' widths.
 type fitter interface {
-	fit(t *tview.Table, width, height int)
+	// cut returns where, in cells from the table's left edge, the last
+	// column drawn whole ends, when the table (drawn with its offsets)
+	// cuts a column at width, and ok false when every column drawn fits.
+	cut(t *tview.Table, width, height int) (end int, ok bool)
 }
 
-// fitTable is a tview.Table that, before drawing, tells its content which
-// columns fit whole: tview would draw the first column that does not fit
-// cut to the width left, and a cut number misreads ("3.5m…" for 33.5ms).
-// Scrolling sideways (←→) brings the others in.
+// fitTable is a tview.Table that does not show a column cut at its right
+// edge: tview draws the first column that does not fit cut to the width
+// left, and a cut number misreads ("3.5m…" for 33.5ms). The cut column is
+// blanked; scrolling sideways (←→) brings it in whole.
 type fitTable struct {
 	*tview.Table
 	content tview.TableContent
 }
 
-// Draw fits the columns to the table's width, then draws the table.
+// Draw draws the table, then blanks a column cut at its right edge.
 func (t *fitTable) Draw(screen tcell.Screen) {
-	if f, ok := t.content.(fitter); ok {
-		_, _, w, h := t.GetInnerRect()
-		f.fit(t.Table, w, h)
-	}
 	t.Table.Draw(screen)
+	f, ok := t.content.(fitter)
+	if !ok {
+		return
+	}
+	x, y, w, h := t.GetInnerRect()
+	end, cut := f.cut(t.Table, w, h)
+	if !cut {
+		return
+	}
+	for row := y; row < y+h; row++ {
+		for col := x + end; col < x+w; col++ {
+			screen.SetContent(col, row, ' ', nil, tcell.StyleDefault)
+		}
+	}
 }
 
 // tableContent is a tview.TableContent over the model's sorted rows: the
@@ -42,32 +54,25 @@ type tableContent[R any] struct {
 	row  func(i int) R
 	sort func() sortState
 	// fixed is the number of columns that stay put when the table
-	// scrolls sideways; shown, when not 0, the number of columns to
-	// offer the table (see fit).
-	fixed, shown int
+	// scrolls sideways.
+	fixed int
 }
 
 var _ fitter = (*tableContent[int])(nil)
 
-// fit limits the columns the table sees to those that fit whole in width
-// cells from its column offset on: the fixed columns, then the others
-// while their widest cell on or near the screen fits. When not even one
-// fits whole, one is shown anyway, cut.
-func (t *tableContent[R]) fit(tbl *tview.Table, width, height int) {
-	t.shown = 0
+// cut finds the column tview cut at width, with the offsets it drew with:
+// the fixed columns, then those from the column offset on, each as wide
+// as its widest cell among the rows on screen, one cell apart.
+func (t *tableContent[R]) cut(tbl *tview.Table, width, height int) (end int, ok bool) {
 	rowOff, colOff := tbl.GetOffset()
-	sel, _ := tbl.GetSelection()
-	// The rows tview will measure: those on screen once it has scrolled
-	// the selection into view.
-	lo := max(min(rowOff, sel-1-height), 0)
-	hi := min(max(rowOff, sel)+height, t.rows())
+	rows := []int{0}
+	for r := rowOff + 1; r < rowOff+height && r <= t.rows(); r++ {
+		rows = append(rows, r)
+	}
 	colWidth := func(c int) int {
 		w := 0
-		for r := -1; r < hi; r++ {
-			if r >= 0 && r < lo {
-				r = lo
-			}
-			cell := t.GetCell(r+1, c)
+		for _, r := range rows {
+			cell := t.GetCell(r, c)
 			if cell == nil {
 				continue
 			}
@@ -79,36 +84,31 @@ func (t *tableContent[R]) fit(tbl *tview.Table, width, height int) {
 		}
 		return w
 	}
-	used, shown := 0, 0
+	used := 0
 	for c := 0; c < min(t.fixed, len(t.cols)); c++ {
 		used += colWidth(c) + 1
-		shown = c + 1
 	}
 	for c := t.fixed + colOff; c < len(t.cols); c++ {
+		if used >= width {
+			return 0, false // nothing of this column is drawn
+		}
 		w := colWidth(c)
 		if used+w > width {
-			if shown <= t.fixed+colOff {
-				shown = c + 1 // not even one fits: show it cut
+			if c == t.fixed+colOff {
+				return 0, false // the only one: shown cut rather than not at all
 			}
-			break
+			return used, true
 		}
 		used += w + 1
-		shown = c + 1
 	}
-	t.shown = shown
+	return 0, false
 }
 
 // GetRowCount returns the rows plus the title row.
 func (t *tableContent[R]) GetRowCount() int { return 1 + t.rows() }
 
-// GetColumnCount returns the number of columns, or of those that fit (see
-// fit).
-func (t *tableContent[R]) GetColumnCount() int {
-	if t.shown > 0 {
-		return min(t.shown, len(t.cols))
-	}
-	return len(t.cols)
-}
+// GetColumnCount returns the number of columns.
+func (t *tableContent[R]) GetColumnCount() int { return len(t.cols) }
 
 // GetCell renders one cell from the model.
 func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
