@@ -87,6 +87,9 @@ func (r *agentRow) fill(ctx context.Context) {
 	r.hosts = len(s.Hosts)
 	for _, h := range s.Hosts {
 		r.rps += h.RPS
+		if h.DialOnly {
+			r.rps += h.StartsPerSecond // its requests seen starting, as the dashboard counts them
+		}
 	}
 }
 

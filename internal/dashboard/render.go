@@ -504,8 +504,11 @@ func connsTitle(m *model) string {
 	t := "Connections"
 	if m.drill != nil {
 		t += " of " + m.drill.host
-		if m.drill.client != "" {
-			t += " (" + m.drill.client + ")"
+		switch c := m.drill.client; {
+		case strings.HasPrefix(c, "("): // (unwrapped) is in parentheses already
+			t += " " + c
+		case c != "":
+			t += " (" + c + ")"
 		}
 	}
 	t += " " + strconv.Itoa(len(m.connView))
