@@ -58,8 +58,11 @@ type Conn struct {
 	// (monotonic ns), kept for untraced connections only: their traffic
 	// is all that tells whether they are busy.
 	lastRead, lastWrite atomic.Int64
-	tlsConn             atomic.Pointer[tls.Conn]
-	tls                 connTLS // the TLS session, see tls.go
+	// tlsPhase follows a TLS handshake through what the client writes
+	// (see NoteHandshake).
+	tlsPhase atomic.Uint32
+	tlsConn  atomic.Pointer[tls.Conn]
+	tls      connTLS // the TLS session, see tls.go
 
 	// peerClosed is set when a read from the connection failed (the
 	// server closed it or reset it); closeAsked when a request or
@@ -206,18 +209,67 @@ func (c *Conn) busyByTraffic(now int64) bool {
 	return w > r || (r != 0 && now-r < trafficBusy)
 }
 
-// defaultHandshakeTimeout bounds how long a connection not yet handed to a
-// request counts as handshaking when the transport sets no
-// TLSHandshakeTimeout (http.DefaultTransport's is 10 s).
+// Phases of a connection's TLS handshake, as its client's writes show it.
+const (
+	tlsUnknown     uint32 = iota // nothing written yet
+	tlsHandshaking               // a ClientHello went out; the handshake goes on
+	tlsDone                      // the handshake ended, or the connection is not TLS
+)
+
+// TLS record content types (RFC 8446, 5.1).
+const (
+	recordChangeCipherSpec = 20
+	recordHandshake        = 22
+	recordApplicationData  = 23
+)
+
+// HandshakeOpen reports whether the connection's writes still need to be
+// shown to NoteHandshake: until its TLS handshake ends (or its first write
+// shows it is not TLS). It is one atomic load.
+func (c *Conn) HandshakeOpen() bool { return c.tlsPhase.Load() != tlsDone }
+
+// NoteHandshake reads the TLS record headers of p, bytes the client wrote
+// to the connection, to follow its handshake: a first record of another
+// type than handshake means the connection is not TLS; a ChangeCipherSpec
+// or application-data record from the client means its side of the
+// handshake is over (TLS 1.3 encrypts the client's Finished as
+// application data; TLS 1.2 sends ChangeCipherSpec before its Finished).
+// crypto/tls writes whole records, so a write starts with a record
+// header.
+func (c *Conn) NoteHandshake(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	phase := c.tlsPhase.Load()
+	if phase == tlsUnknown {
+		if p[0] != recordHandshake {
+			c.tlsPhase.Store(tlsDone)
+			return
+		}
+		phase = tlsHandshaking
+	}
+	for i := 0; i+5 <= len(p); i += 5 + (int(p[i+3])<<8 | int(p[i+4])) {
+		if t := p[i]; t == recordChangeCipherSpec || t == recordApplicationData {
+			phase = tlsDone
+			break
+		}
+	}
+	c.tlsPhase.Store(phase)
+}
+
+// defaultHandshakeTimeout bounds how long a connection counts as
+// handshaking when the transport sets no TLSHandshakeTimeout
+// (http.DefaultTransport's is 10 s): a handshake that failed leaves the
+// connection to be closed.
 const defaultHandshakeTimeout = int64(10e9)
 
-// handshaking reports whether the connection is still completing its TLS
-// handshake at now: a connection dialed for a traced request to an https
-// host is handed to that request (or parked idle, if it gave up) as soon
-// as its handshake ends, so until the first hand-off it is handshaking,
-// for at most the transport's TLSHandshakeTimeout.
+// handshaking reports whether the connection is still in its TLS
+// handshake at now: its client has sent a ClientHello and not yet the
+// records that end its side of the handshake (see NoteHandshake), no
+// request has had it, and it is younger than the transport's
+// TLSHandshakeTimeout.
 func (c *Conn) handshaking(now int64, limits Limits) bool {
-	if c.untraced || c.inferred || c.firstUse.Load() != 0 || c.host.Load().scheme != "https" {
+	if c.tlsPhase.Load() != tlsHandshaking || c.firstUse.Load() != 0 {
 		return false
 	}
 	timeout := int64(limits.TLSHandshakeTimeout)

@@ -199,10 +199,10 @@ func (s *Stats) connSnapshot(c *Conn, now int64, limits Limits, cs *snapshot.Con
 		end = c.closedAt.Load()
 	case st&countMask > 0:
 		cs.State = snapshot.ConnActive
-	case cs.DialOnly && c.busyByTraffic(now):
-		cs.State = snapshot.ConnActive
 	case c.handshaking(now, limits):
 		cs.State = snapshot.ConnHandshaking
+	case cs.DialOnly && c.busyByTraffic(now):
+		cs.State = snapshot.ConnActive
 	default:
 		cs.State = snapshot.ConnIdle
 		last := c.lastDone.Load()

@@ -58,6 +58,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if n > 0 {
 		c.rec.AddOut(n)
+		if c.rec.HandshakeOpen() {
+			c.rec.NoteHandshake(p[:n])
+		}
 		if c.untraced {
 			c.rec.NoteWrite(poolstats.Now())
 		}
