@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -94,23 +95,23 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 		advice = fmt.Sprintf("Close the response bodies first: %d of the pool's connections are held by bodies left open and unread (see body_leak), "+
 			"so raising Transport.MaxConnsPerHost would only let more leak.", min(v.leak.count, hs.Open))
 		if w > 0 {
-			advice += fmt.Sprintf(" Each request holds its connection %.0f ms on average, so once they are closed %d connections carry up to %.0f req/s.",
-				w, limit, float64(limit)/w*1000)
+			advice += fmt.Sprintf(" Each request holds its connection %s on average, so once they are closed %d connections carry up to %.0f req/s.",
+				units.Ms(w), limit, float64(limit)/w*1000)
 		}
 	} else {
 		advice = fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak",
 			limit, want)
 		if w > 0 {
-			advice += fmt.Sprintf("; each request holds its connection %.0f ms on average, so %d connections carry up to %.0f req/s (%d carry %.0f)",
-				w, want, float64(want)/w*1000, limit, float64(limit)/w*1000)
+			advice += fmt.Sprintf("; each request holds its connection %s on average, so %d connections carry up to %.0f req/s (%d carry %.0f)",
+				units.Ms(w), want, float64(want)/w*1000, limit, float64(limit)/w*1000)
 		}
 		advice += ". If the server cannot take more connections, limit concurrency before the client instead."
 	}
 	return &snapshot.Diagnosis{
 		Kind:     snapshot.KindPoolSaturated,
 		Severity: sev,
-		Summary: fmt.Sprintf("%.0f requests wait for a connection on average (p50 %.0f ms, p95 %.0f ms): the pool is at its limit of %d",
-			hs.AvgWaiting, hs.ConnWait.P50, hs.ConnWait.P95, limit),
+		Summary: fmt.Sprintf("%.0f requests wait for a connection on average (p50 %s, p95 %s): the pool is at its limit of %d",
+			hs.AvgWaiting, units.Ms(hs.ConnWait.P50), units.Ms(hs.ConnWait.P95), limit),
 		Advice: advice,
 		Evidence: map[string]float64{
 			"waiting":            float64(hs.Waiting),

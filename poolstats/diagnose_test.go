@@ -37,7 +37,7 @@ func TestDiagnoseRules(t *testing.T) {
 		{name: "saturated pool", view: hostView{hs: &saturated, recent: saturatedSums, limits: known(4, 4)},
 			want: snapshot.KindPoolSaturated, advice: "MaxConnsPerHost from 4 to at least 32", sev: snapshot.SeverityCritical},
 		{name: "saturated pool promises N ÷ W", view: hostView{hs: &saturated, recent: saturatedSums, limits: known(4, 4)},
-			want: snapshot.KindPoolSaturated, advice: "holds its connection 52 ms on average, so 32 connections carry up to 615 req/s (4 carry 77)", sev: snapshot.SeverityCritical},
+			want: snapshot.KindPoolSaturated, advice: "holds its connection 52.0ms on average, so 32 connections carry up to 615 req/s (4 carry 77)", sev: snapshot.SeverityCritical},
 		{name: "unlimited pool never saturates", view: hostView{hs: &saturated, limits: known(0, 2)}, noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
 		{name: "unknown limits", view: hostView{hs: &saturated}, noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
 		{name: "pool below limit", view: hostView{hs: &snapshot.Host{Open: 3, AvgWaiting: 5, ConnWait: snapshot.Percentiles{Count: 100, P95: 50}}, limits: known(4, 4)},

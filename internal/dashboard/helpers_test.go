@@ -385,7 +385,7 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 			},
 			{
 				Kind: snapshot.KindPoolSaturated, Client: "payments", Host: "api.stripe.test:443", Severity: snapshot.SeverityCritical,
-				Summary: "28 requests wait for a connection on average (p50 305 ms, p95 1150 ms): the pool is at its limit of 4",
+				Summary: "28 requests wait for a connection on average (p50 305ms, p95 1.15s): the pool is at its limit of 4",
 				Advice:  "Raise Transport.MaxConnsPerHost from 4 to at least 32, the number of requests in flight at the peak.",
 			},
 			{

@@ -133,8 +133,8 @@ func fixtureSnapshot(k int) snapshot.Snapshot {
 
 	s.Diagnoses = []snapshot.Diagnosis{{
 		Kind: snapshot.KindPoolSaturated, Client: "default", Host: backendHost, Severity: snapshot.SeverityCritical,
-		Summary: "28 requests wait for a connection on average (p50 350 ms, p95 370 ms): the pool is at its limit of 4",
-		Advice:  "Raise Transport.MaxConnsPerHost from 4 to at least 32, the number of requests in flight at the peak; each request holds its connection 50 ms on average, so 32 connections carry up to 640 req/s (4 carry 80). If the server cannot take more connections, limit concurrency before the client instead.",
+		Summary: "28 requests wait for a connection on average (p50 350ms, p95 370ms): the pool is at its limit of 4",
+		Advice:  "Raise Transport.MaxConnsPerHost from 4 to at least 32, the number of requests in flight at the peak; each request holds its connection 50.0ms on average, so 32 connections carry up to 640 req/s (4 carry 80). If the server cannot take more connections, limit concurrency before the client instead.",
 		Evidence: map[string]float64{
 			"avg_waiting": 28, "conn_wait_p50_ms": 350, "conn_wait_p95_ms": 370, "latency_p50_ms": 400,
 			"mean_latency_ms": 400, "mean_conn_wait_ms": 350, "service_ms": 50, "open": 4, "max_conns_per_host": 4, "peak_in_flight": 32, "rps": 80, "waiting": 28,

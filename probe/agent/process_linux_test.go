@@ -181,7 +181,7 @@ func ssCount(t *testing.T, state string, match func(local, peer, process string)
 // closed by the client, plus 20 held open), the socket table the agent
 // reads agrees with what ss -tan says of the same sockets — the TIME_WAIT
 // sockets towards the server and the established sockets this process
-// holds — and the process's counts include them at the next reading.
+// holds — and the process's counts, read again, include them.
 // (The process's TIME_WAIT count also holds those of earlier tests, which
 // ss cannot attribute: it is checked to include the server's, not to equal
 // them.)
@@ -242,7 +242,9 @@ func TestTCPAgainstSS(t *testing.T) {
 					est++
 				}
 			}
-			p.at = time.Time{} // a new sample, not the cached one
+			// A new reading, whatever the last one cost (TestTCPAge
+			// checks how readings are spaced and marked).
+			p.at, p.tcpAt = time.Time{}, time.Time{}
 			got := p.sample(t.Context(), conns).TCP
 			if tw == wantTW && est == wantEst && got.TimeWait >= wantTW && got.Established == wantEst && got.AgeSeconds == 0 {
 				t.Logf("%s: %d TIME_WAIT to the server and %d ESTABLISHED, as ss says; the process counts %d TIME_WAIT in all",
