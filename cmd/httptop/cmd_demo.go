@@ -52,6 +52,9 @@ func runDemo(ctx context.Context, m *Main, o demoOptions) error {
 	if err := checkInterval(o.interval); err != nil {
 		return err
 	}
+	if err := demo.CheckScenario(o.scenario); err != nil {
+		return usageError{err}
+	}
 	if !o.headless {
 		if err := needTerminal(m, "httptop demo --headless"); err != nil {
 			return err

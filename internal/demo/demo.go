@@ -179,6 +179,24 @@ func (d *Demo) logf(format string, args ...any) {
 	fmt.Fprintf(d.log, "demo: "+format+"\n", args...)
 }
 
+// CheckScenario returns an error naming the scenarios there are when name
+// is none of them (nor "", the tour).
+func CheckScenario(name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, p := range pathologies {
+		if name == p.name || name == p.client {
+			return nil
+		}
+	}
+	if _, ok := fixtures.ScenarioByName(name); ok {
+		return nil
+	}
+	return fmt.Errorf("demo: unknown scenario %q: name a pathology (%s) or a benchmark scenario (%s)",
+		name, strings.Join(Pathologies(), ", "), strings.Join(Scenarios(), ", "))
+}
+
 func (d *Demo) startScenario(ctx context.Context, name string) error {
 	for _, p := range pathologies {
 		if name == p.name || name == p.client {
@@ -187,8 +205,7 @@ func (d *Demo) startScenario(ctx context.Context, name string) error {
 	}
 	sc, ok := fixtures.ScenarioByName(name)
 	if !ok {
-		return fmt.Errorf("demo: unknown scenario %q: name a pathology (%s) or a benchmark scenario (%s)",
-			name, strings.Join(Pathologies(), ", "), strings.Join(Scenarios(), ", "))
+		return CheckScenario(name)
 	}
 	srv, err := d.server(fixtures.Options{Proto: fixtures.HTTP1})
 	if err != nil {
