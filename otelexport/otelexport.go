@@ -214,6 +214,9 @@ func (e *Exporter) observe(o metric.Observer, ins *instruments) {
 			}
 			o.ObserveInt64(ins.open, h.Active, with(semconv.HTTPConnectionStateActive))
 			o.ObserveInt64(ins.open, h.Idle, with(semconv.HTTPConnectionStateIdle))
+			// Not a semantic-conventions state: dialed, TLS handshake
+			// in progress, neither active nor idle.
+			o.ObserveInt64(ins.open, h.Handshaking, with(semconv.HTTPConnectionStateKey.String("handshaking")))
 			o.ObserveInt64(ins.active, h.InFlight, at)
 			o.ObserveInt64(ins.waiting, h.Waiting, at)
 			o.ObserveInt64(ins.dialing, h.Dialing, at)

@@ -22,6 +22,8 @@ type Limits struct {
 	Known bool
 	// ReadBufferSize and WriteBufferSize are the transport's settings (0: 4 KiB).
 	ReadBufferSize, WriteBufferSize int
+	// TLSHandshakeTimeout is the transport's setting (0: none).
+	TLSHandshakeTimeout time.Duration
 }
 
 // hostKey identifies a host by URL scheme and URL host as written in
@@ -30,8 +32,11 @@ type hostKey struct{ scheme, host string }
 
 // Client is the statistics of one labelled HTTP client.
 type Client struct {
-	stats     *Stats
-	name      string
+	stats *Stats
+	name  string
+	// untraced is set for the Unwrapped client, whose requests no probe
+	// sees.
+	untraced  bool
 	limits    func() Limits
 	leakAfter atomic.Int64 // ns; 0 means the Stats' default
 

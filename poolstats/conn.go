@@ -36,6 +36,9 @@ type Conn struct {
 	local    string
 	remote   string
 	inferred bool
+	// untraced is set for a connection dialed with no traced request
+	// behind it (see Stats.NewUntracedConn).
+	untraced bool
 	// key is the net.Conn an inferred connection is indexed by.
 	key any
 
@@ -51,8 +54,15 @@ type Conn struct {
 	// handshakeEnd when it became ready for requests (see Used).
 	firstUse     atomic.Int64
 	handshakeEnd atomic.Int64
-	tlsConn      atomic.Pointer[tls.Conn]
-	tls          connTLS // the TLS session, see tls.go
+	// lastRead and lastWrite are when bytes last came in and went out
+	// (monotonic ns), kept for untraced connections only: their traffic
+	// is all that tells whether they are busy.
+	lastRead, lastWrite atomic.Int64
+	// tlsPhase follows a TLS handshake through what the client writes
+	// (see NoteHandshake).
+	tlsPhase atomic.Uint32
+	tlsConn  atomic.Pointer[tls.Conn]
+	tls      connTLS // the TLS session, see tls.go
 
 	// peerClosed is set when a read from the connection failed (the
 	// server closed it or reset it); closeAsked when a request or
@@ -171,6 +181,103 @@ func (c *Conn) SetProto(major int) {
 // AddIn and AddOut count bytes read from and written to the connection.
 func (c *Conn) AddIn(n int)  { c.in.Add(int64(n)) }
 func (c *Conn) AddOut(n int) { c.out.Add(int64(n)) }
+
+// Untraced reports whether the connection was dialed with no traced
+// request behind it; the dialer then reports its traffic's timing with
+// NoteRead and NoteWrite.
+func (c *Conn) Untraced() bool { return c.untraced }
+
+// NoteRead and NoteWrite record that bytes came in or went out at now, on
+// an untraced connection.
+func (c *Conn) NoteRead(now int64)  { c.lastRead.Store(now) }
+func (c *Conn) NoteWrite(now int64) { c.lastWrite.Store(now) }
+
+// DialOnly reports whether the connection's requests are invisible: it
+// was dialed with no traced request behind it and none has used it since.
+func (c *Conn) DialOnly() bool { return c.untraced && c.firstUse.Load() == 0 }
+
+// trafficBusy is how long after its last response bytes a dial-only
+// connection still counts as busy: the rest of a body may be on its way.
+const trafficBusy = int64(100e6)
+
+// busyByTraffic infers whether a dial-only connection carries a request
+// at now: it sent bytes it has had no answer to yet (a request awaiting
+// its response), or bytes came in within trafficBusy (a response being
+// read).
+func (c *Conn) busyByTraffic(now int64) bool {
+	r, w := c.lastRead.Load(), c.lastWrite.Load()
+	return w > r || (r != 0 && now-r < trafficBusy)
+}
+
+// Phases of a connection's TLS handshake, as its client's writes show it.
+const (
+	tlsUnknown     uint32 = iota // nothing written yet
+	tlsHandshaking               // a ClientHello went out; the handshake goes on
+	tlsDone                      // the handshake ended, or the connection is not TLS
+)
+
+// TLS record content types (RFC 8446, 5.1).
+const (
+	recordChangeCipherSpec = 20
+	recordHandshake        = 22
+	recordApplicationData  = 23
+)
+
+// HandshakeOpen reports whether the connection's writes still need to be
+// shown to NoteHandshake: until its TLS handshake ends (or its first write
+// shows it is not TLS). It is one atomic load.
+func (c *Conn) HandshakeOpen() bool { return c.tlsPhase.Load() != tlsDone }
+
+// NoteHandshake reads the TLS record headers of p, bytes the client wrote
+// to the connection, to follow its handshake: a first record of another
+// type than handshake means the connection is not TLS; a ChangeCipherSpec
+// or application-data record from the client means its side of the
+// handshake is over (TLS 1.3 encrypts the client's Finished as
+// application data; TLS 1.2 sends ChangeCipherSpec before its Finished).
+// crypto/tls writes whole records, so a write starts with a record
+// header.
+func (c *Conn) NoteHandshake(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	phase := c.tlsPhase.Load()
+	if phase == tlsUnknown {
+		if p[0] != recordHandshake {
+			c.tlsPhase.Store(tlsDone)
+			return
+		}
+		phase = tlsHandshaking
+	}
+	for i := 0; i+5 <= len(p); i += 5 + (int(p[i+3])<<8 | int(p[i+4])) {
+		if t := p[i]; t == recordChangeCipherSpec || t == recordApplicationData {
+			phase = tlsDone
+			break
+		}
+	}
+	c.tlsPhase.Store(phase)
+}
+
+// defaultHandshakeTimeout bounds how long a connection counts as
+// handshaking when the transport sets no TLSHandshakeTimeout
+// (http.DefaultTransport's is 10 s): a handshake that failed leaves the
+// connection to be closed.
+const defaultHandshakeTimeout = int64(10e9)
+
+// handshaking reports whether the connection is still in its TLS
+// handshake at now: its client has sent a ClientHello and not yet the
+// records that end its side of the handshake (see NoteHandshake), no
+// request has had it, and it is younger than the transport's
+// TLSHandshakeTimeout.
+func (c *Conn) handshaking(now int64, limits Limits) bool {
+	if c.tlsPhase.Load() != tlsHandshaking || c.firstUse.Load() != 0 {
+		return false
+	}
+	timeout := int64(limits.TLSHandshakeTimeout)
+	if timeout <= 0 {
+		timeout = defaultHandshakeTimeout
+	}
+	return now-c.created < timeout
+}
 
 // PeerClosed records that a read from the connection failed: the server
 // closed or reset it.

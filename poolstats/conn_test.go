@@ -127,3 +127,50 @@ func TestInferredConn(t *testing.T) {
 		t.Errorf("expired record reused")
 	}
 }
+
+// NoteHandshake follows a TLS handshake through the records the client
+// writes: a ClientHello opens it, a ChangeCipherSpec or an
+// application-data record (TLS 1.3's encrypted Finished) ends it, and a
+// first write that is no handshake record means the connection is not TLS.
+func TestNoteHandshake(t *testing.T) {
+	record := func(typ byte, n int) []byte {
+		return append([]byte{typ, 3, 3, byte(n >> 8), byte(n)}, make([]byte, n)...)
+	}
+	cat := func(bs ...[]byte) []byte {
+		var out []byte
+		for _, b := range bs {
+			out = append(out, b...)
+		}
+		return out
+	}
+	s := New(Options{})
+	h := s.Client("c").Host("https", "h:443")
+	for _, tt := range []struct {
+		name   string
+		writes [][]byte
+		open   bool // still handshaking after the writes
+	}{
+		{"plain HTTP", [][]byte{[]byte("GET / HTTP/1.1\r\n")}, false},
+		{"ClientHello", [][]byte{record(22, 300)}, true},
+		{"TLS 1.3: then CCS and Finished", [][]byte{record(22, 300), cat(record(20, 1), record(23, 53))}, false},
+		{"TLS 1.3 without CCS", [][]byte{record(22, 300), record(23, 53)}, false},
+		{"TLS 1.2: key exchange, CCS, Finished in one write", [][]byte{record(22, 300), cat(record(22, 70), record(20, 1), record(22, 40))}, false},
+		{"two handshake writes", [][]byte{record(22, 300), record(22, 40)}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := Now()
+			c := s.NewConn(h, DialTiming{Start: now - 1e6, End: now}, nil, nil)
+			for _, w := range tt.writes {
+				if c.HandshakeOpen() {
+					c.NoteHandshake(w)
+				}
+			}
+			if got := c.handshaking(now, Limits{}); got != tt.open {
+				t.Errorf("handshaking = %v, want %v", got, tt.open)
+			}
+			if got := c.handshaking(now+int64(11e9), Limits{}); got {
+				t.Error("handshaking past the handshake timeout")
+			}
+		})
+	}
+}

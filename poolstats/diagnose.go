@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -76,26 +77,41 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 		hs.ConnWait.P95 < saturatedWaitP95Ms {
 		return nil
 	}
-	// Time holding a connection: latency minus the wait for one.
-	service := max(hs.Latency.P50-hs.ConnWait.P50, 0)
+	// W, the mean time a request holds a connection, from the counters
+	// of the rate window (the same W as the capture report's Little's
+	// law): bucketed quantiles would jump between buckets.
+	latency, wait, w, _ := v.recent.holding()
 	// Active+Waiting would double count a request moving between them
 	// while the snapshot is read; the in-flight counter is one number.
 	want := max(hs.PeakInFlight, hs.InFlight, limit+1)
 	sev := snapshot.SeverityWarning
-	if hs.ConnWait.P50 >= service {
+	if wait >= w {
 		sev = snapshot.SeverityCritical
 	}
-	advice := fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak",
-		limit, want)
-	if service > 0 {
-		advice += fmt.Sprintf("; at %.0f ms per request that pool serves about %.0f req/s without queueing", service, float64(want)/service*1000)
+	var advice string
+	if v.leak != nil && v.leak.count > 0 {
+		// Connections held by bodies nobody reads are not demand: more
+		// of them would only leak too.
+		advice = fmt.Sprintf("Close the response bodies first: %d of the pool's connections are held by bodies left open and unread (see body_leak), "+
+			"so raising Transport.MaxConnsPerHost would only let more leak.", min(v.leak.count, hs.Open))
+		if w > 0 {
+			advice += fmt.Sprintf(" Each request holds its connection %s on average, so once they are closed %d connections carry up to %.0f req/s.",
+				units.Ms(w), limit, float64(limit)/w*1000)
+		}
+	} else {
+		advice = fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak",
+			limit, want)
+		if w > 0 {
+			advice += fmt.Sprintf("; each request holds its connection %s on average, so %d connections carry up to %.0f req/s (%d carry %.0f)",
+				units.Ms(w), want, float64(want)/w*1000, limit, float64(limit)/w*1000)
+		}
+		advice += ". If the server cannot take more connections, limit concurrency before the client instead."
 	}
-	advice += ". If the server cannot take more connections, limit concurrency before the client instead."
 	return &snapshot.Diagnosis{
 		Kind:     snapshot.KindPoolSaturated,
 		Severity: sev,
-		Summary: fmt.Sprintf("%.0f requests wait for a connection on average (p50 %.0f ms, p95 %.0f ms): the pool is at its limit of %d",
-			hs.AvgWaiting, hs.ConnWait.P50, hs.ConnWait.P95, limit),
+		Summary: fmt.Sprintf("%.0f requests wait for a connection on average (p50 %s, p95 %s): the pool is at its limit of %d",
+			hs.AvgWaiting, units.Ms(hs.ConnWait.P50), units.Ms(hs.ConnWait.P95), limit),
 		Advice: advice,
 		Evidence: map[string]float64{
 			"waiting":            float64(hs.Waiting),
@@ -103,7 +119,9 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 			"conn_wait_p50_ms":   round1(hs.ConnWait.P50),
 			"conn_wait_p95_ms":   round1(hs.ConnWait.P95),
 			"latency_p50_ms":     round1(hs.Latency.P50),
-			"service_ms":         round1(service),
+			"mean_latency_ms":    round1(latency),
+			"mean_conn_wait_ms":  round1(wait),
+			"service_ms":         round1(w),
 			"open":               float64(hs.Open),
 			"max_conns_per_host": float64(limit),
 			"peak_in_flight":     float64(hs.PeakInFlight),

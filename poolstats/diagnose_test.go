@@ -19,6 +19,10 @@ func TestDiagnoseRules(t *testing.T) {
 	}
 	saturated := snapshot.Host{Open: 4, Active: 4, Waiting: 28, AvgWaiting: 27.6, PeakInFlight: 32,
 		ConnWait: snapshot.Percentiles{Count: 131, P50: 344, P95: 362}, Latency: snapshot.Percentiles{Count: 127, P50: 409}}
+	// Ten seconds of the saturated pool: 770 requests responded, each
+	// after 400 ms of which it waited 348 ms for a connection.
+	saturatedSums := sums(770, 0, 770, 0, 0)
+	saturatedSums.c[cLatSumUs], saturatedSums.c[cWaitUs], saturatedSums.c[cHoldUs] = 770*400_000, 770*348_000, 770*52_000
 	known := func(maxConns, maxIdle int) Limits {
 		return Limits{MaxConnsPerHost: maxConns, MaxIdleConnsPerHost: maxIdle, MaxIdleConns: 100, Known: true}
 	}
@@ -30,8 +34,10 @@ func TestDiagnoseRules(t *testing.T) {
 		sev     snapshot.Severity
 		noKinds []snapshot.DiagnosisKind
 	}{
-		{name: "saturated pool", view: hostView{hs: &saturated, limits: known(4, 4)},
+		{name: "saturated pool", view: hostView{hs: &saturated, recent: saturatedSums, limits: known(4, 4)},
 			want: snapshot.KindPoolSaturated, advice: "MaxConnsPerHost from 4 to at least 32", sev: snapshot.SeverityCritical},
+		{name: "saturated pool promises N ÷ W", view: hostView{hs: &saturated, recent: saturatedSums, limits: known(4, 4)},
+			want: snapshot.KindPoolSaturated, advice: "holds its connection 52.0ms on average, so 32 connections carry up to 615 req/s (4 carry 77)", sev: snapshot.SeverityCritical},
 		{name: "unlimited pool never saturates", view: hostView{hs: &saturated, limits: known(0, 2)}, noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
 		{name: "unknown limits", view: hostView{hs: &saturated}, noKinds: []snapshot.DiagnosisKind{snapshot.KindPoolSaturated}},
 		{name: "pool below limit", view: hostView{hs: &snapshot.Host{Open: 3, AvgWaiting: 5, ConnWait: snapshot.Percentiles{Count: 100, P95: 50}}, limits: known(4, 4)},
@@ -80,5 +86,25 @@ func TestDiagnoseRules(t *testing.T) {
 				t.Errorf("severity %s, want %s", d.Severity, tc.sev)
 			}
 		})
+	}
+}
+
+// W is each request's latency minus its own wait, averaged: in the first
+// seconds of a saturated pool the requests holding a connection have
+// waited long while those that responded first did not wait, so the
+// difference of the means is off while the per-request sum is not.
+func TestHolding(t *testing.T) {
+	var s sums
+	s.seconds = 1
+	// 4 requests responded without waiting (50 ms each); 4 more got a
+	// connection after waiting 350 ms and have not responded yet.
+	s.c[cRequests], s.c[cNew], s.c[cReused] = 4, 4, 4
+	s.c[cLatSumUs], s.c[cHoldUs], s.c[cWaitUs] = 4*50_000, 4*50_000, 4*350_000
+	lat, wait, w, ok := s.holding()
+	if !ok || lat != 50 || wait != 175 || w != 50 {
+		t.Errorf("holding = %v, %v, %v, %v; want 50, 175, 50, true", lat, wait, w, ok)
+	}
+	if _, _, _, ok := (sums{seconds: 1}).holding(); ok {
+		t.Error("holding of no requests reports ok")
 	}
 }

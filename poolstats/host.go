@@ -38,6 +38,7 @@ type Host struct {
 	status5xx atomic.Int64
 	undrained atomic.Int64
 	dialFails atomic.Int64
+	started   atomic.Int64 // untraced requests seen starting
 	errClass  [numErrorClasses]atomic.Int64
 
 	latency dist // RoundTrip start to response headers; peak in flight; with totals
@@ -90,6 +91,14 @@ func (h *Host) RequestStarted(now int64) {
 	h.latency.notePeak(now, n)
 }
 
+// Started records an untraced request to this host (of the Unwrapped
+// client) seen starting at now: a hook of its transport saw it, not its
+// httptrace events, so it counts apart from Requests.
+func (h *Host) Started(now int64) {
+	h.started.Add(1)
+	h.secs.at(now).add(cStarted, 1)
+}
+
 // RequestEnded records a request leaving flight: its RoundTrip failed, or
 // its response body was read to EOF or closed.
 func (h *Host) RequestEnded() { h.inFlight.Add(-1) }
@@ -124,8 +133,8 @@ func (h *Host) GotConn(now int64, reused bool) {
 }
 
 // Responded records response headers arriving d nanoseconds after the
-// request started.
-func (h *Host) Responded(now, d int64, status int) {
+// request started, of which it waited wait nanoseconds for a connection.
+func (h *Host) Responded(now, d, wait int64, status int) {
 	h.requests.Add(1)
 	h.tls.responded(now)
 	if status >= 500 {
@@ -136,6 +145,7 @@ func (h *Host) Responded(now, d int64, status int) {
 	s.add(cRequests, 1)
 	us := d / 1e3
 	s.add(cLatSumUs, us)
+	s.add(cHoldUs, max(d-wait, 0)/1e3)
 	if us > s.c[cLatMaxUs].Load() {
 		storeMax(&s.c[cLatMaxUs], us)
 	}

@@ -29,8 +29,8 @@ type HostMetrics struct {
 	// Created is when the host was first seen.
 	Created time.Time
 
-	// Pool gauges, now.
-	Open, Active, Idle, Waiting, Dialing, InFlight int64
+	// Pool gauges, now (Open = Active + Idle + Handshaking).
+	Open, Active, Idle, Handshaking, Waiting, Dialing, InFlight int64
 	// The transport's limits, effective values (0 means unlimited), when
 	// LimitsKnown.
 	MaxConnsPerHost, MaxIdleConnsPerHost int64
@@ -160,6 +160,7 @@ func (s *Stats) ReadMetrics(dst []HostMetrics, now int64) []HostMetrics {
 				Open:                 int64(hs.Open),
 				Active:               int64(hs.Active),
 				Idle:                 int64(hs.Idle),
+				Handshaking:          int64(hs.Handshaking),
 				Waiting:              int64(hs.Waiting),
 				Dialing:              int64(hs.Dialing),
 				InFlight:             int64(hs.InFlight),

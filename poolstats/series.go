@@ -30,6 +30,8 @@ const (
 	cWaitUs                   // connection wait, summed
 	cChurned                  // healthy idle connections closed by the client
 	cUndrained                // HTTP/1.x bodies closed before EOF
+	cHoldUs                   // latency minus connection wait of responded requests, summed
+	cStarted                  // untraced requests seen starting (Host.Started)
 	numCounters
 )
 
@@ -139,6 +141,24 @@ type sums struct {
 // per returns counter c per second over the span.
 func (s sums) per(c counter) float64 { return float64(s.c[c]) / s.seconds }
 
+// holding returns the mean latency of the requests that responded over
+// the span, the mean wait for a connection of the requests that got one,
+// and W, the mean time a responded request held its connection (its own
+// latency minus its own wait, summed per request), all in milliseconds: the
+// W of the capture report's Little's-law section, from the same counters.
+// ok is false when no request responded.
+func (s sums) holding() (latencyMs, waitMs, w float64, ok bool) {
+	responded := s.c[cRequests] - s.c[cErrors]
+	if responded <= 0 || s.c[cLatSumUs] <= 0 {
+		return 0, 0, 0, false
+	}
+	latencyMs = float64(s.c[cLatSumUs]) / 1e3 / float64(responded)
+	if got := s.c[cNew] + s.c[cReused]; got > 0 {
+		waitMs = float64(s.c[cWaitUs]) / 1e3 / float64(got)
+	}
+	return latencyMs, waitMs, float64(s.c[cHoldUs]) / 1e3 / float64(responded), true
+}
+
 // reusedFraction returns reused ÷ (new + reused), or 0 without data.
 func (s sums) reusedFraction() float64 {
 	if got := s.c[cNew] + s.c[cReused]; got > 0 {
@@ -191,10 +211,12 @@ func (r *series) points(now, created int64) []snapshot.Point {
 			lat := s.c[cLatSumUs].Load()
 			if ok := p.Requests - p.Errors; ok > 0 {
 				p.LatencyAvgMs = float64(lat) / 1e3 / float64(ok)
+				p.HoldAvgMs = float64(s.c[cHoldUs].Load()) / 1e3 / float64(ok)
 			}
 			p.LatencyMaxMs = float64(s.c[cLatMaxUs].Load()) / 1e3
 			p.AvgWaiting = float64(s.c[cWaitUs].Load()) / 1e6
 			p.AvgInFlight = float64(lat) / 1e6
+			p.Started = s.c[cStarted].Load()
 		}
 		out = append(out, p)
 	}

@@ -90,23 +90,34 @@ func (s *Stats) hostRow(h *Host, conns []*Conn, now int64, limits Limits, leak *
 	hs := s.hostSnapshot(h, now, recent, limits, leak, lean)
 	for _, conn := range conns {
 		cs := next()
-		s.connSnapshot(conn, now, cs)
+		s.connSnapshot(conn, now, limits, cs)
 		if cs.State == snapshot.ConnClosed {
 			continue
 		}
 		hs.Open++
-		if cs.State == snapshot.ConnActive {
+		switch cs.State {
+		case snapshot.ConnActive:
 			hs.Active++
+		case snapshot.ConnHandshaking:
+			hs.Handshaking++
+		}
+		if cs.DialOnly {
+			hs.DialOnlyConns++
 		}
 		hs.MemBytes += cs.MemBytes
 		if cs.TLS != nil {
 			hs.TLSMemBytes += cs.TLS.MemBytes
 		}
 	}
-	hs.Idle = hs.Open - hs.Active
+	hs.Idle = hs.Open - hs.Active - hs.Handshaking
 	if lean && limits.Known && limits.MaxConnsPerHost > 0 && hs.Open >= limits.MaxConnsPerHost {
 		hs.Latency = h.latency.percentiles(now)
 		hs.ConnWait = h.wait.percentiles(now)
+	}
+	if hs.DialOnly {
+		// Nothing about its requests is known: no diagnosis can be
+		// drawn from the zeros that stand for them.
+		return hs, diags
 	}
 	view := hostView{hs: &hs, recent: recent, limits: limits, leak: leak}
 	diags = append(diags, diagnose(view, &s.sites)...)
@@ -140,6 +151,9 @@ func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *le
 		MaxConnsPerHost:     limits.MaxConnsPerHost,
 		MaxIdleConnsPerHost: limits.MaxIdleConnsPerHost,
 		LimitsKnown:         limits.Known,
+		DialOnly:            h.client.untraced,
+		RequestsStarted:     h.started.Load(),
+		StartsPerSecond:     r.per(cStarted),
 	}
 	if !lean {
 		hs.Latency = h.latency.percentiles(now)
@@ -161,8 +175,9 @@ func (s *Stats) hostSnapshot(h *Host, now int64, r sums, limits Limits, leak *le
 	return hs
 }
 
-// connSnapshot fills cs, a zero row, with connection c as of now.
-func (s *Stats) connSnapshot(c *Conn, now int64, cs *snapshot.Conn) {
+// connSnapshot fills cs, a zero row, with connection c as of now; limits
+// are its client's.
+func (s *Stats) connSnapshot(c *Conn, now int64, limits Limits, cs *snapshot.Conn) {
 	st := c.state.Load()
 	h := c.host.Load()
 	cs.ID = c.id
@@ -176,6 +191,7 @@ func (s *Stats) connSnapshot(c *Conn, now int64, cs *snapshot.Conn) {
 	cs.LocalAddr = c.local
 	cs.RemoteAddr = c.remote
 	cs.Inferred = c.inferred
+	cs.DialOnly = c.DialOnly()
 	end := now
 	switch {
 	case st&closedBit != 0:
@@ -183,9 +199,17 @@ func (s *Stats) connSnapshot(c *Conn, now int64, cs *snapshot.Conn) {
 		end = c.closedAt.Load()
 	case st&countMask > 0:
 		cs.State = snapshot.ConnActive
+	case c.handshaking(now, limits):
+		cs.State = snapshot.ConnHandshaking
+	case cs.DialOnly && c.busyByTraffic(now):
+		cs.State = snapshot.ConnActive
 	default:
 		cs.State = snapshot.ConnIdle
-		if last := c.lastDone.Load(); last != 0 {
+		last := c.lastDone.Load()
+		if cs.DialOnly {
+			last = max(c.lastRead.Load(), c.lastWrite.Load())
+		}
+		if last != 0 {
 			cs.IdleSeconds = float64(now-last) / 1e9
 		}
 	}

@@ -16,6 +16,7 @@ func populate(hosts, connsPerHost int, now int64) *Stats {
 		h := c.Host("https", fmt.Sprintf("host-%d.example:443", i))
 		for j := range connsPerHost {
 			conn := s.NewConn(h, DialTiming{Start: now - 2e6, End: now - 1e6}, nil, nil)
+			conn.Used(now-1e6, 0, nil)
 			conn.SetProto(1 + j%2)
 			if j%3 == 0 {
 				conn.BeginRequest()
@@ -26,7 +27,7 @@ func populate(hosts, connsPerHost int, now int64) *Stats {
 			h.WaitStarted()
 			h.WaitEnded(now, int64(k)*1000)
 			h.GotConn(now, k%10 != 0)
-			h.Responded(now, int64(k)*50_000, 200)
+			h.Responded(now, int64(k)*50_000, 0, 200)
 			h.RequestEnded()
 		}
 	}

@@ -47,6 +47,8 @@ type Stats struct {
 	clients []*Client
 	closed  []*Conn // ring of recently closed connections
 
+	unwrapped atomic.Pointer[Client] // see Unwrapped
+
 	hostCount atomic.Int64
 	hostIDs   atomic.Uint64
 	connIDs   atomic.Uint64
@@ -77,14 +79,39 @@ func (s *Stats) LeakAfter() time.Duration { return s.opts.LeakAfter }
 
 // Client returns the client with the given name, creating it on first use.
 func (s *Stats) Client(name string) *Client {
+	return s.client(name, false)
+}
+
+// UnwrappedClient names the client that holds the connections dialed
+// through a tracked transport's dial hook with no traced request behind
+// them (see Stats.Unwrapped).
+const UnwrappedClient = "(unwrapped)"
+
+// Unwrapped returns the client that collects what tracked transports'
+// hooks see of requests no probe traces: the connections a transport
+// cloned from an instrumented one dials (the clone inherits the dial
+// hook), or that a client sharing an instrumented transport without the
+// probe makes them dial. Their requests are not seen, so the client's
+// hosts are dial only (snapshot.Host.DialOnly) and its limits unknown: it
+// may be any clone, with limits of its own.
+func (s *Stats) Unwrapped() *Client {
+	if c := s.unwrapped.Load(); c != nil {
+		return c
+	}
+	c := s.client(UnwrappedClient, true)
+	s.unwrapped.Store(c)
+	return c
+}
+
+func (s *Stats) client(name string, untraced bool) *Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
-		if c.name == name {
+		if c.name == name && c.untraced == untraced {
 			return c
 		}
 	}
-	c := &Client{stats: s, name: name}
+	c := &Client{stats: s, name: name, untraced: untraced}
 	s.clients = append(s.clients, c)
 	return c
 }
@@ -112,16 +139,30 @@ type DialTiming struct {
 }
 
 // NewConn starts tracking a connection that a tracked transport dialed for
-// host h.
+// host h, for a traced request.
 func (s *Stats) NewConn(h *Host, dial DialTiming, local, remote net.Addr) *Conn {
+	return s.newConn(h, dial, local, remote, false)
+}
+
+// NewUntracedConn starts tracking a connection that a tracked transport
+// dialed with no traced request behind it, for host h of the Unwrapped
+// client. Until a traced request uses it, its requests are invisible:
+// whether it is busy is inferred from its traffic, which the dialer
+// reports with NoteRead and NoteWrite.
+func (s *Stats) NewUntracedConn(h *Host, dial DialTiming, local, remote net.Addr) *Conn {
+	return s.newConn(h, dial, local, remote, true)
+}
+
+func (s *Stats) newConn(h *Host, dial DialTiming, local, remote net.Addr, untraced bool) *Conn {
 	c := &Conn{
-		id:      s.connIDs.Add(1),
-		stats:   s,
-		created: dial.End,
-		dialNs:  dial.End - dial.Start,
-		dnsNs:   dial.DNS,
-		local:   addrString(local),
-		remote:  addrString(remote),
+		id:       s.connIDs.Add(1),
+		stats:    s,
+		created:  dial.End,
+		dialNs:   dial.End - dial.Start,
+		dnsNs:    dial.DNS,
+		local:    addrString(local),
+		remote:   addrString(remote),
+		untraced: untraced,
 	}
 	c.host.Store(h)
 	h.addConn(c)

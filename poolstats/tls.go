@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 	"github.com/httptop/httptop/tlsstats"
 )
@@ -193,7 +194,7 @@ func (t *hostTLS) diagnose(ds []snapshot.Diagnosis, hs *snapshot.Host, now int64
 	p50 := hs.TLSHandshake.P50
 	took := ""
 	if p50 > 0 {
-		took = fmt.Sprintf(" (p50 %.1f ms each)", p50)
+		took = " (p50 " + units.Ms(p50) + " each)"
 	}
 	d := snapshot.Diagnosis{
 		Kind:     snapshot.KindNoTLSResumption,

@@ -95,12 +95,29 @@ func (in *instrumentation) install(t *http.Transport) {
 		next = (&net.Dialer{}).DialContext
 	}
 	t.DialContext = in.tracer.Dial(next)
+	if watchProxy(t) && t.Proxy != nil {
+		// Clones of the default transport inherit its Proxy function,
+		// which sees every request (see tracer.Proxy): it counts those
+		// of clients that use the transport, or a clone of it,
+		// without the probe.
+		t.Proxy = in.tracer.Proxy(t.Proxy)
+	}
 	if t.DialTLSContext != nil {
 		t.DialTLSContext = in.tracer.DialTLS(t.DialTLSContext)
 	} else if t.DialTLS != nil {
 		dial := t.DialTLS
 		t.DialTLSContext = in.tracer.DialTLS(func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) })
 	}
+}
+
+// watchProxy reports whether instrumenting t wraps its Proxy function too:
+// for http.DefaultTransport only, whose clones are the usual way to build
+// a client (and which clients with a nil Transport share), so that their
+// requests, which no probe traces, are at least counted. Tests change it
+// to try the same on a transport of their own.
+var watchProxy = func(t *http.Transport) bool {
+	dt, _ := http.DefaultTransport.(*http.Transport)
+	return t == dt
 }
 
 // limitsOf returns a function reading t's pool limits as effective values.
@@ -121,6 +138,7 @@ func limitsOf(t *http.Transport) func() poolstats.Limits {
 			Known:               true,
 			ReadBufferSize:      t.ReadBufferSize,
 			WriteBufferSize:     t.WriteBufferSize,
+			TLSHandshakeTimeout: t.TLSHandshakeTimeout,
 		}
 	}
 }

@@ -35,6 +35,12 @@ const (
 // hosts past CollectorOptions.MaxHosts.
 const OverflowHost = poolstats.OverflowHost
 
+// UnwrappedClient is the Client of the rows of connections an instrumented
+// transport's dial hook saw dialed for requests no probe traces (a clone
+// of the transport, or a client sharing it without Wrap): dial only, see
+// snapshot.Host.DialOnly.
+const UnwrappedClient = poolstats.UnwrappedClient
+
 // NumErrorClasses is the length of HostMetrics.ErrorClasses.
 const NumErrorClasses = poolstats.NumErrorClasses
 

@@ -33,6 +33,13 @@ import (
 // them last. Wrap writes those fields without synchronisation, so it must
 // not run while other goroutines use the transport directly.
 //
+// A transport cloned from an instrumented one inherits its dial hook: the
+// connections it dials for requests no probe traces are listed under the
+// client "(unwrapped)", marked dial only (see snapshot.Host.DialOnly).
+// When rt is http.DefaultTransport, Wrap also wraps its Proxy function
+// (which returns what it returned) to count the requests of clients that
+// use it, or a clone of it, without the probe.
+//
 // By net/http's rules, a transport with no custom dialer, TLS config or
 // protocol settings speaks HTTP/2 by default, and setting DialContext turns
 // that off. So such a transport is instrumented at its first request

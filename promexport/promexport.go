@@ -117,10 +117,11 @@ func histogramOf(name, help string, get func(*probe.HostMetrics) *probe.Histogra
 // say what is counted and from where.
 var families = []*family{
 	perHost("httptop_client_open_connections",
-		"Connections of the client's pool to the host open now, by state: active (carrying a request) or idle (in the pool).",
+		"Connections of the client's pool to the host open now, by state: active (carrying a request), idle (in the pool) or handshaking (dialed, TLS handshake in progress).",
 		dto.MetricType_GAUGE, []string{"state"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
 			emit(h.Active, "active")
 			emit(h.Idle, "idle")
+			emit(h.Handshaking, "handshaking")
 		}),
 	gaugeOf("httptop_client_waiting_requests",
 		"Requests waiting now for a connection from the pool (between httptrace GetConn and GotConn).",

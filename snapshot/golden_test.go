@@ -25,11 +25,12 @@ func full() snapshot.Snapshot {
 		Version: snapshot.Version, Time: at, PID: 4242, Program: "checkout",
 		Process: &snapshot.Process{
 			CPUPercent: 151.5, RSSBytes: 64 << 20, Goroutines: 120, Threads: 14, FDs: 57, UptimeSeconds: 3600,
-			TCP: snapshot.TCP{Established: 40, SynSent: 1, TimeWait: 700, CloseWait: 2, FinWait: 3, Listen: 1, Other: 4},
+			TCP: snapshot.TCP{Established: 40, SynSent: 1, TimeWait: 700, CloseWait: 2, FinWait: 3, Listen: 1, Other: 4, AgeSeconds: 2.5},
 		},
 		Hosts: []snapshot.Host{{
 			Client: "payments", Scheme: "https", Host: "api.example.com:443",
-			Open: 4, Active: 4, Idle: 0, Waiting: 28, Dialing: 1, InFlight: 32,
+			Open: 5, Active: 4, Idle: 0, Handshaking: 1, Waiting: 28, Dialing: 1, InFlight: 32,
+			DialOnly: true, DialOnlyConns: 1, RequestsStarted: 10032, StartsPerSecond: 77.6,
 			Requests: 10000, Errors: 12, NewConns: 40, ReusedConns: 9960, ClosedConns: 36, Status5xx: 3,
 			RPS: 77.5, ErrorsPerSecond: 0.1, NewConnsPerSecond: 0.2, ReusedFraction: 0.996, RateWindowSeconds: 10,
 			Latency: pct(770, 400), ConnWait: pct(760, 350), Dial: pct(4, 1.5), WindowSeconds: 7.5,
@@ -39,12 +40,12 @@ func full() snapshot.Snapshot {
 			MaxConnsPerHost: 4, MaxIdleConnsPerHost: 2, LimitsKnown: true,
 			ErrorClasses: map[string]int64{"timeout": 10, "reset": 2},
 			Series: []snapshot.Point{{Time: at.Unix() - 1, Requests: 77, Errors: 1, NewConns: 1, ReusedConns: 76,
-				LatencyAvgMs: 410, LatencyMaxMs: 460, AvgWaiting: 27.5, AvgInFlight: 31.6}},
+				LatencyAvgMs: 410, LatencyMaxMs: 460, HoldAvgMs: 52, AvgWaiting: 27.5, AvgInFlight: 31.6, Started: 78}},
 		}},
 		Conns: []snapshot.Conn{{
 			ID: 7, Client: "payments", Host: "api.example.com:443", Proto: "h2", State: snapshot.ConnActive,
 			AgeSeconds: 120, IdleSeconds: 0.5, Requests: 2500, Streams: 3, MaxStreams: 8, BytesIn: 1 << 20, BytesOut: 1 << 18,
-			DialMs: 1.2, LocalAddr: "127.0.0.1:50000", RemoteAddr: "127.0.0.1:443", Inferred: true,
+			DialMs: 1.2, LocalAddr: "127.0.0.1:50000", RemoteAddr: "127.0.0.1:443", Inferred: true, DialOnly: true,
 			MemBytes: 86800, MemEstimated: true,
 			TLS: &snapshot.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2", Resumed: true,
 				ServerName: "api.example.com", HandshakeMs: 9.5, PeerCerts: 2, PeerCertBytes: 1800,
@@ -144,7 +145,7 @@ func fullInfo() snapshot.AgentInfo {
 		Version: "v0.3.0", GoVersion: "go1.26.8", PID: 4242, Program: "checkout",
 		Started: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC),
 		Limits: snapshot.AgentLimits{MinIntervalMs: 100, MaxIntervalMs: 60000, MaxProfileSeconds: 60, MaxStreams: 8,
-			ProfileKinds: snapshot.ProfileKinds, OneProfileAtATime: true},
+			ProfileKinds: snapshot.ProfileKinds, OneProfileAtATime: true, ProfileEnd: true},
 	}
 }
 

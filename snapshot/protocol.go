@@ -39,12 +39,28 @@ const (
 	// each, until the client goes away.
 	EndpointStream = "stream"
 	// EndpointProfile answers a profile (gzipped pprof) of the kind its
-	// "kind" parameter names.
+	// "kind" parameter names. A continuous profile (cpu, wall) lasts
+	// "seconds" and may carry an "id" the client chose
+	// (ProfileIDParam); asked with "end" = that id (ProfileEndParam), the
+	// endpoint ends that profile early, which then answers with what it
+	// gathered, and answers 204 itself (404 when no such profile runs).
 	EndpointProfile = "profile"
 	// EndpointMetrics answers the Prometheus exposition of the
 	// collector's figures (text, or protocol buffers when asked), for a
 	// Prometheus server that scrapes the agent with its token.
 	EndpointMetrics = "metrics"
+)
+
+// Parameters of EndpointProfile that end a profile early (see
+// AgentLimits.ProfileEnd): a client that may have to stop (a capture ended
+// by Ctrl-C) names its profile with ProfileIDParam, then asks for
+// ProfileEndParam = the same id instead of dropping the connection, which
+// would lose what the profile gathered.
+const (
+	ProfileIDParam  = "id"
+	ProfileEndParam = "end"
+	// MaxProfileIDLen bounds an id; a longer one is refused.
+	MaxProfileIDLen = 64
 )
 
 // Bounds the agent applies to what clients ask.
@@ -108,6 +124,10 @@ type AgentLimits struct {
 	// profile of each kind at a time and refuses a second with
 	// ErrCodeBusy.
 	OneProfileAtATime bool `json:"one_profile_at_a_time"`
+	// ProfileEnd is true when the agent ends a profile early when asked
+	// (ProfileEndParam), answering the profile's request with what it
+	// gathered.
+	ProfileEnd bool `json:"profile_end,omitempty"`
 }
 
 // ErrorCode names what went wrong in an AgentError.

@@ -14,6 +14,7 @@ package snapshot
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -89,6 +90,10 @@ type TCP struct {
 	// Other counts sockets in any other state (SYN_RECV, LAST_ACK,
 	// CLOSING, CLOSE).
 	Other int `json:"other"`
+	// AgeSeconds is how old the counts are: the table is read again only
+	// when doing so costs at most 2% of a core, so with a very large table
+	// a snapshot may carry the last reading; 0 when read for this one.
+	AgeSeconds float64 `json:"age_s,omitempty"`
 }
 
 // Host is one client's view of one origin (scheme://host:port): its
@@ -103,18 +108,48 @@ type Host struct {
 	// Host is host:port, with the scheme's default port filled in.
 	Host string `json:"host"`
 
-	// Pool occupancy, now.
+	// Pool occupancy, now. Open = Active + Idle + Handshaking:
+	// Handshaking counts connections dialed and still completing their
+	// TLS handshake, which can serve no request yet.
 	Open int `json:"open"`
 	// Active counts open connections carrying at least one request.
 	Active int `json:"active"`
 	// Idle counts open connections waiting in the pool for a request.
 	Idle int `json:"idle"`
+	// Handshaking counts open connections still completing their TLS
+	// handshake, which can serve no request yet.
+	Handshaking int `json:"handshaking"`
 	// Waiting counts requests waiting for a connection from the pool.
 	Waiting int `json:"waiting"`
 	// Dialing counts connections being dialed (DNS and TCP connect).
 	Dialing int `json:"dialing"`
 	// InFlight counts requests from RoundTrip until their body ends.
 	InFlight int `json:"in_flight"`
+
+	// DialOnly is true when the host's requests are invisible to httptop:
+	// its connections were dialed through the dial hook a transport
+	// inherits by being cloned from an instrumented one (or by a client
+	// that shares an instrumented transport without the probe), and no
+	// traced request used them. Open, Active and Idle are then inferred
+	// from the connections' traffic, the limits are unknown, and every
+	// figure about requests (counts, rates, latency, waits, errors) is
+	// unknown, not zero. Wrap the client's transport with probe.Wrap to
+	// see them.
+	DialOnly bool `json:"dial_only,omitempty"`
+	// DialOnlyConns counts the open connections whose requests are
+	// invisible (see Conn.DialOnly).
+	DialOnlyConns int `json:"dial_only_conns,omitempty"`
+	// RequestsStarted counts, for a DialOnly host, the requests seen
+	// starting through its transport's Proxy function, which a transport
+	// cloned from http.DefaultTransport after probe/attach inherits:
+	// HTTP/1.x requests, and the first of each HTTP/2 connection (later
+	// HTTP/2 requests skip it). StartsPerSecond is their rate over the
+	// rate window. Neither counts in Requests or RPS, which are requests
+	// seen complete.
+	RequestsStarted int64 `json:"requests_started,omitempty"`
+	// StartsPerSecond is the rate of RequestsStarted over the rate
+	// window.
+	StartsPerSecond float64 `json:"starts_per_s,omitempty"`
 
 	// Totals since the host was first seen.
 	Requests int64 `json:"requests"`
@@ -195,6 +230,25 @@ type Host struct {
 	Series []Point `json:"series,omitempty"`
 }
 
+// Origin names the host as a URL's origin, the way httptop shows it:
+// scheme://host, with the scheme's default port left out, or host:port
+// alone when the scheme is unknown (a host known only from the address its
+// connections were dialed to).
+func (h *Host) Origin() string { return Origin(h.Scheme, h.Host) }
+
+// Origin is Host.Origin for a scheme and a host:port.
+func Origin(scheme, host string) string {
+	switch scheme {
+	case "":
+		return host
+	case "http":
+		host = strings.TrimSuffix(host, ":80")
+	case "https":
+		host = strings.TrimSuffix(host, ":443")
+	}
+	return scheme + "://" + host
+}
+
 // Percentiles summarises a distribution of durations in milliseconds.
 // Quantiles come from a histogram with 8 exponential buckets per power of
 // two (bounds 2^(1/8) apart, as in a Prometheus native histogram of schema
@@ -228,6 +282,10 @@ type Point struct {
 	LatencyAvgMs float64 `json:"latency_avg_ms"`
 	// LatencyMaxMs is their largest latency.
 	LatencyMaxMs float64 `json:"latency_max_ms"`
+	// HoldAvgMs is the mean time the requests that responded in the
+	// second held their connection: each one's latency minus its own
+	// wait for a connection (W of Little's law).
+	HoldAvgMs float64 `json:"hold_avg_ms"`
 	// AvgWaiting is the mean number of requests waiting for a
 	// connection over the second, from Little's law: the wait time
 	// accrued by requests whose wait ended in the second ÷ 1 s.
@@ -236,6 +294,9 @@ type Point struct {
 	// second, likewise from the latency of the requests that completed
 	// in it.
 	AvgInFlight float64 `json:"avg_in_flight"`
+	// Started counts the untraced requests of a DialOnly host seen
+	// starting in the second (see Host.RequestsStarted).
+	Started int64 `json:"started,omitempty"`
 }
 
 // Conn is one connection of a client's pool.
@@ -246,7 +307,8 @@ type Conn struct {
 	Client string `json:"client"`
 	// Host is the host:port of the host the connection serves.
 	Host string `json:"host"`
-	// Proto is "http/1.1" or "h2"; empty until the first response.
+	// Proto is "http/1.1" or "h2"; empty until the first response (and
+	// for a DialOnly connection).
 	Proto string `json:"proto"`
 	// State is what the connection is doing now (see ConnState).
 	State ConnState `json:"state"`
@@ -279,6 +341,13 @@ type Conn struct {
 	// transport httptop instruments: it is known only from the requests
 	// that used it, so its close time and byte counts are unknown.
 	Inferred bool `json:"inferred,omitempty"`
+	// DialOnly is true when the connection was dialed through an
+	// instrumented transport's hook with no traced request behind it and
+	// no traced request has used it since: its requests are invisible
+	// (Requests is unknown, not 0) and its State is inferred from its
+	// traffic (active while a request awaits its response or bytes came
+	// in within the last 100 ms).
+	DialOnly bool `json:"dial_only,omitempty"`
 	// MemBytes is everything the connection holds: TLS state and buffers,
 	// the transport's buffers and its goroutines' stacks.
 	MemBytes int64 `json:"mem_bytes"`

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptrace"
+	"net/url"
+	"reflect"
 	"sync/atomic"
 
 	"github.com/httptop/httptop/poolstats"
@@ -17,6 +20,10 @@ import (
 type Conn struct {
 	net.Conn
 	rec *poolstats.Conn
+	// untraced is set when no traced request was behind the dial: the
+	// connection's traffic is then timed, as it is all that tells
+	// whether the connection is busy (see poolstats.Stats.NewUntracedConn).
+	untraced bool
 }
 
 var (
@@ -36,6 +43,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.rec.AddIn(n)
+		if c.untraced {
+			c.rec.NoteRead(poolstats.Now())
+		}
 	}
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		c.rec.PeerClosed()
@@ -48,6 +58,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if n > 0 {
 		c.rec.AddOut(n)
+		if c.rec.HandshakeOpen() {
+			c.rec.NoteHandshake(p[:n])
+		}
+		if c.untraced {
+			c.rec.NoteWrite(poolstats.Now())
+		}
 	}
 	return n, err
 }
@@ -58,6 +74,9 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
 		n, err := rf.ReadFrom(r)
 		c.rec.AddOut(int(n))
+		if n > 0 && c.untraced {
+			c.rec.NoteWrite(poolstats.Now())
+		}
 		return n, err
 	}
 	return io.Copy(writerOnly{c}, r)
@@ -93,7 +112,12 @@ func (t *Tracer) Dial(next DialFunc) DialFunc {
 		if ctx.Value(dialMarkKey{}) != nil {
 			return next(ctx, network, addr)
 		}
-		h := t.client.HostForDial(addr)
+		traced := tracedContext(ctx)
+		client := t.client
+		if !traced {
+			client = t.stats.Unwrapped()
+		}
+		h := client.HostForDial(addr)
 		h.DialStarted()
 		var dns dnsTimer
 		start := poolstats.Now()
@@ -104,9 +128,74 @@ func (t *Tracer) Dial(next DialFunc) DialFunc {
 		if err != nil || nc == nil {
 			return nc, err
 		}
-		rec := t.stats.NewConn(h, poolstats.DialTiming{Start: start, End: now, DNS: dns.ns()}, nc.LocalAddr(), nc.RemoteAddr())
+		timing := poolstats.DialTiming{Start: start, End: now, DNS: dns.ns()}
+		if !traced {
+			rec := t.stats.NewUntracedConn(h, timing, nc.LocalAddr(), nc.RemoteAddr())
+			return &Conn{Conn: nc, rec: rec, untraced: true}, nil
+		}
+		rec := t.stats.NewConn(h, timing, nc.LocalAddr(), nc.RemoteAddr())
 		return &Conn{Conn: nc, rec: rec}, nil
 	}
+}
+
+// Proxy returns a function for http.Transport.Proxy that calls next and
+// returns exactly what it returns, and on the way counts the requests it
+// is called for that no tracer traces, for the host they go to, in the
+// Unwrapped client: a transport calls its Proxy function once per attempt
+// of each request (HTTP/2 requests on a connection already open skip it),
+// and a transport cloned from this one inherits the function. It also
+// tells the Unwrapped client which host the dial that may follow is for.
+func (t *Tracer) Proxy(next func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	return func(req *http.Request) (*url.URL, error) {
+		u, err := next(req)
+		if req != nil && req.URL != nil && !tracedContext(req.Context()) {
+			t.started(req, u)
+		}
+		return u, err
+	}
+}
+
+// started counts an untraced request to req.URL that goes through proxy
+// (nil: direct).
+func (t *Tracer) started(req *http.Request, proxy *url.URL) {
+	defer t.recoverPanic()
+	h := t.stats.Unwrapped().Host(req.URL.Scheme, req.URL.Host)
+	h.Started(poolstats.Now())
+	if proxy == nil {
+		h.NoteAddr(h.Name())
+	}
+}
+
+// spanHooks are the code pointers of a span's httptrace hooks (method
+// values share their code whatever the span).
+var spanHooks = func() [4]uintptr {
+	s := new(Span)
+	return [4]uintptr{
+		reflect.ValueOf(s.getConn).Pointer(),
+		reflect.ValueOf(s.gotConn).Pointer(),
+		reflect.ValueOf(s.wroteRequest).Pointer(),
+		reflect.ValueOf(s.gotFirstByte).Pointer(),
+	}
+}()
+
+// tracedContext reports whether ctx, a dial's context, carries the hooks of
+// a span: the transport dials with the values of the request that asked
+// for the connection, so a dial for a request some tracer traces carries
+// its trace. A trace composed with a program's own keeps the span's hook
+// in each field the program's trace leaves empty; only a program setting
+// all four of them hides the span (its connection then counts as untraced
+// until the request uses it, a moment later).
+func tracedContext(ctx context.Context) bool {
+	tr := httptrace.ContextClientTrace(ctx)
+	if tr == nil {
+		return false
+	}
+	for i, f := range [4]any{tr.GetConn, tr.GotConn, tr.WroteRequest, tr.GotFirstResponseByte} {
+		if v := reflect.ValueOf(f); !v.IsNil() && v.Pointer() == spanHooks[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // DialTLS returns a dial function for http.Transport.DialTLSContext that
@@ -119,7 +208,11 @@ func (t *Tracer) DialTLS(next DialFunc) DialFunc {
 		if ctx.Value(dialMarkKey{}) != nil {
 			return next(ctx, network, addr)
 		}
-		h := t.client.HostForDial(addr)
+		client := t.client
+		if !tracedContext(ctx) {
+			client = t.stats.Unwrapped()
+		}
+		h := client.HostForDial(addr)
 		h.DialStarted()
 		start := poolstats.Now()
 		nc, err := next(context.WithValue(ctx, dialMarkKey{}, true), network, addr)

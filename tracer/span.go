@@ -181,7 +181,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 	}
 	s.restoreRequest(resp, orig, sent)
 	s.st.respondAt, s.st.status, s.st.protoMajor = now, resp.StatusCode, resp.ProtoMajor
-	s.st.host.Responded(now, now-s.st.start, resp.StatusCode)
+	s.st.host.Responded(now, now-s.st.start, s.st.waitNs.Load(), resp.StatusCode)
 	if c := s.st.conn.Load(); c != nil {
 		c.SetProto(resp.ProtoMajor)
 		if resp.Close || sent.Close {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/httptop/httptop/fixtures"
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/probe"
 )
@@ -170,4 +173,87 @@ func onStack(s *profile.Sample, suffix string) bool {
 		}
 	}
 	return false
+}
+
+// TestCaptureStoppedEarly stops a 30-second capture after about 1.5 s, as
+// Ctrl-C does: the CPU and wall-clock profiles of those 1.5 s are written
+// (the agent ends the segments in progress and sends what they gathered),
+// nothing complains that the agent was busy, and the closing lines name
+// only files that exist.
+func TestCaptureStoppedEarly(t *testing.T) {
+	dir := e2eDir(t)
+	_, col := e2eAgent(t, dir)
+	e2eTraffic(t, col, e2eServer(t), 20)
+	c, err := agentclient.Dial(t.Context(), strconv.Itoa(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	out := filepath.Join(t.TempDir(), "capture")
+	cp, _, err := recordCapture(ctx, c, capture.Options{
+		Duration: 30 * time.Second, Interval: 250 * time.Millisecond, Dir: out,
+		Progress: func(done, _ time.Duration) {
+			if done >= 1500*time.Millisecond {
+				stop() // Ctrl-C
+			}
+		},
+	}, nil)
+	if cp == nil {
+		t.Fatalf("no capture: %v", err)
+	}
+	if !cp.Canceled {
+		t.Errorf("capture not marked as stopped early")
+	}
+	for _, e := range cp.Errors {
+		if strings.Contains(e.Message, "already taking") || strings.Contains(e.Op, "profile") {
+			t.Errorf("capture problem: %s: %s", e.Op, e.Message)
+		}
+	}
+	for _, kind := range []string{"cpu", "wall"} {
+		p := readProfile(t, filepath.Join(out, kind+".pb.gz"))
+		if d := time.Duration(p.DurationNanos); d < time.Second || d > 5*time.Second {
+			t.Errorf("%s profile covers %v, want the 1.5 s before the stop", kind, d)
+		}
+	}
+	var buf bytes.Buffer
+	m := NewMain(strings.NewReader(""), &buf, io.Discard)
+	m.writeCaptureSummary(cp, out)
+	t.Logf("summary:\n%s", buf.String())
+	named := regexp.MustCompile(`(?:wrote|open|pprof -http=:) (\S+)`).FindAllStringSubmatch(buf.String(), -1)
+	if len(named) == 0 || !strings.Contains(buf.String(), "cpu.pb.gz") {
+		t.Errorf("summary names no files, or not the CPU profile:\n%s", buf.String())
+	}
+	for _, m := range named {
+		if _, err := os.Stat(strings.TrimSuffix(m[1], "'")); err != nil {
+			t.Errorf("summary names %s: %v", m[1], err)
+		}
+	}
+}
+
+// The closing lines of a capture name only files it wrote: with no CPU or
+// wall-clock profile, the pprof hint names the heap profile; with no
+// profile and no report, there is no hint at all.
+func TestCaptureSummaryNamesExistingFiles(t *testing.T) {
+	dir := t.TempDir()
+	c := capture.NewCapture(time.Now())
+	summary := func() string {
+		var buf bytes.Buffer
+		NewMain(strings.NewReader(""), &buf, io.Discard).writeCaptureSummary(c, dir)
+		return buf.String()
+	}
+	if s := summary(); strings.Contains(s, "pprof") || strings.Contains(s, "open ") || strings.Contains(s, "wrote") {
+		t.Errorf("nothing written, yet the summary names files:\n%s", s)
+	}
+	for _, name := range []string{"heap.pb.gz", capture.HTMLFile} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := summary()
+	if strings.Contains(s, "cpu.pb.gz") || !strings.Contains(s, "pprof -http=: "+filepath.Join(dir, "heap.pb.gz")) ||
+		!strings.Contains(s, "open "+filepath.Join(dir, capture.HTMLFile)) {
+		t.Errorf("summary:\n%s\nwant the report and the heap profile named, not cpu.pb.gz", s)
+	}
 }

@@ -11,19 +11,7 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/dashboard"
-	"github.com/httptop/httptop/snapshot"
 )
-
-// dashboardSource is the agent as the dashboard's source: its rolling
-// profiles give way to captures (see agentclient.Client.RollingProfile).
-type dashboardSource struct{ *agentclient.Client }
-
-var _ dashboard.Source = dashboardSource{}
-
-// Profile takes a profile that gives way to a capture.
-func (s dashboardSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
-	return s.RollingProfile(ctx, kind, d)
-}
 
 // attachCommand opens the live dashboard on a program.
 var attachCommand = command{
@@ -58,18 +46,21 @@ func runAttach(ctx context.Context, m *Main, target string, interval time.Durati
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	return runDashboard(ctx, c, interval, c.Info().Addr)
+	f := newFollower(target, c)
+	defer f.Close()
+	return runDashboard(ctx, f, interval, "", f.Title)
 }
 
-// runDashboard runs the dashboard on the agent c until the user quits or
-// ctx is done; title names the target in the header.
-func runDashboard(ctx context.Context, c *agentclient.Client, interval time.Duration, title string) error {
+// runDashboard runs the dashboard on the agent f follows until the user
+// quits or ctx is done; title, or titleFunc when not nil, names the
+// target in the header.
+func runDashboard(ctx context.Context, f *follower, interval time.Duration, title string, titleFunc func() string) error {
 	return dashboard.Run(ctx, dashboard.Options{
-		Source:   dashboardSource{c},
-		Interval: interval,
-		Title:    title,
-		Capturer: newCapturer(c, c.Info(), defaultCaptureDuration),
+		Source:    f,
+		Interval:  interval,
+		Title:     title,
+		TitleFunc: titleFunc,
+		Capturer:  newCapturer(f, defaultCaptureDuration),
 	})
 }
 

@@ -115,12 +115,30 @@ func (m *Main) writeCaptureSummary(c *capture.Capture, dir string) {
 		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", capture.CaptureFile,
 		capture.DiffHTMLFile, capture.DiffMarkdownFile, capture.DiffJSONFile, capture.DiffCPUFlame, capture.DiffWallFlame,
 		capture.CPUBefore, capture.CPUAfter, capture.WallBefore, capture.WallAfter} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		if exists(filepath.Join(dir, name)) {
 			fmt.Fprintf(w, "  wrote %s\n", filepath.Join(dir, name))
 		}
 	}
-	fmt.Fprintf(w, "open %s in a browser; 'go tool pprof -http=: %s' explores a profile\n",
-		filepath.Join(dir, capture.HTMLFile), filepath.Join(dir, "cpu.pb.gz"))
+	// Name only files that were written.
+	var next []string
+	if exists(filepath.Join(dir, capture.HTMLFile)) {
+		next = append(next, "open "+filepath.Join(dir, capture.HTMLFile)+" in a browser")
+	}
+	for _, name := range []string{"cpu.pb.gz", "wall.pb.gz", "heap.pb.gz"} {
+		if p := filepath.Join(dir, name); exists(p) {
+			next = append(next, "'go tool pprof -http=: "+p+"' explores a profile")
+			break
+		}
+	}
+	if len(next) > 0 {
+		fmt.Fprintln(w, strings.Join(next, "; "))
+	}
+}
+
+// exists reports whether path names a file.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // profileList names the profiles a capture holds, e.g. "cpu 30.0s, wall

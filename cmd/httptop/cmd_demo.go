@@ -22,7 +22,8 @@ var demoCommand = command{
 	summary: "run a built-in workload showing every pathology, and open the dashboard on it (no setup)",
 	flags: func(fs *flag.FlagSet) func(ctx context.Context, m *Main, args []string) error {
 		var o demoOptions
-		fs.StringVar(&o.scenario, "scenario", "", "run one named benchmark scenario instead of the tour: "+strings.Join(demo.Scenarios(), ", "))
+		fs.StringVar(&o.scenario, "scenario", "", "run one pathology of the tour ("+strings.Join(demo.Pathologies(), ", ")+
+			") or one benchmark scenario ("+strings.Join(demo.Scenarios(), ", ")+") instead of the whole tour")
 		fs.BoolVar(&o.headless, "headless", false, "no dashboard: run for -d, then print the final snapshot summary")
 		fs.DurationVar(&o.duration, "d", 10*time.Second, "with --headless: how long to run the workload")
 		fs.DurationVar(&o.interval, "i", time.Second, "dashboard refresh interval (100ms to 60s)")
@@ -50,6 +51,9 @@ func runDemo(ctx context.Context, m *Main, o demoOptions) error {
 	}
 	if err := checkInterval(o.interval); err != nil {
 		return err
+	}
+	if err := demo.CheckScenario(o.scenario); err != nil {
+		return usageError{err}
 	}
 	if !o.headless {
 		if err := needTerminal(m, "httptop demo --headless"); err != nil {
@@ -80,7 +84,7 @@ func runDemo(ctx context.Context, m *Main, o demoOptions) error {
 	if o.headless {
 		return runHeadless(ctx, m, c, info, o.duration)
 	}
-	return runDashboard(ctx, c, o.interval, "demo  "+info.Addr)
+	return runDashboard(ctx, newFollower(ag.Addr(), c), o.interval, "demo  "+info.Addr, nil)
 }
 
 // runHeadless lets the workload run for d (or until ctx is done), then

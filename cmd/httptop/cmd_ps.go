@@ -50,7 +50,7 @@ type agentRow struct {
 func (m *Main) printAgents(ctx context.Context, agents []agentclient.Info) {
 	if len(agents) == 0 {
 		dir, _ := discovery.Dir()
-		fmt.Fprintf(m.Stdout, "no httptop agents are running (none in %s): start a program with the probe/attach import or agent.Start\n", dir)
+		fmt.Fprintf(m.Stdout, "no httptop agents are running (none in %s): start a program built with the probe/attach import (go build -tags debug, when the import is in a debug-only file) or calling agent.Start\n", dir)
 		return
 	}
 	rows := make([]agentRow, len(agents))
@@ -87,6 +87,9 @@ func (r *agentRow) fill(ctx context.Context) {
 	r.hosts = len(s.Hosts)
 	for _, h := range s.Hosts {
 		r.rps += h.RPS
+		if h.DialOnly {
+			r.rps += h.StartsPerSecond // its requests seen starting, as the dashboard counts them
+		}
 	}
 }
 

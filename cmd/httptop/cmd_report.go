@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/report"
@@ -59,9 +60,19 @@ func (m *Main) runReport(dir string) error {
 	for _, h := range r.Hosts {
 		diagnoses += len(h.Diagnoses)
 	}
-	fmt.Fprintf(m.Stdout, "%s (pid %d): %d hosts, %d diagnoses over %.0f s\n", r.Program, r.PID, len(r.Hosts), diagnoses, r.Seconds)
+	fmt.Fprintf(m.Stdout, "%s (pid %d): %s, %s over %.0f s\n", r.Program, r.PID,
+		count(len(r.Hosts), "host", "hosts"), count(diagnoses, "diagnosis", "diagnoses"), r.Seconds)
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile} {
 		fmt.Fprintf(m.Stdout, "  wrote %s\n", filepath.Join(dir, name))
 	}
 	return nil
+}
+
+// count says n things, in the singular when n is 1: "1 diagnosis",
+// "3 diagnoses".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

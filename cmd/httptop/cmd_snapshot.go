@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/agentclient"
+	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -60,8 +61,12 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 			formatUptime(time.Duration(p.UptimeSeconds*float64(time.Second))), p.CPUPercent,
 			formatBytes(p.RSSBytes), p.Goroutines, p.Threads, p.FDs)
 		t := p.TCP
-		fmt.Fprintf(w, "tcp: %d established · %d time_wait · %d close_wait · %d fin_wait · %d syn_sent · %d listen\n",
+		fmt.Fprintf(w, "tcp: %d established · %d time_wait · %d close_wait · %d fin_wait · %d syn_sent · %d listen",
 			t.Established, t.TimeWait, t.CloseWait, t.FinWait, t.SynSent, t.Listen)
+		if t.AgeSeconds >= 2 {
+			fmt.Fprintf(w, " (read %.0f s ago)", t.AgeSeconds)
+		}
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintln(w)
 	}
@@ -78,15 +83,32 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 			return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host))
 		})
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT\tHOST\tOPEN\tACTIVE\tIDLE\tWAITING\tREQ/S\tP50\tP95\tP99\tWAIT P95\tNEW/S\tERRORS")
+		fmt.Fprintln(tw, "CLIENT\tHOST\tOPEN\tACTIVE\tIDLE\tHANDSHAKING\tWAITING\tREQ/S\tP50\tP95\tP99\tWAIT P95\tNEW/S\tERRORS")
+		dialOnly := false
 		for _, h := range hosts {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%d\n",
-				h.Client, hostName(h), h.Open, h.Active, h.Idle, h.Waiting, h.RPS,
+			if h.DialOnly {
+				// Its requests are not seen: their figures are
+				// unknown, not zero.
+				dialOnly = true
+				rps := "?"
+				if h.RequestsStarted > 0 {
+					rps = fmt.Sprintf("~%.1f", h.StartsPerSecond)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t?\t%s\t?\t?\t?\t?\t?\t?\n",
+					h.Client, h.Origin()+" (dial only)", h.Open, h.Active, h.Idle, h.Handshaking, rps)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%d\n",
+				h.Client, h.Origin(), h.Open, h.Active, h.Idle, h.Handshaking, h.Waiting, h.RPS,
 				formatMs(h.Latency.Count, h.Latency.P50), formatMs(h.Latency.Count, h.Latency.P95),
 				formatMs(h.Latency.Count, h.Latency.P99), formatMs(h.ConnWait.Count, h.ConnWait.P95),
 				h.NewConnsPerSecond, h.Errors)
 		}
 		tw.Flush()
+		if dialOnly {
+			fmt.Fprintln(w, "dial only: httptop sees these connections (dialed through a hook the transport inherited by cloning, or shared), not their requests; "+
+				"? is unknown, ~ counts requests starting, active and idle are read from the traffic. Wrap the transport with probe.Wrap to see the rest.")
+		}
 	}
 	fmt.Fprintln(w)
 
@@ -107,28 +129,13 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 	}
 }
 
-// hostName is scheme://host:port, without the scheme for plain http.
-func hostName(h snapshot.Host) string {
-	if h.Scheme == "" || h.Scheme == "http" {
-		return h.Host
-	}
-	return h.Scheme + "://" + h.Host
-}
-
-// formatMs renders a duration in milliseconds with a precision that suits
-// its size, or "-" when nothing was measured.
+// formatMs renders a duration in milliseconds as everything httptop
+// shows does (units.Ms), or "-" when nothing was measured.
 func formatMs(n int64, ms float64) string {
-	switch {
-	case n == 0:
+	if n == 0 {
 		return "-"
-	case ms >= 1000:
-		return fmt.Sprintf("%.2fs", ms/1000)
-	case ms >= 100:
-		return fmt.Sprintf("%.0fms", ms)
-	case ms >= 10:
-		return fmt.Sprintf("%.1fms", ms)
 	}
-	return fmt.Sprintf("%.2fms", ms)
+	return units.Ms(ms)
 }
 
 // formatBytes renders a size in binary units.

@@ -31,7 +31,7 @@ func TestDiffCommand(t *testing.T) {
 		"prog → prog-v2: " + before + " → " + after + "; 0 changes beyond noise",
 		"warning: the captures are of different programs (before: prog, after: prog-v2); compared anyway",
 		"warning: neither capture has a cpu profile: no cpu comparison",
-		"default → https://api.test:443 [matched by --match]",
+		"default → https://api.test [matched by --match]",
 		"wrote " + filepath.Join(out, capture.DiffHTMLFile),
 	} {
 		if !strings.Contains(stdout, want) {

@@ -231,8 +231,9 @@ func TestE2E(t *testing.T) {
 		// hook), their requests are not.
 		for name, srv := range map[string]*fixtures.Server{"nil Transport": viaNil, "clone": viaClone} {
 			h := hostOf(t, &s, srv.Addr())
-			if h.Requests != 0 || h.Latency.Count != 0 || h.Dial.Count != 1 || h.Open != 1 {
-				t.Errorf("%s client's host: %+v\nwant its one connection (dialed once, open) and no requests", name, h)
+			if h.Requests != 0 || h.Latency.Count != 0 || h.Dial.Count != 1 || h.Open != 1 ||
+				!h.DialOnly || h.RequestsStarted != n || h.LimitsKnown {
+				t.Errorf("%s client's host: %+v\nwant its one connection (dialed once, open), dial only: %d requests seen starting, none complete, limits unknown", name, h, n)
 			}
 		}
 	})
@@ -324,5 +325,56 @@ func TestE2EUnixSocket(t *testing.T) {
 	}
 	if s.PID != prog.pid || hostOf(t, &s, srv.Addr()).Requests != 3 {
 		t.Errorf("snapshot over the socket: pid %d, hosts %+v", s.PID, s.Hosts)
+	}
+}
+
+// TestAttachFollowsRestart attaches to a program by pid, then restarts it
+// (it exits, and runs again under a new pid, with a new port and token):
+// the dashboard's source finds it again.
+func TestAttachFollowsRestart(t *testing.T) {
+	e2eDir(t)
+	bin := e2eBuild(t)
+	srv := e2eServer(t)
+	first := startAttachProg(t, bin, []string{"HTTPTOP=on"}, "-default", srv.URL+"/")
+	t.Cleanup(func() { first.stop(t) })
+	c, err := agentclient.Dial(t.Context(), strconv.Itoa(first.pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFollower(strconv.Itoa(first.pid), c)
+	defer f.Close()
+	seen := func() (int, error) {
+		pid := 0
+		errSeen := errors.New("seen")
+		err := f.Stream(t.Context(), 100*time.Millisecond, func(s *snapshot.Snapshot) error {
+			pid = s.PID
+			return errSeen
+		})
+		if errors.Is(err, errSeen) {
+			err = nil
+		}
+		return pid, err
+	}
+	if pid, err := seen(); err != nil || pid != first.pid {
+		t.Fatalf("first stream: pid %d, %v; want %d", pid, err, first.pid)
+	}
+
+	first.stop(t)
+	second := startAttachProg(t, bin, []string{"HTTPTOP=on"}, "-default", srv.URL+"/")
+	t.Cleanup(func() { second.stop(t) })
+	// The stream to the first program fails; the next one finds the
+	// second, as the dashboard's reconnection does.
+	var pid int
+	for range 3 {
+		if pid, err = seen(); err == nil {
+			break
+		}
+		t.Logf("stream: %v", err)
+	}
+	if pid != second.pid {
+		t.Fatalf("after the restart: pid %d, %v; want the new pid %d", pid, err, second.pid)
+	}
+	if got := f.Title(); got != f.client().Info().Addr || f.client().Info().PID != second.pid {
+		t.Errorf("title %q, client of pid %d: want the new agent's", got, f.client().Info().PID)
 	}
 }

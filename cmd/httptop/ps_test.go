@@ -78,9 +78,10 @@ func TestPsNoAgents(t *testing.T) {
 
 func TestDefaultCommand(t *testing.T) {
 	dir := e2eDir(t)
-	out, _, code := e2eRun(t)
-	if code != 0 || !strings.Contains(out, "no httptop agents are running") {
-		t.Errorf("no agent: exit %d\n%s", code, out)
+	out, errOut, code := e2eRun(t)
+	if code != 1 || out != "" || !strings.Contains(errOut, "no httptop agent is running on this machine") ||
+		!strings.Contains(errOut, "-tags debug") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("no agent: exit %d, stdout %q, stderr %q; want 1 and one line on stderr naming -tags debug", code, out, errOut)
 	}
 	e2eAgent(t, dir)
 	out, _, code = e2eRun(t)

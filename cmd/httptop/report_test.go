@@ -56,11 +56,11 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("output does not name %s:\n%s", name, out.String())
 		}
 	}
-	if !strings.HasPrefix(out.String(), "prog (pid 7): 1 hosts, 1 diagnoses over 2 s\n") {
+	if !strings.HasPrefix(out.String(), "prog (pid 7): 1 host, 1 diagnosis over 2 s\n") {
 		t.Errorf("output = %q, want a summary line first", out.String())
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, capture.MarkdownFile))
-	if !strings.Contains(string(md), "| default → https://api.test:443 | 10.0 | 20 ms | 30 ms | 40 ms |") {
+	if !strings.Contains(string(md), "| default → https://api.test | 10.0 | 20.0ms | 30.0ms | 40.0ms |") {
 		t.Errorf("report.md lacks the host's row:\n%s", md)
 	}
 }

@@ -143,8 +143,10 @@ func TestWriteSummary(t *testing.T) {
 				Requests: 9000, Errors: 3,
 				Latency:  snapshot.Percentiles{Count: 9000, P50: 45.3, P95: 180, P99: 1250, Max: 2000},
 				ConnWait: snapshot.Percentiles{Count: 9000, P95: 120.4}, NewConnsPerSecond: 0.2},
-			{Client: "default", Scheme: "http", Host: "127.0.0.1:8080", Open: 2, Active: 0, Idle: 2, RPS: 1.5,
+			{Client: "default", Scheme: "http", Host: "127.0.0.1:8080", Open: 3, Active: 0, Idle: 2, Handshaking: 1, RPS: 1.5,
 				Latency: snapshot.Percentiles{Count: 10, P50: 0.42, P95: 3.1, P99: 9.87}, ConnWait: snapshot.Percentiles{}},
+			{Client: "(unwrapped)", Scheme: "http", Host: "127.0.0.1:9090", Open: 2, Active: 2, DialOnly: true, DialOnlyConns: 2,
+				RequestsStarted: 100, StartsPerSecond: 10.04},
 		},
 		Diagnoses: []snapshot.Diagnosis{{
 			Kind: snapshot.KindPoolSaturated, Client: "payments", Host: "pay.example.com:443", Severity: snapshot.SeverityCritical,
@@ -157,9 +159,11 @@ func TestWriteSummary(t *testing.T) {
 	want := `checkout (pid 4242) · up 3m12s · cpu 12.5% · rss 48.0 MiB · 120 goroutines · 14 threads · 23 fds
 tcp: 12 established · 340 time_wait · 0 close_wait · 0 fin_wait · 0 syn_sent · 1 listen
 
-CLIENT    HOST                         OPEN  ACTIVE  IDLE  WAITING  REQ/S  P50     P95     P99     WAIT P95  NEW/S  ERRORS
-default   127.0.0.1:8080               2     0       2     0        1.5    0.42ms  3.10ms  9.87ms  -         0.0    0
-payments  https://pay.example.com:443  10    10      0     7        80.2   45.3ms  180ms   1.25s   120ms     0.2    3
+CLIENT       HOST                               OPEN  ACTIVE  IDLE  HANDSHAKING  WAITING  REQ/S  P50     P95     P99     WAIT P95  NEW/S  ERRORS
+(unwrapped)  http://127.0.0.1:9090 (dial only)  2     2       0     0            ?        ~10.0  ?       ?       ?       ?         ?      ?
+default      http://127.0.0.1:8080              3     0       2     1            0        1.5    420µs   3.10ms  9.87ms  -         0.0    0
+payments     https://pay.example.com            10    10      0     0            7        80.2   45.3ms  180ms   1.25s   120ms     0.2    3
+dial only: httptop sees these connections (dialed through a hook the transport inherited by cloning, or shared), not their requests; ? is unknown, ~ counts requests starting, active and idle are read from the traffic. Wrap the transport with probe.Wrap to see the rest.
 
 diagnoses:
   CRITICAL  pool_saturated  payments pay.example.com:443

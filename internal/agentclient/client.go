@@ -14,8 +14,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,6 +31,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/internal/redact"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -123,6 +127,26 @@ type Client struct {
 	http      *http.Client
 }
 
+// String names the agent the client talks to, without the token.
+func (c *Client) String() string {
+	if c == nil {
+		return "httptop agent client <nil>"
+	}
+	return "httptop agent client of " + c.where + " (token " + redact.Mark + ")"
+}
+
+// Format prints the client with String whatever the verb, so that no verb
+// prints its fields and the token.
+func (c *Client) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String(), c.String()) }
+
+// LogValue logs the client as the agent it talks to, the token redacted.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+var (
+	_ fmt.Formatter  = (*Client)(nil)
+	_ slog.LogValuer = (*Client)(nil)
+)
+
 // Dial finds the agent named by target and checks it: it answers, speaks
 // this protocol and snapshot version, and accepts the token. target is
 // one of:
@@ -162,7 +186,7 @@ func resolve(target, dir string, recs []discovery.Record) (info Info, token, tok
 	case t.any:
 		switch len(recs) {
 		case 0:
-			return Info{}, "", "", newError(ErrNoAgent, nil, "no httptop agent is running on this machine (none in %s): start the program with the probe/attach import or agent.Start, or set %s to the directory its agent writes to", dir, discovery.EnvDir)
+			return Info{}, "", "", newError(ErrNoAgent, nil, "no httptop agent is running on this machine (none in %s): start the program built with the probe/attach import (go build -tags debug, when the import is in a debug-only file) or calling agent.Start, or set %s to the directory its agent writes to", dir, discovery.EnvDir)
 		case 1:
 			rec = &recs[0]
 		default:
@@ -182,7 +206,7 @@ func resolve(target, dir string, recs []discovery.Record) (info Info, token, tok
 			if !discovery.Alive(t.pid) {
 				return Info{}, "", "", newError(ErrNoAgent, nil, "no process %d is running: run 'httptop ps' to list the agents", t.pid)
 			}
-			return Info{}, "", "", newError(ErrNoAgent, nil, "process %d runs no httptop agent known here (no discovery file in %s): build it with the probe/attach import or call agent.Start, or name the agent's host:port", t.pid, dir)
+			return Info{}, "", "", newError(ErrNoAgent, nil, "process %d runs no httptop agent known here (no discovery file in %s): build it with the probe/attach import (go build -tags debug, when the import is in a debug-only file) or call agent.Start, or name the agent's host:port", t.pid, dir)
 		}
 	default:
 		for i := range recs {
@@ -332,6 +356,9 @@ func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 		if errors.Is(err, ErrUnauthorized) {
 			if c.token == "" {
 				return newError(ErrUnauthorized, nil, "%s wants a token and none was found: no discovery file in %s names this address; set %s, or %s to the directory the program's agent writes to", c.where, dir, EnvToken, discovery.EnvDir)
+			}
+			if tokenFrom == "$"+EnvToken {
+				return newError(ErrUnauthorized, nil, "%s refused the token in $%s: it is not this agent's; set it to the token the agent was given (agent.Options.Token, or the token of its discovery file)", c.where, EnvToken)
 			}
 			return newError(ErrUnauthorized, nil, "%s refused the token from %s: the file may be stale or belong to another agent; run 'httptop ps'", c.where, tokenFrom)
 		}
@@ -523,8 +550,60 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 // never queues), the error has the code snapshot.ErrCodeBusy; when the
 // program runs a CPU profile of its own, snapshot.ErrCodeProfilerInUse
 // (see snapshot.HasCode).
+//
+// When ctx ends while a cpu or wall profile runs, Profile asks the agent to
+// end it early (agents that can, see snapshot.AgentLimits.ProfileEnd) and
+// returns what it gathered together with ctx's error, so that a capture
+// stopped with Ctrl-C keeps what was profiled until then.
 func (c *Client) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return c.profile(ctx, kind, d, false)
+}
+
+// endWait bounds what ending a profile early may take: the request that
+// ends it, then the profile's own answer.
+const endWait = 5 * time.Second
+
+// endable returns the context to take a profile under, named id, when ctx
+// may end before it: one that outlives ctx, so that when ctx ends the
+// agent is asked to end the profile (endProfile) and answers its request
+// with what it gathered, and that is cancelled, dropping the profile, only
+// when the agent cannot end it or takes longer than endWait. stop releases
+// it.
+func (c *Client) endable(ctx context.Context, kind snapshot.ProfileKind, id string) (pctx context.Context, stop func()) {
+	pctx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() {
+		ectx, cancel := context.WithTimeout(pctx, endWait)
+		defer cancel()
+		if err := c.endProfile(ectx, kind, id); err != nil {
+			abort()
+			return
+		}
+		time.AfterFunc(endWait, abort)
+	})
+	return pctx, func() { unhook(); abort() }
+}
+
+// endProfile asks the agent to end the profile of kind named id early.
+func (c *Client) endProfile(ctx context.Context, kind snapshot.ProfileKind, id string) error {
+	resp, err := c.get(ctx, snapshot.EndpointProfile, url.Values{"kind": {string(kind)}, snapshot.ProfileEndParam: {id}})
+	if err != nil {
+		return c.lost(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := replyError(c.where, resp.StatusCode, resp.Header, resp.Body); err != nil {
+		return err
+	}
+	return newError(nil, nil, "%s answered HTTP %d to ending a profile, want 204", c.where, resp.StatusCode)
+}
+
+// newProfileID returns a random id for a profile (ProfileIDParam).
+func newProfileID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // RollingProfile is Profile for a profile that gives way: when another
@@ -556,10 +635,21 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		}
 		timeout = d + stallGrace
 	}
+	outer := ctx
+	if k.Continuous() && !yield && c.info.Limits.ProfileEnd {
+		id := newProfileID()
+		q.Set(snapshot.ProfileIDParam, id)
+		var stop func()
+		ctx, stop = c.endable(ctx, k, id)
+		defer stop()
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := c.call(ctx, snapshot.EndpointProfile, q)
 	if err != nil {
+		if outer.Err() != nil {
+			return nil, outer.Err()
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -568,12 +658,16 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		if errors.Is(err, errTooLarge) {
 			return nil, newError(nil, err, "%s: profile: %v", c.where, err)
 		}
+		if outer.Err() != nil {
+			return nil, outer.Err()
+		}
 		return nil, c.lost(ctx, err)
 	}
 	if err := checkProfile(data); err != nil {
 		return nil, newError(nil, err, "%s: %v", c.where, err)
 	}
-	return data, nil
+	// Ended early because outer ended: what was gathered, and why.
+	return data, outer.Err()
 }
 
 // checkProfile checks that data looks like a pprof profile as Go writes

@@ -18,6 +18,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/internal/redact/redacttest"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/probe/agent"
 	"github.com/httptop/httptop/snapshot"
@@ -240,7 +241,7 @@ func TestDialErrors(t *testing.T) {
 			a, _ := startAgent(t, "", agent.Options{})
 			t.Setenv(EnvToken, "wrong")
 			return a.Addr()
-		}, ErrUnauthorized, "refused the token from $" + EnvToken},
+		}, ErrUnauthorized, "refused the token in $" + EnvToken + ": it is not this agent's"},
 		{"wrong token in the discovery file", func(t *testing.T, dir string) string {
 			a, _ := startAgent(t, "", agent.Options{})
 			writeRecord(t, dir, discovery.Record{PID: 1, Addr: a.Addr()})
@@ -416,4 +417,16 @@ func TestProfileErrors(t *testing.T) {
 			t.Errorf("409 %s: error also has code %s", tt, other)
 		}
 	}
+}
+
+// Printing or logging a client never shows the agent's token.
+func TestClientTokenRedacted(t *testing.T) {
+	dir := agentDir(t)
+	a, _ := startAgent(t, dir, agent.Options{})
+	c, err := Dial(t.Context(), a.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	redacttest.Check(t, "*Client", c, a.Token())
 }

@@ -419,8 +419,9 @@ func TestRunKeepsPartialProfile(t *testing.T) {
 	}
 	for _, kind := range []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileWall} {
 		info := c.Profile(kind)
-		if info.File == "" || len(info.Segments) != 1 || !info.Segments[0].OK || info.Segments[0].Error == "" {
-			t.Errorf("%s = %+v, want the one segment cut short kept, with its error", kind, info)
+		if info.File == "" || len(info.Segments) != 1 || !info.Segments[0].OK || info.Segments[0].Error != "" ||
+			!strings.Contains(info.Segments[0].Note, "ended early") || info.Error != "" {
+			t.Errorf("%s = %+v, want the one segment cut short kept, noted as ended early, no error", kind, info)
 		}
 	}
 	if got := len(c.Snapshots); got != 3 {

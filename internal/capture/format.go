@@ -157,9 +157,10 @@ type Segment struct {
 	OK bool `json:"ok"`
 	// Error is the agent's or the transport's error, if any.
 	Error string `json:"error,omitempty"`
-	// Note explains a segment that was not taken and is no failure: the
-	// first request of a kind refused because the agent runs one profile
-	// at a time, which set ModeAlternating.
+	// Note explains what is no failure: a segment that was not taken
+	// because the agent runs one profile at a time (the first request of
+	// a kind refused, which set ModeAlternating), or one the agent ended
+	// early, keeping what it gathered, because the capture was stopped.
 	Note string `json:"note,omitempty"`
 }
 

@@ -197,6 +197,11 @@ func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segm
 		err = fmt.Errorf("the agent returned an empty %s profile", k.kind)
 	}
 	seg.OK = res.ok
+	if err != nil && res.ok && ctx.Err() != nil {
+		// The source ended the profile early and kept what it gathered.
+		seg.Note = "ended early: the capture was stopped"
+		err = nil
+	}
 	if err != nil {
 		seg.Error = err.Error()
 		switch {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -41,6 +42,8 @@ type hostRow struct {
 	h    *snapshot.Host
 	key  hostKey
 	hist *hostHistory
+	// name is the HOST cell: hostText cut to the model's hostWidth.
+	name string
 }
 
 // hostKey identifies a host across snapshots.
@@ -51,12 +54,16 @@ type hostKey struct {
 // sparkWidth is the width of the hosts table's sparklines.
 const sparkWidth = 12
 
-// hostColumns are the hosts table's columns, in order.
+// hostColumns are the hosts table's columns, in order. A dial-only host's
+// request figures are unknown, not zero: they read "?" (its request rate,
+// from the requests seen starting, reads "~N").
 var hostColumns = []column[*hostRow]{
 	{title: "CLIENT", maxWidth: 12, text: func(r *hostRow) string { return r.h.Client },
 		cmp: func(a, b *hostRow) int { return strings.Compare(a.h.Client, b.h.Client) }},
-	{title: "HOST", maxWidth: 28, text: func(r *hostRow) string { return r.h.Host },
-		cmp:  func(a, b *hostRow) int { return strings.Compare(a.h.Host, b.h.Host) },
+	{title: "HOST", text: func(r *hostRow) string { return r.name },
+		cmp: func(a, b *hostRow) int {
+			return cmp.Or(strings.Compare(a.h.Host, b.h.Host), strings.Compare(a.h.Scheme, b.h.Scheme))
+		},
 		role: func(*hostRow) role { return roleBold }},
 	{title: "OPEN/ACT/IDLE", align: alignRight, text: poolText, descFirst: true,
 		role: func(r *hostRow) role {
@@ -68,32 +75,104 @@ var hostColumns = []column[*hostRow]{
 		cmp: func(a, b *hostRow) int {
 			return cmp.Or(cmp.Compare(a.h.Open, b.h.Open), cmp.Compare(a.h.Active, b.h.Active))
 		}},
-	{title: "WAIT", align: alignRight, text: func(r *hostRow) string { return strconv.Itoa(r.h.Waiting) }, descFirst: true,
+	{title: "WAIT", align: alignRight, text: func(r *hostRow) string { return seenInt(r.h, r.h.Waiting) }, descFirst: true,
 		role: func(r *hostRow) role { return nonZero(r.h.Waiting, roleWarn) },
 		cmp:  func(a, b *hostRow) int { return cmp.Compare(a.h.Waiting, b.h.Waiting) }},
+	{title: "REQ/S", align: alignRight, text: rpsText, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(rps(a.h), rps(b.h)) }},
+	{title: "P50", align: alignRight, text: func(r *hostRow) string { return seenMs(r.h, r.h.Latency.P50, r.h.Latency.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P50, b.h.Latency.P50) }},
+	{title: "P95", align: alignRight, text: func(r *hostRow) string { return seenMs(r.h, r.h.Latency.P95, r.h.Latency.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P95, b.h.Latency.P95) }},
+	{title: "P99", align: alignRight, text: func(r *hostRow) string { return seenMs(r.h, r.h.Latency.P99, r.h.Latency.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P99, b.h.Latency.P99) }},
+	{title: "CWAIT95", align: alignRight, text: func(r *hostRow) string { return seenMs(r.h, r.h.ConnWait.P95, r.h.ConnWait.Count) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.ConnWait.P95, b.h.ConnWait.P95) }},
 	{title: "DIAL", align: alignRight, text: func(r *hostRow) string { return strconv.Itoa(r.h.Dialing) }, descFirst: true,
 		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Dialing, b.h.Dialing) }},
-	{title: "REQ/S", align: alignRight, text: func(r *hostRow) string { return fmtRate(r.h.RPS) }, descFirst: true,
-		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.RPS, b.h.RPS) }},
-	{title: "P50", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.Latency.P50, r.h.Latency.Count) }, descFirst: true,
-		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P50, b.h.Latency.P50) }},
-	{title: "P95", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.Latency.P95, r.h.Latency.Count) }, descFirst: true,
-		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P95, b.h.Latency.P95) }},
-	{title: "P99", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.Latency.P99, r.h.Latency.Count) }, descFirst: true,
-		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Latency.P99, b.h.Latency.P99) }},
-	{title: "CWAIT95", align: alignRight, text: func(r *hostRow) string { return fmtMsN(r.h.ConnWait.P95, r.h.ConnWait.Count) }, descFirst: true,
-		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.ConnWait.P95, b.h.ConnWait.P95) }},
-	{title: "NEW/S", align: alignRight, text: func(r *hostRow) string { return fmtRate(r.h.NewConnsPerSecond) }, descFirst: true,
+	{title: "HSHAKE", align: alignRight, text: func(r *hostRow) string { return strconv.Itoa(r.h.Handshaking) }, descFirst: true,
+		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.Handshaking, b.h.Handshaking) }},
+	{title: "NEW/S", align: alignRight, text: func(r *hostRow) string { return seenRate(r.h, r.h.NewConnsPerSecond) }, descFirst: true,
 		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.NewConnsPerSecond, b.h.NewConnsPerSecond) }},
 	{title: "REUSE", align: alignRight, text: reuseText, descFirst: false,
 		cmp: func(a, b *hostRow) int { return cmp.Compare(reuse(a.h), reuse(b.h)) }},
-	{title: "ERR", align: alignRight, text: func(r *hostRow) string { return fmtCount(r.h.Errors) }, descFirst: true,
+	{title: "ERR", align: alignRight, text: func(r *hostRow) string { return seenCount(r.h, r.h.Errors) }, descFirst: true,
 		role: func(r *hostRow) role { return nonZero(r.h.ErrorsPerSecond, roleCrit) },
 		cmp:  func(a, b *hostRow) int { return cmp.Compare(a.h.Errors, b.h.Errors) }},
 	{title: "TLSMEM", align: alignRight, text: func(r *hostRow) string { return fmtBytesOrDash(r.h.TLSMemBytes) }, descFirst: true,
 		cmp: func(a, b *hostRow) int { return cmp.Compare(a.h.TLSMemBytes, b.h.TLSMemBytes) }},
 	{title: "REQ/S HISTORY", text: func(r *hostRow) string { return sparkOf(&r.hist.rps) }},
-	{title: "P95 HISTORY", text: func(r *hostRow) string { return sparkOf(&r.hist.p95) }},
+	{title: "P95 HISTORY", text: func(r *hostRow) string {
+		if r.h.DialOnly {
+			return unknown
+		}
+		return sparkOf(&r.hist.p95)
+	}},
+}
+
+// Widths of the hosts table's HOST column, in the compact and the wide
+// layout; longer names lose their middle, keeping the scheme and the port.
+const (
+	hostWidthCompact = 28
+	hostWidthWide    = 48
+)
+
+// hostText names a host as a URL's origin (snapshot.Host.Origin).
+func hostText(h *snapshot.Host) string { return h.Origin() }
+
+// unknown is what a figure httptop cannot see reads as.
+const unknown = "?"
+
+// seenInt, seenMs, seenRate and seenCount format a request figure of h,
+// or unknown for a dial-only host, whose requests are not seen.
+func seenInt(h *snapshot.Host, n int) string {
+	if h.DialOnly {
+		return unknown
+	}
+	return strconv.Itoa(n)
+}
+
+func seenMs(h *snapshot.Host, ms float64, n int64) string {
+	if h.DialOnly {
+		return unknown
+	}
+	return fmtMsN(ms, n)
+}
+
+func seenRate(h *snapshot.Host, r float64) string {
+	if h.DialOnly {
+		return unknown
+	}
+	return fmtRate(r)
+}
+
+func seenCount(h *snapshot.Host, n int64) string {
+	if h.DialOnly {
+		return unknown
+	}
+	return fmtCount(n)
+}
+
+// rps is a host's request rate: requests completed per second, or for a
+// dial-only host the requests seen starting per second.
+func rps(h *snapshot.Host) float64 {
+	if h.DialOnly {
+		return h.StartsPerSecond
+	}
+	return h.RPS
+}
+
+// rpsText formats rps: "~12" for a dial-only host's starts, unknown when
+// not even those are seen.
+func rpsText(r *hostRow) string {
+	h := r.h
+	switch {
+	case !h.DialOnly:
+		return fmtRate(h.RPS)
+	case h.RequestsStarted == 0:
+		return unknown
+	}
+	return "~" + fmtRate(h.StartsPerSecond)
 }
 
 // nonZero returns r when n is not zero, else roleNormal.
@@ -135,6 +214,9 @@ func reuse(h *snapshot.Host) float64 {
 
 // reuseText formats reuse.
 func reuseText(r *hostRow) string {
+	if r.h.DialOnly {
+		return unknown
+	}
 	p := reuse(r.h)
 	if p < 0 {
 		return "-"
@@ -158,11 +240,13 @@ var connColumns = []column[*snapshot.Conn]{
 		}},
 	{title: "PROTO", text: func(c *snapshot.Conn) string { return orDash(c.Proto) },
 		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(a.Proto, b.Proto) }},
-	{title: "STATE", text: func(c *snapshot.Conn) string { return string(c.State) },
+	{title: "STATE", text: stateText,
 		role: func(c *snapshot.Conn) role {
 			switch c.State {
 			case snapshot.ConnActive:
 				return roleOK
+			case snapshot.ConnHandshaking:
+				return roleWarn
 			case snapshot.ConnClosed:
 				return roleDim
 			}
@@ -171,7 +255,7 @@ var connColumns = []column[*snapshot.Conn]{
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.State, b.State) }},
 	{title: "AGE", align: alignRight, text: func(c *snapshot.Conn) string { return fmtAge(c.AgeSeconds) }, descFirst: true,
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.AgeSeconds, b.AgeSeconds) }},
-	{title: "REQS", align: alignRight, text: func(c *snapshot.Conn) string { return fmtCount(c.Requests) }, descFirst: true,
+	{title: "REQS", align: alignRight, text: func(c *snapshot.Conn) string { return connCount(c, c.Requests) }, descFirst: true,
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.Requests, b.Requests) }},
 	{title: "STREAMS", align: alignRight, text: streamsText, descFirst: true,
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(a.Streams, b.Streams) }},
@@ -183,6 +267,24 @@ var connColumns = []column[*snapshot.Conn]{
 		cmp: func(a, b *snapshot.Conn) int { return strings.Compare(tlsVersion(a), tlsVersion(b)) }},
 	{title: "TLSMEM", align: alignRight, text: func(c *snapshot.Conn) string { return fmtBytesOrDash(tlsMem(c)) }, descFirst: true,
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(tlsMem(a), tlsMem(b)) }},
+}
+
+// stateText is a connection's state; for a dial-only connection, whose
+// state is inferred from its traffic, followed by "?".
+func stateText(c *snapshot.Conn) string {
+	if c.DialOnly && c.State != snapshot.ConnClosed {
+		return string(c.State) + unknown
+	}
+	return string(c.State)
+}
+
+// connCount formats a connection's request count, unknown for a dial-only
+// connection.
+func connCount(c *snapshot.Conn, n int64) string {
+	if c.DialOnly {
+		return unknown
+	}
+	return fmtCount(n)
 }
 
 // orDash returns s, or "-" when it is empty.
@@ -226,4 +328,27 @@ func tlsMem(c *snapshot.Conn) int64 {
 		return 0
 	}
 	return c.TLS.MemBytes
+}
+
+// hotColumns are the hot functions table's columns.
+var hotColumns = []column[*flame.Func]{
+	{title: "FLAT", align: alignRight, text: func(f *flame.Func) string { return fmtPct1(f.FlatPct) }, descFirst: true,
+		cmp: func(a, b *flame.Func) int { return cmp.Or(cmp.Compare(a.Flat, b.Flat), cmp.Compare(a.Cum, b.Cum)) }},
+	{title: "CUM", align: alignRight, text: func(f *flame.Func) string { return fmtPct1(f.CumPct) }, descFirst: true,
+		cmp: func(a, b *flame.Func) int { return cmp.Or(cmp.Compare(a.Cum, b.Cum), cmp.Compare(a.Flat, b.Flat)) }},
+	{title: "FUNCTION", text: func(f *flame.Func) string { return shortFuncName(f.Name) },
+		cmp: func(a, b *flame.Func) int { return strings.Compare(shortFuncName(a.Name), shortFuncName(b.Name)) }},
+}
+
+// diagColumns are what the diagnoses can be sorted by (the pane is a
+// list; only the titles and orders are used).
+var diagColumns = []column[*snapshot.Diagnosis]{
+	{title: "SEVERITY", descFirst: true,
+		cmp: func(a, b *snapshot.Diagnosis) int { return cmp.Compare(a.Severity.Rank(), b.Severity.Rank()) }},
+	{title: "HOST",
+		cmp: func(a, b *snapshot.Diagnosis) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Client, b.Client))
+		}},
+	{title: "KIND",
+		cmp: func(a, b *snapshot.Diagnosis) int { return cmp.Compare(a.Kind, b.Kind) }},
 }

@@ -3,36 +3,17 @@ package dashboard
 import (
 	"strconv"
 	"strings"
+
+	"github.com/httptop/httptop/internal/units"
 )
 
 // The formatters below give every number on screen the same shape: short
 // (at most six cells), with a unit where one is needed, and "-" for "no
 // data" rather than a misleading zero.
 
-// fmtMs formats a duration in milliseconds with three significant digits:
-// "420µs", "4.21ms", "42.1ms", "421ms", "4.21s", "42.1s", "421s".
-func fmtMs(ms float64) string {
-	switch {
-	case ms < 0:
-		return "-"
-	case ms < 0.9995:
-		return strconv.FormatFloat(ms*1000, 'f', 0, 64) + "µs"
-	case ms < 9.995:
-		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
-	case ms < 99.95:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
-	case ms < 999.5:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + "ms"
-	}
-	s := ms / 1000
-	switch {
-	case s < 9.995:
-		return strconv.FormatFloat(s, 'f', 2, 64) + "s"
-	case s < 99.95:
-		return strconv.FormatFloat(s, 'f', 1, 64) + "s"
-	}
-	return strconv.FormatFloat(s, 'f', 0, 64) + "s"
-}
+// fmtMs formats a duration in milliseconds as everything httptop shows
+// does (units.Ms): "420µs", "4.21ms", "42.1ms", "421ms", "4.21s".
+func fmtMs(ms float64) string { return units.Ms(ms) }
 
 // fmtMsN is fmtMs for a percentile computed over n samples: "-" when there
 // were none.
@@ -219,4 +200,22 @@ func truncate(s string, n int) string {
 		return "…"
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// truncateMiddle shortens s to at most n cells (runes) by replacing its
+// middle with "…", keeping both ends: a host keeps its scheme and port.
+func truncateMiddle(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n < 3 {
+		return truncate(s, n)
+	}
+	head := (n - 1) / 2
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }

@@ -25,7 +25,7 @@ func TestFormatters(t *testing.T) {
 		{"s 3", fmtMs(421000), "421s"},
 		{"ms negative", fmtMs(-1), "-"},
 		{"ms none", fmtMsN(0, 0), "-"},
-		{"ms zero of some", fmtMsN(0, 3), "0µs"},
+		{"ms zero of some", fmtMsN(0, 3), "0ms"},
 		{"bytes", fmtBytes(512), "512B"},
 		{"bytes KiB", fmtBytes(4608), "4.5KiB"},
 		{"bytes KiB 2", fmtBytes(41 << 10), "41KiB"},

@@ -127,6 +127,7 @@ type frame struct {
 	gen      uint64
 	paused   bool
 	help     bool
+	detail   bool
 	focus    pane
 	drilled  bool
 	state    connState
@@ -227,6 +228,7 @@ func (hs *harness) record(screen tcell.Screen) {
 	}
 	m := hs.u.m
 	f.received, f.gen, f.paused, f.help, f.focus = m.received, m.gen, m.paused, m.helpOpen, m.focus
+	f.detail = m.detailOpen
 	f.drilled, f.state, f.hotFuncs, f.hotKind, f.hotErr = m.drill != nil, m.state, len(m.hot.funcs), m.hot.kind, m.hot.err
 	f.capture, f.message, f.hosts, f.conns, f.mode = m.capture.running, m.message, len(m.hostView), len(m.connView), hs.u.mode
 	f.selHost, f.hostSort, f.selConn = m.selHost.host, m.hostSort, m.selConn
@@ -320,9 +322,6 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 		}
 		return pts
 	}
-	tls13 := func(mem int64) *snapshot.TLS {
-		return &snapshot.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2", HandshakeMs: 12.5, MemBytes: mem}
-	}
 	s := &snapshot.Snapshot{
 		Version: snapshot.Version,
 		Time:    at,
@@ -386,7 +385,7 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 			},
 			{
 				Kind: snapshot.KindPoolSaturated, Client: "payments", Host: "api.stripe.test:443", Severity: snapshot.SeverityCritical,
-				Summary: "28 requests wait for a connection on average (p50 305 ms, p95 1150 ms): the pool is at its limit of 4",
+				Summary: "28 requests wait for a connection on average (p50 305ms, p95 1.15s): the pool is at its limit of 4",
 				Advice:  "Raise Transport.MaxConnsPerHost from 4 to at least 32, the number of requests in flight at the peak.",
 			},
 			{
@@ -396,6 +395,36 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 			},
 		},
 	}
+	addConns(s)
+	return s
+}
+
+// withHandshakesAndDialOnly adds to s what the golden frames show besides:
+// two connections of auth.example.com handshaking, with two requests
+// waiting for them, and a dial-only host (a clone of the default
+// transport: its connections and requests starting seen, nothing else).
+func withHandshakesAndDialOnly(s *snapshot.Snapshot) *snapshot.Snapshot {
+	for i := range s.Hosts {
+		if h := &s.Hosts[i]; h.Host == "auth.example.com:443" {
+			h.Open, h.Handshaking, h.Waiting = 3, 2, 2
+		}
+	}
+	s.Hosts = append(s.Hosts, snapshot.Host{
+		Client: "(unwrapped)", Scheme: "http", Host: "10.0.0.9:8080",
+		Open: 2, Active: 2, DialOnly: true, DialOnlyConns: 2,
+		RequestsStarted: 600, StartsPerSecond: 10,
+		MemBytes: 2 * 20 << 10,
+	})
+	s.Conns = nil
+	addConns(s)
+	return s
+}
+
+// addConns gives every host of s its open connections.
+func addConns(s *snapshot.Snapshot) {
+	tls13 := func(mem int64) *snapshot.TLS {
+		return &snapshot.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2", HandshakeMs: 12.5, MemBytes: mem}
+	}
 	id := uint64(1)
 	for _, h := range s.Hosts {
 		for i := range h.Open {
@@ -404,10 +433,17 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 				AgeSeconds: float64(40*i) + 3.5, Requests: int64(100*(i+1) + int(id)),
 				BytesIn: int64(i+1) * 300 << 10, BytesOut: int64(i+1) * 41 << 10, MemBytes: 70 << 10,
 			}
-			if i < h.Active {
+			switch {
+			case i < h.Active:
 				c.State = "active"
+			case i < h.Active+h.Handshaking:
+				c.State, c.Proto, c.Requests, c.AgeSeconds = "handshaking", "", 0, 0.08
+				c.BytesIn, c.BytesOut = 0, 517
 			}
-			if h.Scheme == "https" {
+			if h.DialOnly {
+				c.Proto, c.Requests, c.DialOnly = "", 0, true
+			}
+			if h.Scheme == "https" && c.State != "handshaking" {
 				c.TLS = tls13(41 << 10)
 				if h.Host == "auth.example.com:443" {
 					c.Proto, c.Streams, c.MaxStreams = "h2", 3, 12
@@ -417,7 +453,6 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 			id++
 		}
 	}
-	return s
 }
 
 // bigSnapshot has nhosts hosts and nconns connections spread over them.

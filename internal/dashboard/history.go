@@ -56,7 +56,9 @@ func (h *hostHistory) seed(series []snapshot.Point) {
 		series = series[len(series)-historyLen:]
 	}
 	for _, p := range series {
-		h.rps.add(float64(p.Requests))
+		// A dial-only host's series counts requests starting; others'
+		// count none.
+		h.rps.add(float64(p.Requests + p.Started))
 	}
 }
 

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 )
 
 // onKey handles the dashboard's keys before the focused widget sees them
@@ -24,6 +25,18 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		}
 		return nil
 	}
+	if m.detailOpen {
+		switch {
+		case ev.Key() == tcell.KeyEscape, ev.Key() == tcell.KeyEnter, ev.Key() == tcell.KeyRune && ev.Rune() == 'q':
+			m.detailOpen = false
+		default:
+			// Arrows and page keys scroll the diagnoses.
+			if h := u.detail.InputHandler(); h != nil {
+				h(ev, func(tview.Primitive) {})
+			}
+		}
+		return nil
+	}
 	m.message = ""
 	switch ev.Key() {
 	case tcell.KeyTab:
@@ -31,17 +44,30 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case tcell.KeyBacktab:
 		m.cycleFocus(true)
 	case tcell.KeyEnter:
-		if m.focus != paneHosts {
+		switch m.focus {
+		case paneHosts:
+			row, _ := u.hosts.GetSelection()
+			m.drillInto(row - 1)
+			u.syncSelection()
+		case paneDiag:
+			// The diagnoses in full: the pane cuts long ones off.
+			if len(m.diagView) > 0 {
+				m.detailOpen = true
+				u.setDetail()
+			}
+		default:
 			return ev
 		}
-		row, _ := u.hosts.GetSelection()
-		m.drillInto(row - 1)
-		u.syncSelection()
 	case tcell.KeyEscape:
-		if m.drill != nil {
+		switch {
+		case m.drill != nil:
 			m.drillOut()
-			u.syncSelection()
+		case m.filter != "":
+			m.setFilter("")
+			u.filter.SetText("")
+			m.message = "filter cleared"
 		}
+		u.syncSelection()
 	case tcell.KeyRune:
 		switch ev.Rune() {
 		case 'q':

@@ -322,7 +322,7 @@ func TestCapture(t *testing.T) {
 
 func TestResize(t *testing.T) {
 	hs := start(t, 200, 50)
-	hs.send(testSnapshot(1))
+	hs.send(withHandshakesAndDialOnly(testSnapshot(1)))
 	hs.waitFrame("hot functions", func(f frame) bool { return f.hotFuncs > 0 })
 	f := hs.resize(80, 24)
 	if f.mode != modeCompact {
@@ -357,5 +357,133 @@ func TestNoColor(t *testing.T) {
 				t.Errorf("frame has colour: %v, want %v", f.colored, wantColor)
 			}
 		})
+	}
+}
+
+// hotOrder returns the hot functions in the order the frame lists them.
+func hotOrder(f frame) []string {
+	var out []string
+	for _, l := range f.lines {
+		for _, fn := range []string{"sha256.block", "json.(*decodeState).object", "runtime.mallocgc", "syscall.Syscall", "runtime.memmove"} {
+			if strings.Contains(l, " "+fn+" ") || strings.HasSuffix(strings.TrimRight(l, "║│ "), " "+fn) {
+				out = append(out, fn)
+			}
+		}
+	}
+	return out
+}
+
+// s and S sort the focused pane: with the hot functions focused, the hot
+// functions (and not the hosts); with the diagnoses focused, the
+// diagnoses.
+func TestSortFocusedPane(t *testing.T) {
+	hs := start(t, 80, 24)
+	hs.send(testSnapshot(1))
+	hs.key(tcell.KeyTab, 0, "conns", func(f frame) bool { return f.focus == paneConns })
+	f := hs.key(tcell.KeyTab, 0, "hot", func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 })
+	hosts := f.hostSort
+	if got, want := hotOrder(f), []string{"sha256.block", "json.(*decodeState).object", "runtime.mallocgc", "syscall.Syscall", "runtime.memmove"}; !slices.Equal(got, want) {
+		t.Fatalf("hot functions by flat: %v, want %v\n%s", got, want, f.text())
+	}
+	f = hs.rune('S', "flat reversed", func(f frame) bool { return f.contains("FLAT▲") })
+	if got, want := hotOrder(f), []string{"runtime.memmove", "syscall.Syscall", "runtime.mallocgc"}; !slices.Equal(got, want) {
+		t.Errorf("hot functions by flat, smallest first (the largest below the pane's edge): %v, want %v\n%s", got, want, f.text())
+	}
+	f = hs.rune('s', "sort by cum", func(f frame) bool { return f.contains("CUM▼") })
+	f = hs.rune('s', "sort by name", func(f frame) bool { return f.contains("FUNCTION▲") })
+	if f.hostSort != hosts {
+		t.Errorf("s in the hot functions pane re-sorted the hosts: %+v, was %+v", f.hostSort, hosts)
+	}
+	hs.key(tcell.KeyTab, 0, "diag", func(f frame) bool { return f.focus == paneDiag })
+	f = hs.rune('s', "diagnoses by host", func(f frame) bool { return f.contains("sort host ▲") })
+	var order []string
+	for _, l := range f.lines {
+		for _, k := range []string{"pool_saturated", "body_leak", "idle_churn"} {
+			if strings.Contains(l, k+":") {
+				order = append(order, k)
+			}
+		}
+	}
+	if want := []string{"pool_saturated", "body_leak", "idle_churn"}; !slices.Equal(order, want) {
+		t.Errorf("diagnoses by host (api.stripe.test, cdn.example.net, inventory.internal): %v, want %v", order, want)
+	}
+	if f.hostSort != hosts {
+		t.Errorf("s in the diagnoses pane re-sorted the hosts: %+v, was %+v", f.hostSort, hosts)
+	}
+}
+
+// The filter reaches every pane, and esc clears it.
+func TestFilterEveryPaneEscClears(t *testing.T) {
+	hs := start(t, 200, 50)
+	hs.send(testSnapshot(1))
+	hs.waitFrame("hot functions", func(f frame) bool { return f.hotFuncs > 0 })
+	hs.rune('/', "filter input", func(f frame) bool { return f.contains("filter hosts:") })
+	for _, r := range "cdn" {
+		hs.scr.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+	}
+	hs.waitFrame("one host", func(f frame) bool { return f.hosts == 1 })
+	f := hs.key(tcell.KeyEnter, 0, "filter kept", func(f frame) bool { return !f.contains("filter hosts:") })
+	if f.conns != 6 || !f.contains(`Connections 6 matching "cdn"`) {
+		t.Errorf("connections with the filter: %d\n%s", f.conns, f.text())
+	}
+	if !f.contains(`Diagnoses 1/3 matching "cdn"`) || f.contains("pool_saturated") || !f.contains("body_leak") {
+		t.Errorf("diagnoses with the filter:\n%s", f.text())
+	}
+	if !f.contains(`0/13 matching "cdn"`) {
+		t.Errorf("hot functions with the filter:\n%s", f.text())
+	}
+	f = hs.key(tcell.KeyEscape, 0, "filter cleared", func(f frame) bool { return f.hosts == 4 })
+	if f.conns != 13 || !f.contains("Diagnoses 3 ") || f.message != "filter cleared" {
+		t.Errorf("after esc: %d hosts, %d conns, message %q\n%s", f.hosts, f.conns, f.message, f.text())
+	}
+}
+
+// A diagnosis the pane cuts off is marked, and enter shows every
+// diagnosis whole, with its evidence; esc closes it.
+func TestDiagnosesInFull(t *testing.T) {
+	hs := start(t, 80, 24)
+	s := withHandshakesAndDialOnly(testSnapshot(1))
+	s.Diagnoses[0].Evidence = map[string]float64{"peak_in_flight": 8}
+	hs.send(s)
+	for range 3 {
+		hs.scr.InjectKey(tcell.KeyTab, 0, tcell.ModNone)
+	}
+	f := hs.waitFrame("diag", func(f frame) bool { return f.focus == paneDiag })
+	if !f.contains("▼ more: enter") || f.contains("the peak concurrency to this host") {
+		t.Fatalf("a cut diagnosis and no mark:\n%s", f.text())
+	}
+	f = hs.key(tcell.KeyEnter, 0, "in full", func(f frame) bool { return f.detail })
+	for _, want := range []string{"Diagnoses in full", "concurrency to this host (batch size).", "evidence: peak_in_flight=8"} {
+		if !f.contains(want) {
+			t.Errorf("the full view lacks %q:\n%s", want, f.text())
+		}
+	}
+	hs.key(tcell.KeyEscape, 0, "closed", func(f frame) bool { return !f.detail })
+}
+
+// A column the table's width cuts is not drawn (a cut number misreads:
+// "1.8m…" for 11.8ms), and → brings the next columns in whole.
+func TestColumnsWholeAndScroll(t *testing.T) {
+	hs := start(t, 80, 24)
+	f := hs.send(withHandshakesAndDialOnly(testSnapshot(1)))
+	cut := regexp.MustCompile(`\S…\s*[║│]$`)
+	check := func(f frame) {
+		t.Helper()
+		for _, l := range f.lines[2:9] {
+			if cut.MatchString(l) {
+				t.Errorf("a cut cell: %q", l)
+			}
+		}
+	}
+	check(f)
+	if f.contains("P95") {
+		t.Fatalf("P95 fits at 80 columns with this snapshot; the test needs a cut column:\n%s", f.text())
+	}
+	for range 4 {
+		check(hs.key(tcell.KeyRight, 0, "scrolled", func(f frame) bool { return true }))
+	}
+	f = hs.waitFrame("later columns", func(f frame) bool { return f.contains("CWAIT95") })
+	if !f.contains("CLIENT") || !f.contains("HOST") {
+		t.Errorf("the fixed columns went away:\n%s", f.text())
 	}
 }

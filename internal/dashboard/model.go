@@ -71,13 +71,16 @@ type model struct {
 	// resume.
 	pending *snapshot.Snapshot
 
-	hosts    []hostRow // the snapshot's hosts, in its order
-	hostView []int32   // indexes into hosts: filtered, then sorted
-	hostSort sortState
-	filter   string // lower-case substring hosts must contain
-	history  map[hostKey]*hostHistory
-	totalRPS float64
-	totalEPS float64
+	hosts []hostRow // the snapshot's hosts, in its order
+	// hostWidth is the width the HOST cells are cut to (see
+	// setHostWidth).
+	hostWidth int
+	hostView  []int32 // indexes into hosts: filtered, then sorted
+	hostSort  sortState
+	filter    string // lower-case substring hosts must contain
+	history   map[hostKey]*hostHistory
+	totalRPS  float64
+	totalEPS  float64
 
 	connView []int32 // indexes into snap.Conns: drilled-in, then sorted
 	connSort sortState
@@ -85,7 +88,9 @@ type model struct {
 	// nil shows every connection.
 	drill *hostKey
 
-	diags []*snapshot.Diagnosis // most severe first
+	diags    []*snapshot.Diagnosis // all of the snapshot's, most severe first
+	diagView []*snapshot.Diagnosis // filtered, then sorted by diagSort
+	diagSort sortState             // a column of diagColumns
 
 	state   connState
 	connErr string        // why the source went away
@@ -103,22 +108,29 @@ type model struct {
 	selConn uint64
 
 	hot     hotState
+	hotView []int32   // indexes into hot.funcs: filtered, then sorted
+	hotSort sortState // a column of hotColumns
 	capture captureState
 	// message is a one-line notice shown in the footer until the next key.
 	message   string
 	helpOpen  bool
 	filtering bool // the filter input has focus
+	// detailOpen shows the diagnoses in full, over the panes.
+	detailOpen bool
 }
 
 // newModel returns an empty model: hosts sorted by request rate, largest
 // first, connections by id.
 func newModel() *model {
 	return &model{
-		hostSort: sortState{col: colIndex(hostColumns, "REQ/S"), desc: true},
-		connSort: sortState{col: 0},
-		history:  make(map[hostKey]*hostHistory),
-		lower:    paneConns,
-		hot:      hotState{kind: snapshot.ProfileCPU},
+		hostSort:  sortState{col: colIndex(hostColumns, "REQ/S"), desc: true},
+		connSort:  sortState{col: 0},
+		history:   make(map[hostKey]*hostHistory),
+		hostWidth: hostWidthCompact,
+		lower:     paneConns,
+		hot:       hotState{kind: snapshot.ProfileCPU},
+		hotSort:   sortState{col: colIndex(hotColumns, "FLAT"), desc: true},
+		diagSort:  sortState{col: colIndex(diagColumns, "SEVERITY"), desc: true},
 	}
 }
 
@@ -173,12 +185,12 @@ func (m *model) apply(s *snapshot.Snapshot) {
 			m.history[k] = hist
 		}
 		if hist.seen != m.gen { // a host listed twice is recorded once
-			hist.rps.add(h.RPS)
+			hist.rps.add(rps(h))
 			hist.p95.add(h.Latency.P95)
 			hist.seen = m.gen
 		}
-		m.hosts = append(m.hosts, hostRow{h: h, key: k, hist: hist})
-		m.totalRPS += h.RPS
+		m.hosts = append(m.hosts, hostRow{h: h, key: k, hist: hist, name: truncateMiddle(hostText(h), m.hostWidth)})
+		m.totalRPS += rps(h)
 		m.totalEPS += h.ErrorsPerSecond
 	}
 	if len(m.history) > len(m.hosts) {
@@ -200,6 +212,20 @@ func (m *model) apply(s *snapshot.Snapshot) {
 
 	m.deriveHosts()
 	m.deriveConns()
+	m.deriveDiags()
+}
+
+// setHostWidth sets the width the HOST cells are cut to, for the layout
+// on screen.
+func (m *model) setHostWidth(w int) {
+	if w == m.hostWidth {
+		return
+	}
+	m.hostWidth = w
+	for i := range m.hosts {
+		m.hosts[i].name = truncateMiddle(hostText(m.hosts[i].h), w)
+	}
+	m.gen++
 }
 
 // deriveHosts filters and sorts the hosts table's rows.
@@ -261,9 +287,16 @@ func (m *model) deriveConns() {
 	conns := m.snap.Conns
 	for i := range conns {
 		c := &conns[i]
-		if m.drill == nil || (c.Client == m.drill.client && c.Host == m.drill.host) {
-			m.connView = append(m.connView, int32(i))
+		switch {
+		case m.drill != nil:
+			// Drilled in, the host's connections, whatever the filter.
+			if c.Client != m.drill.client || c.Host != m.drill.host {
+				continue
+			}
+		case m.filter != "" && !containsFold(c.Host, m.filter) && !containsFold(c.Client, m.filter):
+			continue
 		}
+		m.connView = append(m.connView, int32(i))
 	}
 	col := connColumns[m.connSort.col]
 	desc := m.connSort.desc
@@ -276,6 +309,49 @@ func (m *model) deriveConns() {
 		return cmp.Or(c, cmp.Compare(a.ID, b.ID))
 	})
 }
+
+// deriveDiags filters the diagnoses (by client, host, kind or summary)
+// and sorts them by diagSort; ties keep the most severe first.
+func (m *model) deriveDiags() {
+	m.diagView = m.diagView[:0]
+	for _, d := range m.diags {
+		if m.filter == "" || containsFold(d.Host, m.filter) || containsFold(d.Client, m.filter) ||
+			containsFold(string(d.Kind), m.filter) || containsFold(d.Summary, m.filter) {
+			m.diagView = append(m.diagView, d)
+		}
+	}
+	col := diagColumns[m.diagSort.col]
+	desc := m.diagSort.desc
+	slices.SortStableFunc(m.diagView, func(a, b *snapshot.Diagnosis) int {
+		c := col.cmp(a, b)
+		if desc {
+			c = -c
+		}
+		return c
+	})
+}
+
+// deriveHot filters the hot functions (by name) and sorts them by hotSort.
+func (m *model) deriveHot() {
+	m.hotView = m.hotView[:0]
+	for i := range m.hot.funcs {
+		if m.filter == "" || containsFold(m.hot.funcs[i].Name, m.filter) {
+			m.hotView = append(m.hotView, int32(i))
+		}
+	}
+	col := hotColumns[m.hotSort.col]
+	desc := m.hotSort.desc
+	slices.SortStableFunc(m.hotView, func(i, j int32) int {
+		c := col.cmp(&m.hot.funcs[i], &m.hot.funcs[j])
+		if desc {
+			c = -c
+		}
+		return c
+	})
+}
+
+// hotFunc returns the i-th row of the hot functions table.
+func (m *model) hotFunc(i int) *flame.Func { return &m.hot.funcs[m.hotView[i]] }
 
 // host returns the i-th row of the hosts table (0 is the first host).
 func (m *model) host(i int) *hostRow { return &m.hosts[m.hostView[i]] }
@@ -307,21 +383,32 @@ func (m *model) connIndex(id uint64) int {
 	return -1
 }
 
-// setFilter shows only hosts whose client, scheme or host contains f
-// (ignoring case); "" shows every host.
+// setFilter shows only what contains f (ignoring case): hosts by client,
+// scheme or host, connections by client or host (unless drilled into a
+// host), hot functions by name, diagnoses by client, host, kind or
+// summary; "" shows everything.
 func (m *model) setFilter(f string) {
 	m.filter = strings.ToLower(strings.TrimSpace(f))
 	m.gen++
 	m.deriveHosts()
+	m.deriveConns()
+	m.deriveHot()
+	m.deriveDiags()
 }
 
-// cycleSort moves the focused table's sort to its next sortable column,
-// in that column's natural direction.
+// cycleSort moves the focused pane's sort to its next sortable column, in
+// that column's natural direction.
 func (m *model) cycleSort() {
 	switch m.focus {
 	case paneConns:
 		m.connSort = nextSort(connColumns, m.connSort)
 		m.deriveConns()
+	case paneHot:
+		m.hotSort = nextSort(hotColumns, m.hotSort)
+		m.deriveHot()
+	case paneDiag:
+		m.diagSort = nextSort(diagColumns, m.diagSort)
+		m.deriveDiags()
 	default:
 		m.hostSort = nextSort(hostColumns, m.hostSort)
 		m.deriveHosts()
@@ -329,12 +416,18 @@ func (m *model) cycleSort() {
 	m.gen++
 }
 
-// reverseSort flips the focused table's sort direction.
+// reverseSort flips the focused pane's sort direction.
 func (m *model) reverseSort() {
 	switch m.focus {
 	case paneConns:
 		m.connSort.desc = !m.connSort.desc
 		m.deriveConns()
+	case paneHot:
+		m.hotSort.desc = !m.hotSort.desc
+		m.deriveHot()
+	case paneDiag:
+		m.diagSort.desc = !m.diagSort.desc
+		m.deriveDiags()
 	default:
 		m.hostSort.desc = !m.hostSort.desc
 		m.deriveHosts()
@@ -405,6 +498,7 @@ func (m *model) toggleProfileKind() {
 	}
 	m.hot.err = ""
 	m.hot.funcs = nil // the other kind's functions would mislead
+	m.deriveHot()
 }
 
 // setProfile records the outcome of a profile of kind: its top functions,
@@ -421,6 +515,7 @@ func (m *model) setProfile(kind snapshot.ProfileKind, funcs []flame.Func, err er
 	}
 	m.hot.err = ""
 	m.hot.funcs = funcs
+	m.deriveHot()
 }
 
 // setDisconnected records that the source went away with err and that the

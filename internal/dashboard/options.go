@@ -15,8 +15,11 @@ type Options struct {
 	// one second.
 	Interval time.Duration
 	// Title describes the target in the header, for example the agent's
-	// address ("pid 4242 via /tmp/httptop/4242.sock").
-	Title string
+	// address ("pid 4242 via /tmp/httptop/4242.sock"). TitleFunc, when
+	// set, is asked instead at every frame: the target may change (a
+	// program restarted under a new pid and port).
+	Title     string
+	TitleFunc func() string
 	// Capturer backs the c key; nil leaves capture unavailable.
 	Capturer Capturer
 	// Screen is the screen to draw on; nil opens the terminal. Run

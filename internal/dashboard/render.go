@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,17 +143,26 @@ func headerLines(m *model, title string, w int) (line, line) {
 		long, short string
 		value       string
 		role        role
+		// keep ranks what stays when the line is narrow: items go in
+		// order of keep, lowest first; the traffic totals never go.
+		keep int
 	}
 	var items []item
 	if p := s.Process; p != nil {
+		tw := strconv.Itoa(p.TCP.TimeWait)
+		if p.TCP.AgeSeconds >= tcpStale {
+			// The table is read again only when that is cheap enough.
+			tw += " (" + fmtAge(p.TCP.AgeSeconds) + " old)"
+		}
 		items = append(items,
-			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal},
-			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal},
-			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal},
-			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal},
-			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal},
-			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal},
-			item{"time_wait ", "tw ", strconv.Itoa(p.TCP.TimeWait), twRole(p.TCP.TimeWait)},
+			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 6},
+			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 5},
+			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 3},
+			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 1},
+			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 2},
+			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 4},
+			// TIME_WAIT piling up is how churn shows: it goes last.
+			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 7},
 		)
 	}
 	errRole := roleNormal
@@ -160,41 +170,49 @@ func headerLines(m *model, title string, w int) (line, line) {
 		errRole = roleCrit
 	}
 	items = append(items,
-		item{"req/s ", "req/s ", fmtRate(m.totalRPS), roleBold},
-		item{"err/s ", "err/s ", fmtRate(m.totalEPS), errRole},
+		item{"req/s ", "req/s ", fmtRate(m.totalRPS), roleBold, 99},
+		item{"err/s ", "err/s ", fmtRate(m.totalEPS), errRole, 99},
 	)
-	// The traffic totals matter most: drop process figures first.
-	for _, short := range []bool{false, true} {
-		for drop := 0; drop <= len(items)-2; drop++ {
-			var l line
-			sep := "   "
+	// Long labels first; then short ones, dropping the items with the
+	// lowest keep one by one until the line fits.
+	render := func(kept []item, short bool) line {
+		var l line
+		sep := "   "
+		if short {
+			sep = "  "
+		}
+		for i, it := range kept {
+			if i > 0 {
+				l = append(l, seg{sep, roleNormal})
+			}
+			label := it.long
 			if short {
-				sep = "  "
+				label = it.short
 			}
-			kept := append(append([]item(nil), items[:len(items)-2-drop]...), items[len(items)-2:]...)
-			for i, it := range kept {
-				if i > 0 {
-					l = append(l, seg{sep, roleNormal})
-				}
-				label := it.long
-				if short {
-					label = it.short
-				}
-				l = append(l, seg{label, roleDim}, seg{it.value, it.role})
-			}
-			if l.width() <= w {
-				return l1, l
-			}
-			if !short {
-				break // try short labels before dropping anything
+			l = append(l, seg{label, roleDim}, seg{it.value, it.role})
+		}
+		return l
+	}
+	if l := render(items, false); l.width() <= w {
+		return l1, l
+	}
+	kept := items
+	for {
+		if l := render(kept, true); l.width() <= w || len(kept) <= 2 {
+			return l1, l.clip(w)
+		}
+		low := 0
+		for i, it := range kept {
+			if it.keep < kept[low].keep {
+				low = i
 			}
 		}
+		kept = append(kept[:low:low], kept[low+1:]...)
 	}
-	last := items[len(items)-2:]
-	l := line{seg{last[0].short, roleDim}, seg{last[0].value, last[0].role}, seg{" ", roleNormal},
-		seg{last[1].short, roleDim}, seg{last[1].value, last[1].role}}
-	return l1, l.clip(w)
 }
+
+// tcpStale is the age from which the TCP counts say how old they are.
+const tcpStale = 2.0
 
 // twRole highlights a TIME_WAIT pile-up, the outside sign of connection
 // churn.
@@ -239,11 +257,11 @@ var keys = []keyHelp{
 	{"q", "quit", "quit"},
 	{"h", "help", "this help (also ?)"},
 	{"tab", "pane", "next pane, shift-tab previous (narrow: switches the lower pane)"},
-	{"enter", "drill", "on a host: show only its connections"},
-	{"esc", "back", "back to all connections; close help or the filter"},
-	{"s", "sort", "sort the focused table by its next column"},
-	{"S", "reverse", "reverse the sort"},
-	{"/", "filter", "show only hosts whose client or host contains the text"},
+	{"enter", "drill", "on a host: only its connections; on the diagnoses: all in full"},
+	{"esc", "back", "all connections again, or clear the filter; close a view"},
+	{"s", "sort", "sort the focused pane by its next column"},
+	{"S", "reverse", "reverse the focused pane's sort"},
+	{"/", "filter", "show only what contains the text, in every pane"},
 	{"p", "pause", "pause: freeze the view (p again shows the latest data)"},
 	{"w", "wall/cpu", "hot functions: CPU or wall-clock (fgprof) profile"},
 	{"c", "capture", "capture profiles and snapshots to a directory"},
@@ -349,15 +367,12 @@ func diagLines(m *model) []line {
 	if len(m.diags) == 0 {
 		return []line{{seg{"no problems found", roleOK}}}
 	}
-	out := make([]line, 0, len(m.diags))
-	for _, d := range m.diags {
-		sev, r := "INFO", roleNormal
-		switch d.Severity {
-		case snapshot.SeverityCritical:
-			sev, r = "CRIT", roleCrit
-		case snapshot.SeverityWarning:
-			sev, r = "WARN", roleWarn
-		}
+	if len(m.diagView) == 0 {
+		return []line{{seg{"no diagnosis matches \"" + m.filter + "\"", roleDim}}}
+	}
+	out := make([]line, 0, len(m.diagView))
+	for _, d := range m.diagView {
+		sev, r := severityLabel(d.Severity)
 		where := d.Host
 		if d.Client != "" {
 			where = d.Client + " " + d.Host
@@ -370,12 +385,71 @@ func diagLines(m *model) []line {
 	return out
 }
 
-// hotTitle names the hot functions pane's profile.
-func hotTitle(m *model) string {
-	if m.hot.kind == snapshot.ProfileWall {
-		return "Hot functions · wall-clock"
+// detailLines renders the diagnoses in full: severity, where and what,
+// then the summary, the advice, the evidence and the call sites, each on
+// lines of their own.
+func detailLines(m *model) []line {
+	var out []line
+	for i, d := range m.diagView {
+		if i > 0 {
+			out = append(out, line{})
+		}
+		sev, r := severityLabel(d.Severity)
+		where := d.Host
+		if d.Client != "" {
+			where = d.Client + " " + d.Host
+		}
+		out = append(out,
+			line{seg{sev, r}, seg{" " + where, roleBold}, seg{" " + string(d.Kind), roleDim}},
+			line{seg{d.Summary, roleNormal}},
+		)
+		if d.Advice != "" {
+			out = append(out, line{seg{"→ ", roleDim}, seg{d.Advice, roleNormal}})
+		}
+		if len(d.Evidence) > 0 {
+			names := make([]string, 0, len(d.Evidence))
+			for k := range d.Evidence {
+				names = append(names, k)
+			}
+			slices.Sort(names)
+			var ev strings.Builder
+			for j, k := range names {
+				if j > 0 {
+					ev.WriteString("  ")
+				}
+				ev.WriteString(k + "=" + strconv.FormatFloat(d.Evidence[k], 'f', -1, 64))
+			}
+			out = append(out, line{seg{"evidence: ", roleDim}, seg{ev.String(), roleNormal}})
+		}
+		for _, site := range d.Sites {
+			out = append(out, line{seg{"at ", roleDim}, seg{site.String() + " ×" + strconv.Itoa(site.Count), roleNormal}})
+		}
 	}
-	return "Hot functions · CPU"
+	return out
+}
+
+// severityLabel is a severity's four-letter label and role.
+func severityLabel(s snapshot.Severity) (string, role) {
+	switch s {
+	case snapshot.SeverityCritical:
+		return "CRIT", roleCrit
+	case snapshot.SeverityWarning:
+		return "WARN", roleWarn
+	}
+	return "INFO", roleNormal
+}
+
+// hotTitle names the hot functions pane's profile, and says what the
+// filter leaves.
+func hotTitle(m *model) string {
+	t := "Hot functions · CPU"
+	if m.hot.kind == snapshot.ProfileWall {
+		t = "Hot functions · wall-clock"
+	}
+	if m.filter != "" && len(m.hot.funcs) > 0 {
+		t += " " + strconv.Itoa(len(m.hotView)) + "/" + strconv.Itoa(len(m.hot.funcs)) + " matching \"" + m.filter + "\""
+	}
+	return t
 }
 
 // hotStatus is the hot functions pane's notice: why profiling is
@@ -416,6 +490,12 @@ func hostsTitle(m *model) string {
 		t += "/" + strconv.Itoa(len(m.hosts)) + " matching \"" + m.filter + "\""
 	}
 	t += " · sort " + hostColumns[m.hostSort.col].title + " " + sortMark(m.hostSort.desc)
+	for i := range m.hosts {
+		if m.hosts[i].h.DialOnly {
+			t += " · ? not seen: dial only"
+			break
+		}
+	}
 	return t
 }
 
@@ -424,26 +504,40 @@ func connsTitle(m *model) string {
 	t := "Connections"
 	if m.drill != nil {
 		t += " of " + m.drill.host
-		if m.drill.client != "" {
-			t += " (" + m.drill.client + ")"
+		switch c := m.drill.client; {
+		case strings.HasPrefix(c, "("): // (unwrapped) is in parentheses already
+			t += " " + c
+		case c != "":
+			t += " (" + c + ")"
 		}
 	}
-	t += " " + strconv.Itoa(len(m.connView)) + " · sort " + connColumns[m.connSort.col].title + " " + sortMark(m.connSort.desc)
+	t += " " + strconv.Itoa(len(m.connView))
+	if m.filter != "" && m.drill == nil {
+		t += " matching \"" + m.filter + "\""
+	}
+	t += " · sort " + connColumns[m.connSort.col].title + " " + sortMark(m.connSort.desc)
 	if m.drill != nil {
 		t += " · esc: all"
 	}
 	return t
 }
 
-// diagTitle is the diagnoses pane's title.
+// diagTitle is the diagnoses pane's title: counts, sort and filter.
 func diagTitle(m *model) string {
-	return "Diagnoses " + strconv.Itoa(len(m.diags))
+	t := "Diagnoses " + strconv.Itoa(len(m.diagView))
+	if m.filter != "" {
+		t += "/" + strconv.Itoa(len(m.diags)) + " matching \"" + m.filter + "\""
+	}
+	if len(m.diags) > 1 {
+		t += " · sort " + strings.ToLower(diagColumns[m.diagSort.col].title) + " " + sortMark(m.diagSort.desc)
+	}
+	return t
 }
 
 // lowerTabs is the compact layout's lower pane title: the pane on show,
 // then the others tab reaches.
 func lowerTabs(m *model, title string) string {
-	names := map[pane]string{paneConns: "conns", paneHot: "hot", paneDiag: "diag " + strconv.Itoa(len(m.diags))}
+	names := map[pane]string{paneConns: "conns", paneHot: "hot", paneDiag: "diag " + strconv.Itoa(len(m.diagView))}
 	t := title + "  ["
 	first := true
 	for _, p := range []pane{paneConns, paneHot, paneDiag} {

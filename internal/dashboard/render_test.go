@@ -28,9 +28,26 @@ func TestHeaderFits(t *testing.T) {
 	if got, want := l2.String(), "CPU 37.5%   RSS 48MiB   goroutines 311   threads 14   fds 57   TCP estab 31   time_wait 212   req/s 400   err/s 0.2"; got != want {
 		t.Errorf("wide line 2:\n got %q\nwant %q", got, want)
 	}
-	_, l2 = headerLines(m, "", 60)
-	if got, want := l2.String(), "cpu 37.5%  rss 48MiB  gor 311  thr 14  req/s 400  err/s 0.2"; got != want {
-		t.Errorf("narrow line 2:\n got %q\nwant %q", got, want)
+	// Narrow, the process figures go least useful first; TIME_WAIT, the
+	// sign of churn, stays.
+	for _, tt := range []struct {
+		w    int
+		want string
+	}{
+		{80, "cpu 37.5%  rss 48MiB  gor 311  fd 57  est 31  tw 212  req/s 400  err/s 0.2"},
+		{60, "cpu 37.5%  rss 48MiB  est 31  tw 212  req/s 400  err/s 0.2"},
+		{40, "cpu 37.5%  tw 212  req/s 400  err/s 0.2"},
+	} {
+		if _, l2 := headerLines(m, "", tt.w); l2.String() != tt.want {
+			t.Errorf("line 2 at %d cells:\n got %q\nwant %q", tt.w, l2.String(), tt.want)
+		}
+	}
+	// An old TCP reading says its age.
+	old := testSnapshot(1)
+	old.Process.TCP.AgeSeconds = 21
+	m.ingest(old)
+	if _, l2 := headerLines(m, "", 80); !strings.Contains(l2.String(), "tw 212 (21s old)") {
+		t.Errorf("line 2 with a 21 s old TCP reading: %q", l2.String())
 	}
 }
 

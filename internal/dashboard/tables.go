@@ -1,8 +1,45 @@
 package dashboard
 
 import (
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
+
+// fitter is a table content that knows its columns' widths.
+type fitter interface {
+	// cut returns where, in cells from the table's left edge, the last
+	// column drawn whole ends, when the table (drawn with its offsets)
+	// cuts a column at width, and ok false when every column drawn fits.
+	cut(t *tview.Table, width, height int) (end int, ok bool)
+}
+
+// fitTable is a tview.Table that does not show a column cut at its right
+// edge: tview draws the first column that does not fit cut to the width
+// left, and a cut number misreads ("3.5m…" for 33.5ms). The cut column is
+// blanked; scrolling sideways (←→) brings it in whole.
+type fitTable struct {
+	*tview.Table
+	content tview.TableContent
+}
+
+// Draw draws the table, then blanks a column cut at its right edge.
+func (t *fitTable) Draw(screen tcell.Screen) {
+	t.Table.Draw(screen)
+	f, ok := t.content.(fitter)
+	if !ok {
+		return
+	}
+	x, y, w, h := t.GetInnerRect()
+	end, cut := f.cut(t.Table, w, h)
+	if !cut {
+		return
+	}
+	for row := y; row < y+h; row++ {
+		for col := x + end; col < x+w; col++ {
+			screen.SetContent(col, row, ' ', nil, tcell.StyleDefault)
+		}
+	}
+}
 
 // tableContent is a tview.TableContent over the model's sorted rows: the
 // table asks for the cells it draws, so its cost depends on the rows on
@@ -16,6 +53,55 @@ type tableContent[R any] struct {
 	rows func() int
 	row  func(i int) R
 	sort func() sortState
+	// fixed is the number of columns that stay put when the table
+	// scrolls sideways.
+	fixed int
+}
+
+var _ fitter = (*tableContent[int])(nil)
+
+// cut finds the column tview cut at width, with the offsets it drew with:
+// the fixed columns, then those from the column offset on, each as wide
+// as its widest cell among the rows on screen, one cell apart.
+func (t *tableContent[R]) cut(tbl *tview.Table, width, height int) (end int, ok bool) {
+	rowOff, colOff := tbl.GetOffset()
+	rows := []int{0}
+	for r := rowOff + 1; r < rowOff+height && r <= t.rows(); r++ {
+		rows = append(rows, r)
+	}
+	colWidth := func(c int) int {
+		w := 0
+		for _, r := range rows {
+			cell := t.GetCell(r, c)
+			if cell == nil {
+				continue
+			}
+			cw := tview.TaggedStringWidth(cell.Text)
+			if cell.MaxWidth > 0 {
+				cw = min(cw, cell.MaxWidth)
+			}
+			w = max(w, cw)
+		}
+		return w
+	}
+	used := 0
+	for c := 0; c < min(t.fixed, len(t.cols)); c++ {
+		used += colWidth(c) + 1
+	}
+	for c := t.fixed + colOff; c < len(t.cols); c++ {
+		if used >= width {
+			return 0, false // nothing of this column is drawn
+		}
+		w := colWidth(c)
+		if used+w > width {
+			if c == t.fixed+colOff {
+				return 0, false // the only one: shown cut rather than not at all
+			}
+			return used, true
+		}
+		used += w + 1
+	}
+	return 0, false
 }
 
 // GetRowCount returns the rows plus the title row.
@@ -51,10 +137,8 @@ func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
 	return cell
 }
 
-// hotColumns are the hot functions table's columns.
-var hotColumns = []string{"FLAT", "CUM", "FUNCTION"}
-
-// hotContent is a tview.TableContent over the model's hot functions.
+// hotContent is a tview.TableContent over the model's hot functions, in
+// the order of its hotView.
 type hotContent struct {
 	tview.TableContentReadOnly
 	th *theme
@@ -67,7 +151,7 @@ func (h *hotContent) GetRowCount() int {
 	if len(h.m.hot.funcs) == 0 {
 		return 0
 	}
-	return 1 + len(h.m.hot.funcs)
+	return 1 + len(h.m.hotView)
 }
 
 // GetColumnCount returns the number of columns.
@@ -75,28 +159,25 @@ func (h *hotContent) GetColumnCount() int { return len(hotColumns) }
 
 // GetCell renders one cell from the model.
 func (h *hotContent) GetCell(row, col int) *tview.TableCell {
-	funcs := h.m.hot.funcs
-	if col < 0 || col >= len(hotColumns) || row < 0 || row > len(funcs) {
+	if col < 0 || col >= len(hotColumns) || row < 0 || row > len(h.m.hotView) {
 		return nil
 	}
+	c := &hotColumns[col]
 	cell := &tview.TableCell{}
-	if col < 2 {
+	if c.align == alignRight {
 		cell.Align = tview.AlignRight
 	}
 	if row == 0 {
-		cell.Text = hotColumns[col]
+		cell.Text = c.title
+		if h.m.hotSort.col == col {
+			cell.Text += sortMark(h.m.hotSort.desc)
+		}
 		cell.Style = h.th.header
 		cell.NotSelectable = true
 		return cell
 	}
-	f := &funcs[row-1]
-	switch col {
-	case 0:
-		cell.Text = fmtPct1(f.FlatPct)
-	case 1:
-		cell.Text = fmtPct1(f.CumPct)
-	default:
-		cell.Text = escape(shortFuncName(f.Name))
+	cell.Text = escape(c.text(h.m.hotFunc(row - 1)))
+	if col == len(hotColumns)-1 {
 		cell.Expansion = 1
 	}
 	return cell

@@ -32,7 +32,7 @@ func TestGoldenFrames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hs := start(t, tt.w, tt.h)
-			f := hs.send(testSnapshot(1))
+			f := hs.send(withHandshakesAndDialOnly(testSnapshot(1)))
 			for _, r := range tt.keys {
 				if r == '\t' {
 					hs.scr.InjectKey(tcell.KeyTab, 0, tcell.ModNone)

@@ -54,15 +54,16 @@ type ui struct {
 	main      *tview.Flex // the panes, rebuilt when the layout changes
 	middle    *tview.Flex // connections beside hot functions (wide layout)
 	header    *tview.Box
-	hosts     *tview.Table
-	conns     *tview.Table
+	hosts     *fitTable
+	conns     *fitTable
 	hotBox    *tview.Flex
 	hotStatus *tview.TextView
-	hot       *tview.Table
-	diag      *tview.TextView
+	hot       *fitTable
+	diag      *moreText
 	footer    *tview.Box
 	filter    *tview.InputField
 	help      *tview.TextView
+	detail    *tview.TextView // the diagnoses in full (enter in their pane)
 
 	// What main was last built for.
 	built struct {
@@ -115,7 +116,11 @@ func newUI(opts Options) *ui {
 
 	u.header = tview.NewBox().SetBackgroundColor(tcell.ColorDefault)
 	u.header.SetDrawFunc(func(screen tcell.Screen, x, y, w, h int) (int, int, int, int) {
-		l1, l2 := headerLines(m, opts.Title, w)
+		title := opts.Title
+		if opts.TitleFunc != nil {
+			title = opts.TitleFunc()
+		}
+		l1, l2 := headerLines(m, title, w)
 		th.drawLine(screen, x, y, w, l1)
 		if h > 1 {
 			th.drawLine(screen, x, y+1, w, l2)
@@ -130,9 +135,10 @@ func newUI(opts Options) *ui {
 
 	u.hosts = u.newTable(&tableContent[*hostRow]{
 		th: th, cols: hostColumns,
-		rows: func() int { return len(m.hostView) },
-		row:  m.host,
-		sort: func() sortState { return m.hostSort },
+		rows:  func() int { return len(m.hostView) },
+		row:   m.host,
+		sort:  func() sortState { return m.hostSort },
+		fixed: 2,
 	}, 2)
 	u.hosts.SetSelectionChangedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(m.hostView) {
@@ -141,9 +147,10 @@ func newUI(opts Options) *ui {
 	})
 	u.conns = u.newTable(&tableContent[*snapshot.Conn]{
 		th: th, cols: connColumns,
-		rows: func() int { return len(m.connView) },
-		row:  m.conn,
-		sort: func() sortState { return m.connSort },
+		rows:  func() int { return len(m.connView) },
+		row:   m.conn,
+		sort:  func() sortState { return m.connSort },
+		fixed: 1,
 	}, 1)
 	u.conns.SetSelectionChangedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(m.connView) {
@@ -160,7 +167,7 @@ func newUI(opts Options) *ui {
 		AddItem(u.hot, 0, 0, true)
 	th.box(u.hotBox.Box, hotTitle(m))
 
-	u.diag = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true).SetScrollable(true)
+	u.diag = &moreText{TextView: tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true).SetScrollable(true), th: th}
 	u.diag.SetBackgroundColor(tcell.ColorDefault)
 	u.diag.SetTextStyle(tcell.StyleDefault)
 	th.box(u.diag.Box, diagTitle(m))
@@ -185,6 +192,11 @@ func newUI(opts Options) *ui {
 	}
 	u.help.SetText(strings.Join(help, "\n"))
 
+	u.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true).SetScrollable(true)
+	u.detail.SetBackgroundColor(tcell.ColorDefault)
+	u.detail.SetTextStyle(tcell.StyleDefault)
+	th.box(u.detail.Box, "Diagnoses in full · ↑↓ scroll · esc close")
+
 	u.main = tview.NewFlex().SetDirection(tview.FlexRow)
 	u.middle = tview.NewFlex().SetDirection(tview.FlexColumn)
 	u.root = &rootView{Box: tview.NewBox(), u: u}
@@ -202,7 +214,7 @@ func newUI(opts Options) *ui {
 
 // newTable returns a bordered, row-selectable table over content whose
 // first fixedCols columns stay put when it scrolls sideways.
-func (u *ui) newTable(content tview.TableContent, fixedCols int) *tview.Table {
+func (u *ui) newTable(content tview.TableContent, fixedCols int) *fitTable {
 	t := tview.NewTable().SetContent(content).
 		SetSelectable(true, false).
 		SetFixed(1, fixedCols)
@@ -210,7 +222,7 @@ func (u *ui) newTable(content tview.TableContent, fixedCols int) *tview.Table {
 	t.SetBordersColor(tcell.ColorDefault)
 	t.SetSelectedStyle(u.th.selected)
 	u.th.box(t.Box, "")
-	return t
+	return &fitTable{Table: t, content: content}
 }
 
 // paneWidget returns the widget that takes the focus for p.
@@ -273,6 +285,11 @@ func (u *ui) layout(w, h int) {
 	if u.mode == modeSmall {
 		return
 	}
+	if u.mode == modeWide {
+		m.setHostWidth(hostWidthWide)
+	} else {
+		m.setHostWidth(hostWidthCompact)
+	}
 	if !u.built.ok || u.built.mode != u.mode || u.built.lower != m.lower || u.built.filtering != m.filtering {
 		u.rebuild()
 	}
@@ -289,8 +306,8 @@ func (u *ui) layout(w, h int) {
 	th.box(u.hosts.Box, hostsTitle(m))
 	th.box(u.conns.Box, title(paneConns, connsTitle(m)))
 	th.box(u.hotBox.Box, title(paneHot, hotTitle(m)))
-	th.box(u.diag.Box, title(paneDiag, diagTitle(m)))
-	for _, t := range []*tview.Table{u.hosts, u.conns, u.hot} {
+
+	for _, t := range []*fitTable{u.hosts, u.conns, u.hot} {
 		// A table whose rows all fit "tracks its end" and, once rows
 		// arrive, would show the last ones instead of the first; keep
 		// tables anchored where the cursor and the user put them.
@@ -307,15 +324,12 @@ func (u *ui) layout(w, h int) {
 	if !u.diagSet || u.diagGen != m.gen {
 		u.diagSet, u.diagGen = true, m.gen
 		u.diagText = u.diagText[:0]
-		var b strings.Builder
-		for i, l := range diagLines(m) {
-			if i > 0 {
-				b.WriteByte('\n')
-			}
-			b.WriteString(th.tagged(l))
+		var tagged []string
+		for _, l := range diagLines(m) {
+			tagged = append(tagged, th.tagged(l))
 			u.diagText = append(u.diagText, l.String())
 		}
-		u.diag.SetText(b.String())
+		u.diag.setLines(tagged)
 	}
 	status := hotStatus(m, u.opts.ProfileDuration)
 	if status != u.hotStatusText {
@@ -351,6 +365,56 @@ func (u *ui) layout(w, h int) {
 		hostsH := min(max(len(m.hostView)+3, 5), avail/2)
 		u.main.ResizeItem(u.hosts, hostsH, 0)
 	}
+	th.box(u.diag.Box, title(paneDiag, diagTitle(m)))
+}
+
+// moreText is a scrolling TextView that marks its bottom border when
+// text goes on below: "▼ more: enter" (the dashboard's enter shows the
+// diagnoses whole).
+type moreText struct {
+	*tview.TextView
+	th    *theme
+	lines []string // the text, by line, with its style tags
+}
+
+// moreMark is the mark moreText draws.
+const moreMark = " ▼ more: enter "
+
+// setLines sets the text, one string per line.
+func (t *moreText) setLines(lines []string) {
+	t.lines = lines
+	t.SetText(strings.Join(lines, "\n"))
+}
+
+// Draw draws the text, then the mark when lines are cut off below.
+func (t *moreText) Draw(screen tcell.Screen) {
+	t.TextView.Draw(screen)
+	x, y, w, h := t.GetInnerRect()
+	if h <= 0 || w <= 0 {
+		return
+	}
+	n := 0 // the lines the text takes wrapped at w, as the TextView wraps it
+	for _, l := range t.lines {
+		n += max(len(tview.WordWrap(l, w)), 1)
+	}
+	if row, _ := t.GetScrollOffset(); row+h >= n {
+		return
+	}
+	t.th.drawLine(screen, x+max(w-utf8.RuneCountInString(moreMark), 0), y+h, min(w, utf8.RuneCountInString(moreMark)), line{seg{moreMark, roleWarn}})
+}
+
+// setDetail fills the full view of the diagnoses (enter in their pane):
+// each with its summary, advice, evidence and call sites, unwrapped by
+// any pane.
+func (u *ui) setDetail() {
+	var b strings.Builder
+	for i, l := range detailLines(u.m) {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(u.th.tagged(l))
+	}
+	u.detail.SetText(b.String()).ScrollToBeginning()
 }
 
 // wrappedLines estimates the lines s takes wrapped at w cells.
@@ -431,6 +495,11 @@ func (r *rootView) Draw(screen tcell.Screen) {
 		hh := min(h-2, len(helpLines())+2)
 		u.help.SetRect(x+(w-hw)/2, y+(h-hh)/2, hw, hh)
 		u.help.Draw(screen)
+	}
+	if u.m.detailOpen {
+		dw := min(w-4, 120)
+		u.detail.SetRect(x+(w-dw)/2, y+1, dw, h-2)
+		u.detail.Draw(screen)
 	}
 }
 

@@ -16,8 +16,10 @@
 //	llm       token streams (server-sent events) that stay open for
 //	          seconds while being read: streams, not leaks
 //
-// With Options.Scenario it runs one of the fixtures' named scenarios
-// (small_post, parallel_50, large_body, bodies_c64, ...) instead.
+// With Options.Scenario it runs one pathology of the tour instead, named
+// by what it shows (saturated, churn, tls, leak, stream, healthy) or by
+// its client, or one of the fixtures' benchmark scenarios (small_post,
+// parallel_50, large_body, bodies_c64, ...).
 package demo
 
 import (
@@ -26,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +61,32 @@ type Demo struct {
 	leaked []*http.Response
 }
 
-// Scenarios returns the names Options.Scenario accepts.
+// pathologies are the tour's workloads by the pathology each shows, and
+// by the name of its client: Options.Scenario accepts both.
+var pathologies = []struct {
+	name, client string
+	start        func(*Demo, context.Context) error
+}{
+	{"saturated", "payments", (*Demo).payments},
+	{"churn", "search", (*Demo).search},
+	{"tls", "auth", (*Demo).auth},
+	{"leak", "export", (*Demo).export},
+	{"stream", "llm", (*Demo).llm},
+	{"healthy", "catalog", (*Demo).catalog},
+}
+
+// Pathologies returns the names of the tour's pathologies, which
+// Options.Scenario accepts (as it does their clients' names).
+func Pathologies() []string {
+	var names []string
+	for _, p := range pathologies {
+		names = append(names, p.name)
+	}
+	return names
+}
+
+// Scenarios returns the names of the benchmark scenarios Options.Scenario
+// accepts besides the pathologies.
 func Scenarios() []string {
 	var names []string
 	for _, s := range fixtures.Scenarios() {
@@ -151,10 +179,33 @@ func (d *Demo) logf(format string, args ...any) {
 	fmt.Fprintf(d.log, "demo: "+format+"\n", args...)
 }
 
+// CheckScenario returns an error naming the scenarios there are when name
+// is none of them (nor "", the tour).
+func CheckScenario(name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, p := range pathologies {
+		if name == p.name || name == p.client {
+			return nil
+		}
+	}
+	if _, ok := fixtures.ScenarioByName(name); ok {
+		return nil
+	}
+	return fmt.Errorf("demo: unknown scenario %q: name a pathology (%s) or a benchmark scenario (%s)",
+		name, strings.Join(Pathologies(), ", "), strings.Join(Scenarios(), ", "))
+}
+
 func (d *Demo) startScenario(ctx context.Context, name string) error {
+	for _, p := range pathologies {
+		if name == p.name || name == p.client {
+			return p.start(d, ctx)
+		}
+	}
 	sc, ok := fixtures.ScenarioByName(name)
 	if !ok {
-		return fmt.Errorf("demo: unknown scenario %q (known: %v)", name, Scenarios())
+		return CheckScenario(name)
 	}
 	srv, err := d.server(fixtures.Options{Proto: fixtures.HTTP1})
 	if err != nil {

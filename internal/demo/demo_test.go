@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +101,22 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// --scenario takes a pathology of the tour, by its name or its client's,
+// as well as a benchmark scenario; anything else is refused with the names
+// it takes.
+func TestScenarioNames(t *testing.T) {
+	for _, name := range []string{"saturated", "payments", "small_post"} {
+		d, err := Start(Options{Scenario: name})
+		if err != nil {
+			t.Errorf("scenario %q: %v", name, err)
+			continue
+		}
+		d.Close()
+	}
+	_, err := Start(Options{Scenario: "nope"})
+	if err == nil || !strings.Contains(err.Error(), "saturated") || !strings.Contains(err.Error(), "small_post") {
+		t.Errorf("unknown scenario: %v, want both kinds of names listed", err)
+	}
 }

@@ -49,7 +49,7 @@ func TestPoolScenario(t *testing.T) {
 		t.Fatalf("%d hosts, want 1", len(d.Hosts))
 	}
 	hd := &d.Hosts[0]
-	if hd.Match != MatchSame || hd.Label != "default → https://backend.internal:443" {
+	if hd.Match != MatchSame || hd.Label != "default → https://backend.internal" {
 		t.Errorf("host %q matched %q, want the same host", hd.Label, hd.Match)
 	}
 	for _, tt := range []struct {

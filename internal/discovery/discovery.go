@@ -23,12 +23,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/httptop/httptop/internal/redact"
 )
 
 // EnvDir names the environment variable that overrides the directory.
@@ -57,6 +60,30 @@ type Record struct {
 	// part of the file.
 	Path string `json:"-"`
 }
+
+// String describes the record with its token redacted.
+func (r Record) String() string { return r.GoString() }
+
+// GoString is the %#v form of the record, its token redacted.
+func (r Record) GoString() string {
+	return fmt.Sprintf("discovery.Record{PID: %d, Program: %q, Network: %q, Addr: %q, Token: %q, Protocol: %d, Version: %q, Started: %s, Path: %q}",
+		r.PID, r.Program, r.Network, r.Addr, redact.Mark, r.Protocol, r.Version, r.Started.Format(time.RFC3339), r.Path)
+}
+
+// Format prints the record with String whatever the verb, so that no verb
+// prints the token. (Its JSON encoding, the discovery file, keeps it.)
+func (r Record) Format(f fmt.State, verb rune) { redact.Format(f, verb, r.String(), r.GoString()) }
+
+// LogValue logs the record with its token redacted.
+func (r Record) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("pid", r.PID), slog.String("program", r.Program), slog.String("network", r.Network),
+		slog.String("addr", r.Addr), slog.String("token", redact.Mark), slog.String("path", r.Path))
+}
+
+var (
+	_ fmt.Formatter  = Record{}
+	_ slog.LogValuer = Record{}
+)
 
 // Dir returns the discovery directory: $HTTPTOP_DIR when set, else
 // httptop under the user's configuration directory, else (no home

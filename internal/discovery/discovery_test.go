@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/httptop/httptop/internal/redact/redacttest"
 )
 
 // deadPID is a pid no process has: above Linux's largest pid_max.
@@ -182,4 +185,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted %+v", r)
 		}
 	})
+}
+
+// Printing or logging a record never shows its token; its JSON (the file)
+// keeps it.
+func TestRecordTokenRedacted(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	r := Record{PID: 42, Program: "p", Network: "tcp", Addr: "127.0.0.1:1", Token: token}
+	redacttest.Check(t, "Record", r, token)
+	redacttest.Check(t, "*Record", &r, token)
+	data, err := json.Marshal(r)
+	if err != nil || !strings.Contains(string(data), token) {
+		t.Errorf("json %s (%v): the discovery file must keep the token", data, err)
+	}
 }

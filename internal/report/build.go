@@ -128,8 +128,9 @@ type hostAcc struct {
 	latency, connWait quantilesAcc
 
 	peakOpen, peakWaiting, peakInFlight      int
+	peakLeaked                               int
 	sumOpen, sumActive, sumIdle, sumInFlight float64
-	sumAvgWaiting                            float64
+	sumAvgWaiting, sumHandshaking            float64
 	// Memory of the snapshots with connections open, and those
 	// connections.
 	memBytes, tlsMemBytes, memOpen int64
@@ -176,6 +177,7 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	sm.Open = append(sm.Open, h.Open)
 	sm.Active = append(sm.Active, h.Active)
 	sm.Idle = append(sm.Idle, h.Idle)
+	sm.Handshaking = append(sm.Handshaking, h.Handshaking)
 	sm.Waiting = append(sm.Waiting, h.Waiting)
 	sm.InFlight = append(sm.InFlight, h.InFlight)
 	sm.RPS = append(sm.RPS, h.RPS)
@@ -191,6 +193,8 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	a.peakOpen = max(a.peakOpen, h.Open)
 	a.peakWaiting = max(a.peakWaiting, h.Waiting)
 	a.peakInFlight = max(a.peakInFlight, h.PeakInFlight, h.InFlight)
+	a.peakLeaked = max(a.peakLeaked, h.LeakedBodies)
+	a.sumHandshaking += float64(h.Handshaking)
 	a.sumOpen += float64(h.Open)
 	a.sumActive += float64(h.Active)
 	a.sumIdle += float64(h.Idle)
@@ -222,7 +226,11 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 			MeanIdle:     round3(a.sumIdle / n),
 			PeakWaiting:  a.peakWaiting,
 			PeakInFlight: a.peakInFlight,
+			PeakLeaked:   a.peakLeaked,
+
+			MeanHandshaking: round3(a.sumHandshaking / n),
 		},
+		DialOnly:  h.DialOnly,
 		Diagnoses: []Finding{},
 		Samples:   a.samples,
 		PerSecond: Seconds{
@@ -245,7 +253,9 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 	end := float64(c.End.UnixNano()) / 1e9
 	var (
 		reqs, errs, news, reused, ok int64
+		started                      int64
 		latSum, waitSum, flightSum   float64
+		holdSum                      float64
 	)
 	for _, p := range c.SeriesOf(h.Client, h.Scheme, h.Host) {
 		if p.Time < startSec || float64(p.Time) >= end {
@@ -267,11 +277,13 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		}
 		ps.Utilisation = append(ps.Utilisation, util)
 		reqs += p.Requests
+		started += p.Started
 		errs += p.Errors
 		news += p.NewConns
 		reused += p.ReusedConns
 		ok += p.Requests - p.Errors
 		latSum += p.LatencyAvgMs * float64(p.Requests-p.Errors)
+		holdSum += p.HoldAvgMs * float64(p.Requests-p.Errors)
 		waitSum += p.AvgWaiting
 		flightSum += p.AvgInFlight
 	}
@@ -286,6 +298,11 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		hr.Pool.MeanInFlight = round3(flightSum / span)
 		if ok > 0 {
 			lt.MeanLatency = round3(latSum / float64(ok))
+			// W per request (latency minus its own wait), as
+			// pool_saturated computes it; a capture taken before
+			// the series carried it falls back to the difference of
+			// the means below.
+			lt.Service = round3(holdSum / float64(ok))
 		}
 		if got := news + reused; got > 0 {
 			lt.MeanConnWait = round3(waitSum * 1000 / float64(got))
@@ -308,6 +325,21 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		// Medians stand in for the means the series would give.
 		lt.MeanLatency, lt.MeanConnWait = hr.Latency.P50, hr.ConnWait.P50
 	}
+	if hr.DialOnly {
+		hr.RequestsStarted = started
+		if hr.Basis == BasisSnapshots {
+			hr.RequestsStarted = h.RequestsStarted
+			if a.first == 0 {
+				hr.RequestsStarted -= a.firstHost.RequestsStarted
+			}
+		}
+		switch {
+		case span > 0:
+			hr.StartsPerSecond = round3(float64(hr.RequestsStarted) / span)
+		default:
+			hr.StartsPerSecond = round3(h.StartsPerSecond)
+		}
+	}
 	if span > 0 {
 		hr.RPS = round3(float64(hr.Requests) / span)
 		hr.ErrorsPerSecond = round3(float64(hr.Errors) / span)
@@ -327,18 +359,27 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 	} else {
 		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
 	}
-	hr.Handshakes = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
+	hr.Handshakes, hr.Proto = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
 	little(&hr, limit)
 	return hr
 }
 
-// handshakes summarises the set-up cost of a host's connections.
-func handshakes(c *capture.Capture, client, host string, newPerSecond float64) Handshakes {
+// handshakes summarises the set-up cost of a host's connections, and
+// says which protocol they carried (see HostReport.Proto).
+func handshakes(c *capture.Capture, client, host string, newPerSecond float64) (Handshakes, string) {
 	var hs Handshakes
 	var dial, tls []float64
+	proto := ""
 	for _, cn := range c.Conns {
 		if cn.Client != client || cn.Host != host {
 			continue
+		}
+		switch {
+		case cn.Proto == "" || cn.Proto == proto:
+		case proto == "":
+			proto = cn.Proto
+		default:
+			proto = "mixed"
 		}
 		hs.Conns++
 		if len(c.Snapshots) > 0 && cn.FirstSeen.After(c.Snapshots[0].Time) {
@@ -358,16 +399,36 @@ func handshakes(c *capture.Capture, client, host string, newPerSecond float64) H
 	}
 	hs.Dial, hs.TLS = dist(dial), dist(tls)
 	hs.SetupPerSecond = round3(newPerSecond * (hs.Dial.Mean + hs.TLS.Mean))
-	return hs
+	return hs, proto
 }
 
 // little fills in hr.Little from the host's rates and means (already set:
-// MeanLatency, MeanConnWait) and its pool limit (0 for none).
+// MeanLatency, MeanConnWait, and Service when the per-second series
+// carried the holding time) and its pool limit (0 for none).
 func little(hr *HostReport, limit int) {
 	lt := &hr.Little
+	switch {
+	case hr.DialOnly:
+		// Nothing about the requests is known: no figure may stand in
+		// for them.
+		lt.NotApplicable = NotApplicableDialOnly
+		lt.Relation, lt.Table = "unknown", []ErlangRow{}
+		lt.MeanLatency, lt.MeanConnWait, lt.Service = 0, 0, 0
+		lt.Verdict = verdict(hr)
+		return
+	case hr.Proto == "h2":
+		lt.NotApplicable = NotApplicableHTTP2
+	}
 	lt.Lambda = hr.RPS
-	lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
+	if lt.Service <= 0 {
+		lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
+	}
 	lt.Load = round3(lt.Lambda * lt.Service / 1000)
+	if lt.NotApplicable != "" {
+		lt.Relation, lt.Table = "not applicable", []ErlangRow{}
+		lt.Verdict = verdict(hr)
+		return
+	}
 	lt.N = limit
 	lt.Relation = "unlimited"
 	if limit > 0 {
@@ -384,7 +445,10 @@ func little(hr *HostReport, limit int) {
 			(lt.Load >= 0.95*float64(limit) || hr.Pool.MeanWaiting >= 0.5)
 	}
 	lt.Demand = lt.Load
-	if lt.Saturated {
+	leaking := hr.Pool.PeakLeaked > 0
+	if lt.Saturated && !leaking {
+		// A pool saturated by leaked bodies queues requests that a pool
+		// without the leak would serve at once: the queue is no demand.
 		lt.Demand = max(lt.Load, hr.Pool.MeanInFlight)
 	}
 	if limit > 0 && lt.Demand > 0 {
@@ -396,9 +460,11 @@ func little(hr *HostReport, limit int) {
 	}
 	lt.ErlangN = PoolFor(lt.Demand, TargetWaitProbability)
 	lt.Recommended = lt.ErlangN
-	if peak := hr.Pool.PeakInFlight; peak > 0 && peak < lt.Recommended {
+	if peak := hr.Pool.PeakInFlight; peak > 0 && peak < lt.Recommended && !leaking {
 		// The mean in flight can read a little above the peak (they are
-		// sampled differently); the peak is what the workers issue.
+		// sampled differently); the peak is what the workers issue. With
+		// bodies leaking, the peak counts requests whose connection an
+		// unread body holds: not a cap.
 		lt.Recommended = peak
 		if float64(peak) < 0.95*lt.Demand {
 			lt.Recommended = int(math.Ceil(lt.Demand))

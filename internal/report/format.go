@@ -6,15 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/httptop/httptop/internal/units"
+	"github.com/httptop/httptop/snapshot"
 )
 
-// hostLabel names a host for people: "client → scheme://host", or without
+// hostLabel names a host for people as the dashboard does: "client →
+// scheme://host" (snapshot.Origin: the default port left out), or without
 // the client when it has none.
 func hostLabel(client, scheme, host string) string {
-	u := host
-	if scheme != "" {
-		u = scheme + "://" + host
-	}
+	u := snapshot.Origin(scheme, host)
 	if client == "" {
 		return u
 	}
@@ -24,24 +25,9 @@ func hostLabel(client, scheme, host string) string {
 // Label returns the host's name as the report shows it.
 func (h *HostReport) Label() string { return hostLabel(h.Client, h.Scheme, h.Host) }
 
-// fmtMs formats a duration in milliseconds with a precision that suits its
-// size: 0.42 ms, 4.2 ms, 420 ms, 4.20 s.
-func fmtMs(ms float64) string {
-	switch {
-	case ms == 0:
-		return "0 ms"
-	case ms < 1:
-		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
-	case ms < 10:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
-	case ms < 1000:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
-	case ms < 10000:
-		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
-	default:
-		return strconv.FormatFloat(ms/1000, 'f', 1, 64) + " s"
-	}
-}
+// fmtMs formats a duration in milliseconds as everything httptop shows
+// does (units.Ms): 420µs, 4.21ms, 420ms, 4.20s.
+func fmtMs(ms float64) string { return units.Ms(ms) }
 
 // fmtNum formats a count or a rate: one decimal below 1000, none above.
 func fmtNum(v float64) string {
@@ -132,10 +118,31 @@ func fmtEvidence(v float64) string {
 // make of a host's pool. hr.Little must be filled in except Verdict.
 func verdict(hr *HostReport) string {
 	lt := &hr.Little
-	if lt.Lambda <= 0 || lt.Service <= 0 {
-		return "No requests completed during the capture, so there is nothing to size."
+	if hr.DialOnly {
+		s := "httptop saw this client's connections, not its requests (dial only: its transport was cloned from an instrumented one, " +
+			"or shares one, without probe.Wrap)"
+		if hr.RequestsStarted > 0 {
+			s += fmt.Sprintf(": about %s requests started per second, over at most %s", fmtNum(hr.StartsPerSecond),
+				plural(hr.Pool.PeakOpen, "connection", "connections"))
+		}
+		return s + ". Their latency, their waits and the pool's limit are unknown, so there is nothing to size: wrap the transport with probe.Wrap to see them."
 	}
 	var b strings.Builder
+	leaking := hr.Pool.PeakLeaked > 0
+	if leaking {
+		fmt.Fprintf(&b, "Up to %s left open and unread (see body_leak), each holding a connection no request needed: closing them is the fix, "+
+			"and the figures below count only requests awaiting their response. ",
+			plural(hr.Pool.PeakLeaked, "response body was", "response bodies were"))
+	}
+	if lt.Lambda <= 0 || lt.Service <= 0 {
+		return b.String() + "No requests completed during the capture, so there is nothing to size."
+	}
+	if lt.NotApplicable == NotApplicableHTTP2 {
+		fmt.Fprintf(&b, "HTTP/2: one connection carries many requests at once, so the pool is not sized by Little's law here; "+
+			"λ·W = %s req/s × %s = %s requests in flight on average, over at most %s.",
+			fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load), plural(hr.Pool.PeakOpen, "connection", "connections"))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "λ·W = %s req/s × %s = %s connections busy on average",
 		fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load))
 	switch lt.Relation {
@@ -195,7 +202,7 @@ func verdict(hr *HostReport) string {
 	if lt.N > 0 {
 		idle = min(idle, max(lt.N, lt.Recommended))
 	}
-	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < idle {
+	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < idle && !leaking {
 		fmt.Fprintf(&b, ", and MaxIdleConnsPerHost from %d to %d so those connections stay open between requests", hr.Pool.MaxIdle, idle)
 		if idle > lt.Recommended {
 			b.WriteString(" (the peak in flight: requests come in bursts)")
@@ -211,4 +218,31 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// hostCells are a host's cells in the hosts table of report.md and
+// report.html: req/s, p50, p95, p99, conn-wait p95, pool, waiting, new
+// conns/s. A dial-only host's request figures are unknown ("?"); its
+// req/s counts requests seen starting ("~12 started").
+func hostCells(h *HostReport) []string {
+	if h.DialOnly {
+		rps := "?"
+		if h.RequestsStarted > 0 {
+			rps = "~" + fmtNum(h.StartsPerSecond) + " started"
+		}
+		return []string{rps, "?", "?", "?", "?", fmtPool(h.Pool), "?", "?"}
+	}
+	return []string{fmtNum(h.RPS), fmtMs(h.Latency.P50), fmtMs(h.Latency.P95), fmtMs(h.Latency.P99), fmtMs(h.ConnWait.P95),
+		fmtPool(h.Pool), fmtNum(h.Pool.MeanWaiting), fmtRate(h.Churn.NewPerSecond)}
+}
+
+// notSizedText says why a host gets no pool sizing, or "" when it does.
+func notSizedText(lt *Little) string {
+	switch lt.NotApplicable {
+	case NotApplicableDialOnly:
+		return "not sized: dial only"
+	case NotApplicableHTTP2:
+		return "not sized: HTTP/2"
+	}
+	return ""
 }

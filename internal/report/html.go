@@ -60,9 +60,13 @@ type htmlView struct {
 
 // hostView is one host's section.
 type hostView struct {
-	H      *HostReport
-	ID     string
-	Label  string
+	H     *HostReport
+	ID    string
+	Label string
+	// Cells are the hosts table's figures (hostCells), and Sizing its
+	// λ·W vs N and recommended N cells.
+	Cells  []string
+	Sizing [2]string
 	Worst  string // the most severe diagnosis' severity, or "ok"
 	Tiles  []tile
 	Charts []Chart
@@ -95,6 +99,24 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			hv.Worst = string(h.Diagnoses[0].Severity)
 		}
 		lt := &h.Little
+		hv.Cells = hostCells(h)
+		hv.Sizing = [2]string{fmtRate(lt.Load) + " " + relationText(lt), strconv.Itoa(lt.Recommended)}
+		if why := notSizedText(lt); why != "" {
+			hv.Sizing = [2]string{why, "–"}
+		}
+		if h.DialOnly {
+			started := "?"
+			if h.RequestsStarted > 0 {
+				started = "~" + fmtNum(h.StartsPerSecond)
+			}
+			hv.Tiles = []tile{
+				{Label: "requests started/s", Value: started, Hint: fmt.Sprintf("%d seen starting; dial only: not seen completing", h.RequestsStarted)},
+				{Label: "latency, conn wait, errors", Value: "?", Hint: "unknown: the requests are not seen", Wide: true},
+				{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle) + ", by their traffic"},
+			}
+			v.Hosts = append(v.Hosts, hv)
+			continue
+		}
 		hv.Tiles = []tile{
 			{Label: "req/s", Value: fmtNum(h.RPS), Hint: fmt.Sprintf("%d requests, %d errors", h.Requests, h.Errors)},
 			{Label: "latency p50 / p95 / p99", Value: fmtMs(h.Latency.P50) + " / " + fmtMs(h.Latency.P95) + " / " + fmtMs(h.Latency.P99),
@@ -102,7 +124,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			{Label: "conn-wait p95", Value: fmtMs(h.ConnWait.P95), Hint: "mean " + fmtMs(lt.MeanConnWait), Alert: h.Pool.MeanWaiting >= 0.5},
 			{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle)},
 			{Label: "waiting", Value: fmtNum(h.Pool.MeanWaiting), Hint: "peak " + strconv.Itoa(h.Pool.PeakWaiting) + "; in flight " + fmtNum(h.Pool.MeanInFlight), Alert: h.Pool.MeanWaiting >= 0.5},
-			{Label: "λ·W vs N", Value: fmtRate(lt.Load) + " vs " + fmtN(lt.N, h.Pool.LimitsKnown), Hint: "recommended N = " + strconv.Itoa(lt.Recommended), Alert: lt.Saturated},
+			sizingTile(h),
 			{Label: "new conns/s", Value: fmtRate(h.Churn.NewPerSecond), Hint: fmtPct(h.Churn.NewFraction) + " of requests", Alert: h.Churn.NewFraction >= 0.25},
 		}
 		v.Hosts = append(v.Hosts, hv)
@@ -116,6 +138,15 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		return fmt.Errorf("report: write html: %w", err)
 	}
 	return nil
+}
+
+// sizingTile is the λ·W vs N headline of a host, or why it has none.
+func sizingTile(h *HostReport) tile {
+	lt := &h.Little
+	if why := notSizedText(lt); why != "" {
+		return tile{Label: "λ·W", Value: fmtRate(lt.Load), Hint: why}
+	}
+	return tile{Label: "λ·W vs N", Value: fmtRate(lt.Load) + " vs " + fmtN(lt.N, h.Pool.LimitsKnown), Hint: "recommended N = " + strconv.Itoa(lt.Recommended), Alert: lt.Saturated}
 }
 
 // sortedKeys returns the evidence names in order.

@@ -82,7 +82,7 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 		dom := checkInChromium(t, bin, dir, r, "")
 		for _, want := range []string{"<path", "seconds since capture start", "latency, ms", "in flight ÷ MaxConnsPerHost (N = 4)",
-			"default → https://backend.internal:443", "pool_saturated", "Raise MaxConnsPerHost from 4 to 32",
+			"default → https://backend.internal", "pool_saturated", "Raise MaxConnsPerHost from 4 to 32",
 			"encoding/json.(*encodeState).marshal", `href="cpu.svg"`, `href="wall.svg"`} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("rendered DOM lacks %q", want)

@@ -17,7 +17,7 @@ import (
 // both show it.
 var modelText = []string{
 	"λ (req/s) is the request rate over the whole seconds of the capture and W the mean time a request holds a connection: " +
-		"mean latency minus mean connection wait, both from the per-second series. " +
+		"each request's latency minus its own wait for a connection, averaged over the per-second series (the dashboard's pool_saturated advice uses the same W). " +
 		"By Little's law λ·W is the mean number of connections busy; λ ÷ N × W is the pool's utilisation.",
 	"Sizing treats the pool as an M/M/N queue (Poisson arrivals at λ, exponential holding times of mean W, N connections) " +
 		"and reports Erlang's C formula: the probability that a request waits, and the mean wait C·W ÷ (N − λ·W). " +
@@ -51,9 +51,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("|:--|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(h.Label()), fmtNum(h.RPS),
-				fmtMs(h.Latency.P50), fmtMs(h.Latency.P95), fmtMs(h.Latency.P99), fmtMs(h.ConnWait.P95),
-				fmtPool(h.Pool), fmtNum(h.Pool.MeanWaiting), fmtRate(h.Churn.NewPerSecond))
+			p("| %s | %s |\n", mdCell(h.Label()), strings.Join(hostCells(h), " | "))
 		}
 		p("\n%s\n\n", r.tableNote())
 
@@ -63,6 +61,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
 			lt := &h.Little
+			if why := notSizedText(lt); why != "" {
+				p("| %s | – | – | – | – | %s | – | – | – |\n", mdCell(h.Label()), why)
+				continue
+			}
 			p("| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", mdCell(h.Label()), fmtNum(lt.Lambda), fmtMs(lt.Service),
 				fmtRate(lt.Load), fmtN(lt.N, h.Pool.LimitsKnown), relationText(lt), fmtNum(h.Pool.MeanWaiting), pWaitText(lt), lt.Recommended)
 		}
@@ -78,17 +80,21 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("</details>\n\n")
 
 		p("## Connection churn and handshakes\n\n")
-		p("| host | new conns/s | reused/s | new | closed | conns seen | dial p50 | TLS handshake p50 | TLS p95 | resumed | set-up time/s |\n")
-		p("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		p("| host | new conns/s | reused/s | new | closed | conns seen | dial p50 | TLS handshake p50 | TLS p95 | resumed | handshaking | set-up time/s |\n")
+		p("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
 			c, hs := &h.Churn, &h.Handshakes
-			p("| %s | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s |\n", mdCell(h.Label()),
-				fmtRate(c.NewPerSecond), fmtNum(c.ReusedPerSecond), fmtPct(c.NewFraction), c.ClosedConns, hs.Conns,
+			newRate, reusedRate, newPct, setup := fmtRate(c.NewPerSecond), fmtNum(c.ReusedPerSecond), fmtPct(c.NewFraction), fmtMs(hs.SetupPerSecond)
+			if h.DialOnly {
+				newRate, reusedRate, newPct, setup = "?", "?", "?", "?"
+			}
+			p("| %s | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", mdCell(h.Label()),
+				newRate, reusedRate, newPct, c.ClosedConns, hs.Conns,
 				distCell(hs.Dial, hs.Dial.P50), distCell(hs.TLS, hs.TLS.P50), distCell(hs.TLS, hs.TLS.P95),
-				resumedCell(hs), fmtMs(hs.SetupPerSecond))
+				resumedCell(hs), fmtNum(h.Pool.MeanHandshaking), setup)
 		}
-		p("\nnew: share of requests that got a new connection. Dial (DNS + TCP) and TLS handshake times are those of the connections the snapshots showed (conns seen); set-up time/s is new conns/s × (mean dial + mean TLS handshake).\n\n")
+		p("\nnew: share of requests that got a new connection. Dial (DNS + TCP) and TLS handshake times are those of the connections the snapshots showed (conns seen); handshaking: connections still in their TLS handshake, neither active nor idle, averaged over the snapshots; set-up time/s is new conns/s × (mean dial + mean TLS handshake).\n\n")
 	}
 
 	p("## Diagnoses\n\n")
@@ -255,7 +261,7 @@ func (r *Report) tableNote() string {
 	}
 	return fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
 		"req/s, waiting (requests waiting for a connection, time-averaged) and new conns/s are averaged over the whole seconds of each host's per-second series in the capture (up to %d). "+
-		"pool is the most connections open / MaxConnsPerHost (∞: no limit, ?: unknown).", r.Snapshots, window, secs)
+		"pool is the most connections open / MaxConnsPerHost (∞: no limit, ?: unknown). A dial-only host's requests are not seen: ? is unknown, ~ counts requests seen starting.", r.Snapshots, window, secs)
 }
 
 // heading names a top table.

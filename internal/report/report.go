@@ -80,6 +80,17 @@ type HostReport struct {
 	// seconds of per-second data, or the span of the snapshots
 	// (truncated) on the snapshots basis.
 	Seconds int `json:"seconds"`
+	// Proto is "h2" when every connection of the host the snapshots
+	// showed carried HTTP/2, "http/1.1" when every one carried HTTP/1.1,
+	// "mixed", or "" when none was seen with a protocol.
+	Proto string `json:"proto,omitempty"`
+	// DialOnly is true when httptop saw the host's connections but not its
+	// requests (snapshot.Host.DialOnly): request figures are unknown, not
+	// zero. RequestsStarted and StartsPerSecond then count the requests
+	// seen starting through the transport's Proxy function.
+	DialOnly        bool    `json:"dial_only,omitempty"`
+	RequestsStarted int64   `json:"requests_started,omitempty"`
+	StartsPerSecond float64 `json:"starts_per_s,omitempty"`
 
 	// Requests and Errors are counted over those seconds; RPS and
 	// ErrorsPerSecond are their rates.
@@ -143,6 +154,14 @@ type Pool struct {
 	// (Host.PeakInFlight, the largest any snapshot reported).
 	MeanInFlight float64 `json:"mean_in_flight"`
 	PeakInFlight int     `json:"peak_in_flight"`
+	// MeanHandshaking averages the connections still in their TLS
+	// handshake over the snapshots; they are neither active nor idle.
+	MeanHandshaking float64 `json:"mean_handshaking"`
+	// PeakLeaked is the most response bodies any snapshot saw left open
+	// and unread past the leak threshold: each holds a connection that no
+	// request needs, so in-flight figures overstate demand while it is
+	// not 0.
+	PeakLeaked int `json:"peak_leaked"`
 }
 
 // Little applies Little's law and an M/M/N queue (see ErlangC) to a
@@ -152,7 +171,8 @@ type Little struct {
 	Lambda float64 `json:"lambda_rps"`
 	// MeanLatency and MeanConnWait are the mean latency and connection
 	// wait of a request; Service is W, the mean time a request holds a
-	// connection: MeanLatency − MeanConnWait.
+	// connection: each request's latency minus its own wait, averaged
+	// (MeanLatency − MeanConnWait for captures whose series lack it).
 	MeanLatency  float64 `json:"mean_latency_ms"`
 	MeanConnWait float64 `json:"mean_conn_wait_ms"`
 	Service      float64 `json:"service_ms"`
@@ -191,9 +211,20 @@ type Little struct {
 	// Table shows PWait and MeanWait at Demand for pool sizes around the
 	// current and the recommended one.
 	Table []ErlangRow `json:"table"`
+	// NotApplicable says why the host gets no pool sizing, with the
+	// sizing figures left zero: "dial_only" (its requests are not seen)
+	// or "http2" (one connection carries many requests at once, so an
+	// M/M/N queue of connections does not describe it); empty otherwise.
+	NotApplicable string `json:"not_applicable,omitempty"`
 	// Verdict says all of the above in a few sentences.
 	Verdict string `json:"verdict"`
 }
+
+// Reasons of Little.NotApplicable.
+const (
+	NotApplicableDialOnly = "dial_only"
+	NotApplicableHTTP2    = "http2"
+)
 
 // ErlangRow is the M/M/N queue at one pool size.
 type ErlangRow struct {
@@ -280,11 +311,12 @@ type Samples struct {
 	ConnWaitP50 []float64 `json:"conn_wait_p50"`
 	ConnWaitP95 []float64 `json:"conn_wait_p95"`
 	// Pool occupancy at the instant of the snapshot.
-	Open     []int `json:"open"`
-	Active   []int `json:"active"`
-	Idle     []int `json:"idle"`
-	Waiting  []int `json:"waiting"`
-	InFlight []int `json:"in_flight"`
+	Open        []int `json:"open"`
+	Active      []int `json:"active"`
+	Idle        []int `json:"idle"`
+	Handshaking []int `json:"handshaking"`
+	Waiting     []int `json:"waiting"`
+	InFlight    []int `json:"in_flight"`
 	// RPS and AvgWaiting are the snapshot's rates over its rate window.
 	RPS        []float64 `json:"rps"`
 	AvgWaiting []float64 `json:"avg_waiting"`

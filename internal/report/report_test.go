@@ -103,7 +103,7 @@ func TestFigures(t *testing.T) {
 		t.Errorf("backend: relation %q saturated %v stable %v capped %v, want at, true, false, true",
 			b.Little.Relation, b.Little.Saturated, b.Little.Stable, b.Little.Capped)
 	}
-	for _, want := range []string{"80.0 req/s × 50 ms = 4.00", "N = 4", "λ·W equals N", "wait 350 ms for a connection on average (28.0 waiting at any time, 88% of latency)",
+	for _, want := range []string{"80.0 req/s × 50.0ms = 4.00", "N = 4", "λ·W equals N", "wait 350ms for a connection on average (28.0 waiting at any time, 88% of latency)",
 		"N ÷ W = 80.0 req/s", "Raise MaxConnsPerHost from 4 to 32", "MaxIdleConnsPerHost from 2 to 32"} {
 		if !strings.Contains(b.Little.Verdict, want) {
 			t.Errorf("backend verdict lacks %q:\n%s", want, b.Little.Verdict)
@@ -196,33 +196,33 @@ func TestMarkdownHostsTable(t *testing.T) {
 	rows := mdTable(t, buf.String(), "## Hosts")
 	want := [][]string{
 		{"host", "req/s", "p50", "p95", "p99", "conn-wait p95", "pool", "waiting", "new conns/s"},
-		{"default → https://backend.internal:443", "80.0", "400 ms", "420 ms", "435 ms", "370 ms", "4/4", "28.0", "0.00"},
-		{"default → https://api.partner.example:443", "20.0", "32 ms", "95 ms", "110 ms", "62 ms", "2/∞", "0.3", "5.00"},
-		{"search → http://10.0.0.7:9200", "5.0", "8.0 ms", "9.0 ms", "9.0 ms", "0.02 ms", "1/?", "0.0", "0.00"},
+		{"default → https://backend.internal", "80.0", "400ms", "420ms", "435ms", "370ms", "4/4", "28.0", "0.00"},
+		{"default → https://api.partner.example", "20.0", "32.0ms", "95.0ms", "110ms", "62.0ms", "2/∞", "0.3", "5.00"},
+		{"search → http://10.0.0.7:9200", "5.0", "8.00ms", "9.00ms", "9.00ms", "20µs", "1/?", "0.0", "0.00"},
 	}
 	compareRows(t, "hosts", rows, want)
 
 	rows = mdTable(t, buf.String(), "## Pool sizing")
 	want = [][]string{
 		{"host", "λ req/s", "W", "λ·W", "N", "λ·W vs N", "waiting", "P(wait) at N", "recommended N"},
-		{"default → https://backend.internal:443", "80.0", "50 ms", "4.00", "4", "= N (100%)", "28.0", "100% (unstable)", "32"},
-		{"default → https://api.partner.example:443", "20.0", "30 ms", "0.60", "∞", "no limit", "0.3", "–", "3"},
-		{"search → http://10.0.0.7:9200", "5.0", "8.0 ms", "0.04", "?", "no limit", "0.0", "–", "1"},
+		{"default → https://backend.internal", "80.0", "50.0ms", "4.00", "4", "= N (100%)", "28.0", "100% (unstable)", "32"},
+		{"default → https://api.partner.example", "20.0", "30.0ms", "0.60", "∞", "no limit", "0.3", "–", "3"},
+		{"search → http://10.0.0.7:9200", "5.0", "8.00ms", "0.04", "?", "no limit", "0.0", "–", "1"},
 	}
 	compareRows(t, "pool sizing", rows, want)
 
 	rows = mdTable(t, buf.String(), "## Connection churn")
 	want = [][]string{
-		{"host", "new conns/s", "reused/s", "new", "closed", "conns seen", "dial p50", "TLS handshake p50", "TLS p95", "resumed", "set-up time/s"},
-		{"default → https://backend.internal:443", "0.00", "80.0", "0%", "0", "4", "1.4 ms", "14 ms", "18 ms", "0/4", "0 ms"},
-		{"default → https://api.partner.example:443", "5.00", "15.0", "25%", "100", "21", "20 ms", "40 ms", "40 ms", "0/21", "300 ms"},
-		{"search → http://10.0.0.7:9200", "0.00", "5.0", "0%", "0", "0", "–", "–", "–", "–", "0 ms"},
+		{"host", "new conns/s", "reused/s", "new", "closed", "conns seen", "dial p50", "TLS handshake p50", "TLS p95", "resumed", "handshaking", "set-up time/s"},
+		{"default → https://backend.internal", "0.00", "80.0", "0%", "0", "4", "1.40ms", "14.0ms", "18.0ms", "0/4", "0.0", "0ms"},
+		{"default → https://api.partner.example", "5.00", "15.0", "25%", "100", "21", "20.0ms", "40.0ms", "40.0ms", "0/21", "0.0", "300ms"},
+		{"search → http://10.0.0.7:9200", "0.00", "5.0", "0%", "0", "0", "–", "–", "–", "–", "0.0", "0ms"},
 	}
 	compareRows(t, "churn", rows, want)
 
 	rows = mdTable(t, buf.String(), "### CPU")
-	if len(rows) != 11 || rows[1][1] != "encoding/json.(*encodeState).marshal" || rows[1][2] != "4.20 s" || rows[1][3] != "45.0%" {
-		t.Errorf("CPU top table first row = %q, want encoding/json.(*encodeState).marshal, 4.20 s, 45.0%% (420 of 934 samples)", rows[1])
+	if len(rows) != 11 || rows[1][1] != "encoding/json.(*encodeState).marshal" || rows[1][2] != "4.20s" || rows[1][3] != "45.0%" {
+		t.Errorf("CPU top table first row = %q, want encoding/json.(*encodeState).marshal, 4.20s, 45.0%% (420 of 934 samples)", rows[1])
 	}
 }
 

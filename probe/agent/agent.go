@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/internal/redact"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -141,6 +142,71 @@ func (a *Agent) Network() string { return a.network }
 
 // Token returns the token clients must send.
 func (a *Agent) Token() string { return a.token }
+
+// String describes the agent without its token, which would give whoever
+// reads a log a door into the program: "httptop agent on tcp
+// 127.0.0.1:7070 (token REDACTED)".
+func (a *Agent) String() string {
+	if a == nil {
+		return "httptop agent <nil>"
+	}
+	return "httptop agent on " + a.network + " " + a.addr + " (token " + redact.Mark + ")"
+}
+
+// GoString is the %#v form of the agent, without its token.
+func (a *Agent) GoString() string {
+	if a == nil {
+		return "(*agent.Agent)(nil)"
+	}
+	return fmt.Sprintf("&agent.Agent{Network: %q, Addr: %q, Token: %q}", a.network, a.addr, redact.Mark)
+}
+
+// Format prints the agent with String (GoString for %#v) whatever the
+// verb, so that no verb prints its fields and the token.
+func (a *Agent) Format(f fmt.State, verb rune) { redact.Format(f, verb, a.String(), a.GoString()) }
+
+// LogValue logs the agent as its network and address, the token redacted.
+func (a *Agent) LogValue() slog.Value {
+	if a == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(slog.String("network", a.network), slog.String("addr", a.addr), slog.String("token", redact.Mark))
+}
+
+// String describes the options with the token redacted.
+func (o Options) String() string { return o.GoString() }
+
+// GoString is the %#v form of the options, with the token redacted when
+// one is set.
+func (o Options) GoString() string {
+	token := ""
+	if o.Token != "" {
+		token = redact.Mark
+	}
+	return fmt.Sprintf("agent.Options{Addr: %q, Collector: %p, DiscoveryDir: %q, NoDiscovery: %t, Token: %q, MaxStreams: %d, Logger: %p}",
+		o.Addr, o.Collector, o.DiscoveryDir, o.NoDiscovery, token, o.MaxStreams, o.Logger)
+}
+
+// Format prints the options with String whatever the verb, so that no verb
+// prints the token.
+func (o Options) Format(f fmt.State, verb rune) { redact.Format(f, verb, o.String(), o.GoString()) }
+
+// LogValue logs the options with the token redacted.
+func (o Options) LogValue() slog.Value {
+	token := ""
+	if o.Token != "" {
+		token = redact.Mark
+	}
+	return slog.GroupValue(slog.String("addr", o.Addr), slog.String("discovery_dir", o.DiscoveryDir),
+		slog.Bool("no_discovery", o.NoDiscovery), slog.String("token", token), slog.Int("max_streams", o.MaxStreams))
+}
+
+var (
+	_ fmt.Formatter  = (*Agent)(nil)
+	_ slog.LogValuer = (*Agent)(nil)
+	_ fmt.Formatter  = Options{}
+	_ slog.LogValuer = Options{}
+)
 
 // DiscoveryFile returns the path of the agent's discovery file, or "" when
 // it has none.

@@ -592,6 +592,55 @@ func TestAgentProfileYields(t *testing.T) {
 	}
 }
 
+// TestAgentProfileEnd runs a 60-second CPU profile named by its client and
+// asks for it to end: the profile answers at once with what it gathered (a
+// valid profile covering well under 60 s), the end request is answered
+// 204, and ending a profile that does not run (another id, or once more)
+// is 404.
+func TestAgentProfileEnd(t *testing.T) {
+	a := startAgent(t, Options{})
+	started := make(chan snapshot.ProfileKind, 1)
+	a.handler.profileStarted = func(k snapshot.ProfileKind) { started <- k }
+	c := newAgentClient(t, a)
+	if status, body := c.get(t.Context(), "info"); status != http.StatusOK || !strings.Contains(string(body), `"profile_end":true`) {
+		t.Errorf("info: %d %s, want it to say profiles can be ended", status, body)
+	}
+
+	type result struct {
+		status int
+		body   []byte
+	}
+	done := make(chan result, 1)
+	go func() {
+		status, body := c.get(t.Context(), "profile?kind=cpu&seconds=60&id=abc")
+		done <- result{status, body}
+	}()
+	<-started
+	if status, body := c.get(t.Context(), "profile?kind=cpu&end=other"); status != http.StatusNotFound {
+		t.Errorf("ending another id: %d %s, want 404", status, body)
+	}
+	if status, body := c.get(t.Context(), "profile?kind=cpu&end=abc"); status != http.StatusNoContent {
+		t.Fatalf("ending the profile: %d %s, want 204", status, body)
+	}
+	r := <-done
+	if r.status != http.StatusOK {
+		t.Fatalf("the ended profile: %d %s, want 200 with what it gathered", r.status, r.body)
+	}
+	p, err := profile.ParseData(r.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DurationNanos <= 0 || p.DurationNanos >= int64(30*time.Second) {
+		t.Errorf("the ended profile covers %v, want less than the 60 s asked for", time.Duration(p.DurationNanos))
+	}
+	if status, body := c.get(t.Context(), "profile?kind=cpu&end=abc"); status != http.StatusNotFound {
+		t.Errorf("ending it again: %d %s, want 404", status, body)
+	}
+	if status, _ := c.get(t.Context(), "profile?kind=cpu&end="+strings.Repeat("x", snapshot.MaxProfileIDLen+1)); status != http.StatusBadRequest {
+		t.Errorf("an id too long: %d, want 400", status)
+	}
+}
+
 // TestAgentProfileClientGone checks that a profile whose client goes away
 // stops and frees the slot.
 func TestAgentProfileClientGone(t *testing.T) {

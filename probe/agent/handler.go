@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/redact"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/promexport"
 	"github.com/httptop/httptop/snapshot"
@@ -76,7 +77,17 @@ type handler struct {
 	profileStarted func(snapshot.ProfileKind)
 }
 
-var _ http.Handler = (*handler)(nil)
+var (
+	_ http.Handler  = (*handler)(nil)
+	_ fmt.Formatter = (*handler)(nil)
+)
+
+// Format prints the handler without its token, whatever the verb: Handler
+// returns it as an http.Handler a program may well log.
+func (h *handler) Format(f fmt.State, verb rune) {
+	const s = "httptop agent handler (token " + redact.Mark + ")"
+	redact.Format(f, verb, s, s)
+}
 
 func newHandler(c *probe.Collector, token string, maxStreams int) *handler {
 	if maxStreams <= 0 {
@@ -183,6 +194,7 @@ func (h *handler) info() snapshot.AgentInfo {
 			MaxStreams:        h.maxStreams,
 			ProfileKinds:      snapshot.ProfileKinds,
 			OneProfileAtATime: true,
+			ProfileEnd:        true,
 		},
 	}
 }
@@ -257,13 +269,23 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveProfile takes a profile and answers with it, gzipped pprof.
+// serveProfile takes a profile and answers with it, gzipped pprof, or ends
+// one early (see endProfile).
 func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	kind, err := snapshot.ParseProfileKind(q.Get("kind"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
 			fmt.Sprintf("kind %q: want cpu, wall, heap or goroutine", q.Get("kind")))
+		return
+	}
+	if len(q.Get(snapshot.ProfileIDParam)) > snapshot.MaxProfileIDLen || len(q.Get(snapshot.ProfileEndParam)) > snapshot.MaxProfileIDLen {
+		writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+			fmt.Sprintf("profile id longer than %d bytes", snapshot.MaxProfileIDLen))
+		return
+	}
+	if id := q.Get(snapshot.ProfileEndParam); id != "" {
+		h.endProfile(w, kind, id)
 		return
 	}
 	var buf bytes.Buffer
@@ -311,7 +333,7 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 	// gives way to one asked without it (a capture): it ends early and
 	// answers with what it gathered.
 	yield := r.URL.Query().Get("yield") == "1"
-	gaveWay, release, ok := h.profilers.slot(kind).acquire(r.Context(), yield)
+	gaveWay, ended, release, ok := h.profilers.slot(kind).acquire(r.Context(), yield, r.URL.Query().Get(snapshot.ProfileIDParam))
 	if !ok {
 		writeError(w, http.StatusConflict, snapshot.ErrCodeBusy,
 			"this agent is already taking a "+string(kind)+" profile: retry when it ends (at most "+snapshot.MaxProfileDuration.String()+")")
@@ -336,6 +358,7 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 	select {
 	case <-timer.C:
 	case <-gaveWay:
+	case <-ended:
 	case <-r.Context().Done():
 		stop()
 		return false // nobody to answer
@@ -360,6 +383,19 @@ func (s *profileSlots) slot(kind snapshot.ProfileKind) *profileSlot {
 	return &s.wall
 }
 
+// endProfile ends the profile of kind named id early: it stops and
+// answers its own request with what it gathered. The answer here is 204,
+// or 404 when no profile of that kind and id runs (it ended, or has not
+// started).
+func (h *handler) endProfile(w http.ResponseWriter, kind snapshot.ProfileKind, id string) {
+	if !kind.Continuous() || !h.profilers.slot(kind).end(id) {
+		writeError(w, http.StatusNotFound, snapshot.ErrCodeNotFound,
+			fmt.Sprintf("no %s profile with id %q is being taken", kind, id))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // profileSlot lets one profile of a kind run at a time. A profile that
 // yields gives way to one that does not.
 type profileSlot struct {
@@ -369,6 +405,10 @@ type profileSlot struct {
 	// the running profile does not yield.
 	giveWay chan struct{}
 	asked   bool // giveWay was closed
+	// id is the running profile's id (ProfileIDParam), "" for none, and
+	// ended is closed when its client asks it to end early.
+	id    string
+	ended chan struct{}
 	// freed is closed when the running profile releases the slot.
 	freed chan struct{}
 }
@@ -376,12 +416,14 @@ type profileSlot struct {
 // yieldWait bounds how long a profile waits for a yielding one to stop.
 const yieldWait = 5 * time.Second
 
-// acquire takes the slot for a profile, which yields when yield is set.
-// When the slot is held by a yielding profile and this one does not
-// yield, it asks that profile to end and waits (at most yieldWait or until
-// ctx is done) for it. ok is false when the slot stays taken. gaveWay is
-// closed when this profile must end early; release frees the slot.
-func (s *profileSlot) acquire(ctx context.Context, yield bool) (gaveWay <-chan struct{}, release func(), ok bool) {
+// acquire takes the slot for a profile, which yields when yield is set
+// and is named id ("" for none). When the slot is held by a yielding
+// profile and this one does not yield, it asks that profile to end and
+// waits (at most yieldWait or until ctx is done) for it. ok is false when
+// the slot stays taken. gaveWay is closed when this profile must end early
+// for another, ended when its client asks it to end (see end); release
+// frees the slot.
+func (s *profileSlot) acquire(ctx context.Context, yield bool, id string) (gaveWay, ended <-chan struct{}, release func(), ok bool) {
 	deadline := time.NewTimer(yieldWait)
 	defer deadline.Stop()
 	for {
@@ -393,18 +435,19 @@ func (s *profileSlot) acquire(ctx context.Context, yield bool) (gaveWay <-chan s
 			if yield {
 				s.giveWay = make(chan struct{})
 			}
-			freed, giveWay := s.freed, s.giveWay
+			s.id, s.ended = id, make(chan struct{})
+			freed, giveWay, ended := s.freed, s.giveWay, s.ended
 			s.mu.Unlock()
-			return giveWay, func() {
+			return giveWay, ended, func() {
 				s.mu.Lock()
-				s.busy = false
+				s.busy, s.id = false, ""
 				close(freed)
 				s.mu.Unlock()
 			}, true
 		}
 		if yield || s.giveWay == nil {
 			s.mu.Unlock()
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		if !s.asked {
 			s.asked = true
@@ -415,11 +458,24 @@ func (s *profileSlot) acquire(ctx context.Context, yield bool) (gaveWay <-chan s
 		select {
 		case <-freed:
 		case <-deadline.C:
-			return nil, nil, false
+			return nil, nil, nil, false
 		case <-ctx.Done():
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 	}
+}
+
+// end asks the running profile named id to end early, reporting whether
+// one was running.
+func (s *profileSlot) end(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.busy || id == "" || s.id != id {
+		return false
+	}
+	s.id = "" // once
+	close(s.ended)
+	return true
 }
 
 // writeJSON answers 200 with v as JSON.

@@ -86,6 +86,7 @@ func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snap
 		out := p.last
 		out.Goroutines = runtime.NumGoroutine()
 		out.UptimeSeconds = now.Sub(processStart).Seconds()
+		out.TCP.AgeSeconds = now.Sub(p.tcpAt).Seconds()
 		return out
 	}
 	out := snapshot.Process{
@@ -109,6 +110,9 @@ func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snap
 		p.tcpAt, p.tcpEvery = now, max(minProcessSample, tcpCostFactor*time.Since(start))
 	}
 	out.TCP = p.lastTCP
+	if !p.tcpAt.Equal(now) {
+		out.TCP.AgeSeconds = now.Sub(p.tcpAt).Seconds()
+	}
 	p.at, p.last = now, out
 	return out
 }

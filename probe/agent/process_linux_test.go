@@ -1,12 +1,20 @@
 package agent
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/httptop/httptop/snapshot"
 )
 
 func TestParseProcAddr(t *testing.T) {
@@ -124,5 +132,219 @@ func TestProcessTCPLoopback(t *testing.T) {
 			t.Fatalf("tcp after closing = %+v, want at least %d time_wait", after, n)
 		}
 		runtime.Gosched()
+	}
+}
+
+// churn opens n connections to addr, each closed by the client first after
+// the server answered (so the client's socket goes to TIME_WAIT), one after
+// the other.
+func churn(t *testing.T, addr string, n int) {
+	t.Helper()
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+}
+
+// ssCount runs ss -tanp and counts the sockets in state (ss's name) that
+// match: peer is their peer address, or pid their owner.
+func ssCount(t *testing.T, state string, match func(local, peer, process string) bool) int {
+	t.Helper()
+	out, err := exec.Command("ss", "-tanpH").Output()
+	if err != nil {
+		t.Fatalf("ss: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] != state {
+			continue
+		}
+		process := ""
+		if len(f) > 5 {
+			process = f[5]
+		}
+		if match(f[3], f[4], process) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestTCPAgainstSS: under connection churn (bursts of 300 connections
+// closed by the client, plus 20 held open), the socket table the agent
+// reads agrees with what ss -tan says of the same sockets — the TIME_WAIT
+// sockets towards the server and the established sockets this process
+// holds — and the process's counts, read again, include them.
+// (The process's TIME_WAIT count also holds those of earlier tests, which
+// ss cannot attribute: it is checked to include the server's, not to equal
+// them.)
+func TestTCPAgainstSS(t *testing.T) {
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("no ss (iproute2):", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.Write([]byte{1})
+				io.Copy(io.Discard, c) // until the client closes
+				c.Close()
+			}()
+		}
+	}()
+	addr := ln.Addr().String()
+	srv := netip.MustParseAddrPort(addr)
+	pid := "pid=" + strconv.Itoa(os.Getpid()) + ","
+	conns := []snapshot.Conn{{RemoteAddr: addr}} // as the collector reports them
+	p := newProcessSampler()
+	check := func(stage string) {
+		t.Helper()
+		// TIME_WAIT sockets appear once the kernel has processed the
+		// last ACK (on loopback, at once in practice): read until ss
+		// and the agent see the same settled table.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			wantTW := ssCount(t, "TIME-WAIT", func(_, peer, _ string) bool { return peer == addr })
+			wantEst := ssCount(t, "ESTAB", func(_, _, process string) bool { return strings.Contains(process, pid) })
+			owned, orphans, err := diagSockets()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tw, est := 0, 0
+			for _, s := range orphans {
+				if s.state == "TIME_WAIT" && s.remote == srv {
+					tw++
+				}
+			}
+			for _, s := range owned {
+				if s.state == "ESTABLISHED" {
+					est++
+				}
+			}
+			// A new reading, whatever the last one cost (TestTCPAge
+			// checks how readings are spaced and marked).
+			p.at, p.tcpAt = time.Time{}, time.Time{}
+			got := p.sample(t.Context(), conns).TCP
+			if tw == wantTW && est == wantEst && got.TimeWait >= wantTW && got.Established == wantEst && got.AgeSeconds == 0 {
+				t.Logf("%s: %d TIME_WAIT to the server and %d ESTABLISHED, as ss says; the process counts %d TIME_WAIT in all",
+					stage, tw, est, got.TimeWait)
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the table has %d TIME_WAIT to %s and %d ESTABLISHED, the process counts %+v; ss says %d and %d",
+					stage, tw, addr, est, got, wantTW, wantEst)
+			}
+			runtime.Gosched()
+		}
+	}
+	for range 20 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	churn(t, addr, 300)
+	check("after 300")
+	churn(t, addr, 300)
+	check("after 600")
+}
+
+// TestTCPAge: when the table was not read again for a sample (reading it
+// costs too much to do every time), the figure says how old it is.
+func TestTCPAge(t *testing.T) {
+	p := newProcessSampler()
+	reads := 0
+	p.sockets = func(context.Context) ([]socket, []socket, error) {
+		reads++
+		return []socket{{state: "ESTABLISHED"}}, nil, nil
+	}
+	first := p.sample(t.Context(), nil).TCP
+	if reads != 1 || first.Established != 1 || first.AgeSeconds != 0 {
+		t.Fatalf("first sample: %d reads, tcp %+v; want 1 read, 1 established, age 0", reads, first)
+	}
+	// The last read cost as much as the next 10 s of samples may spend.
+	p.tcpEvery = 10 * time.Second
+	p.at = time.Time{}
+	second := p.sample(t.Context(), nil).TCP
+	if reads != 1 || second.Established != 1 || second.AgeSeconds <= 0 {
+		t.Errorf("second sample: %d reads, tcp %+v; want the first reading, with its age", reads, second)
+	}
+}
+
+// BenchmarkReadSockets reads the TCP table with 5,000 TIME_WAIT sockets of
+// this process in it, through netlink (what readSockets does) and through
+// gopsutil and /proc/self/net/tcp (its fallback, and what it did before).
+func BenchmarkReadSockets(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.Write([]byte{1})
+				io.Copy(io.Discard, c)
+				c.Close()
+			}()
+		}
+	}()
+	for range 5000 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.ReadFull(c, make([]byte, 1))
+		c.Close()
+	}
+	fallback := func() ([]socket, []socket, error) {
+		owned, err := ownedSockets(context.Background())
+		var orphans []socket
+		for _, name := range []string{"/proc/self/net/tcp", "/proc/self/net/tcp6"} {
+			if data, err := os.ReadFile(name); err == nil {
+				orphans = append(orphans, parseOrphans(data)...)
+			}
+		}
+		return owned, orphans, err
+	}
+	for _, tc := range []struct {
+		name string
+		read func() ([]socket, []socket, error)
+	}{{"netlink", diagSockets}, {"proc", fallback}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, orphans, err := tc.read()
+				if err != nil || len(orphans) < 5000 {
+					b.Fatalf("%d orphans, %v", len(orphans), err)
+				}
+			}
+		})
 	}
 }

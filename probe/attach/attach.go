@@ -24,22 +24,27 @@
 //   - thereby instruments http.DefaultTransport itself, which stays an
 //     *http.Transport (so http.DefaultTransport.(*http.Transport) and its
 //     Clone work as before): its DialContext becomes httptop's dial hook,
-//     which tracks each connection it dials;
+//     which tracks each connection it dials, and its Proxy function is
+//     wrapped (returning what it returned) to count the requests that
+//     reach the transport, or a clone of it, without the probe;
 //   - starts the agent (agent.Start) and prints one line to stderr saying
 //     where it listens.
 //
 // What shows up for other clients:
 //
 //   - A client with a nil Transport (&http.Client{Timeout: ...}) sends its
-//     requests through http.DefaultTransport without the wrapper: its
-//     connections appear (host, open and idle counts, dial time, bytes,
-//     closes, TLS, memory), listed under the client "default", but its
-//     requests do not (no request count, latency, connection wait or
-//     errors).
-//   - A transport cloned from http.DefaultTransport after the import
-//     inherits the dial hook, and is seen the same way: connections, not
-//     requests. Wrap it, or its client's Transport, with probe.Wrap to see
-//     its requests (and to give it a name of its own with probe.WithName).
+//     requests through http.DefaultTransport without the wrapper, and a
+//     transport cloned from http.DefaultTransport after the import
+//     inherits its dial hook and its Proxy function (which the import
+//     wraps to count the requests no probe traces). Both are seen the same
+//     way, under the client "(unwrapped)", each host marked dial only:
+//     their connections (open, busy or idle as their traffic shows, dial
+//     time, bytes, closes, memory) and their requests starting (HTTP/1.x
+//     requests, and the first of each HTTP/2 connection), but not the
+//     requests' latency, connection wait, errors or bodies, and not the
+//     pool's limits (a clone may have its own). Wrap the transport, or the
+//     client's Transport, with probe.Wrap to see everything (and to give
+//     it a name of its own with probe.WithName).
 //   - A transport cloned before the import (in the init of a package
 //     initialised earlier), or built from scratch, is not seen at all
 //     unless wrapped with probe.Wrap.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/poolstats"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -139,12 +140,15 @@ func TestSetup(t *testing.T) {
 	if h := hosts[addr("default")]; h.Client != probe.DefaultClientName || h.Requests != n || h.Latency.Count != n || h.NewConns != 1 || h.Open != 1 {
 		t.Errorf("DefaultClient: %+v\nwant client default, %d requests with latencies, 1 connection", h, n)
 	}
-	// A nil Transport, a clone made after the import: the connection,
-	// not the requests.
+	// A nil Transport, a clone made after the import: the connection and
+	// the requests starting, not the requests themselves; dial only, under
+	// the (unwrapped) client, limits unknown.
 	for _, name := range []string{"nil", "clone"} {
 		h, ok := hosts[addr(name)]
-		if !ok || h.Client != probe.DefaultClientName || h.Open != 1 || h.Dial.Count != 1 || h.Requests != 0 || h.Latency.Count != 0 {
-			t.Errorf("%s: %+v (seen %v)\nwant client default, 1 open connection dialed once, no requests", name, h, ok)
+		if !ok || h.Client != poolstats.UnwrappedClient || h.Scheme != "http" || !h.DialOnly || h.LimitsKnown ||
+			h.Open != 1 || h.Dial.Count != 1 || h.RequestsStarted != n || h.Requests != 0 || h.Latency.Count != 0 {
+			t.Errorf("%s: %+v (seen %v)\nwant client %s, dial only, 1 open connection dialed once, %d requests started, none seen complete, limits unknown",
+				name, h, ok, poolstats.UnwrappedClient, n)
 		}
 	}
 	// A clone made before the import: nothing.
