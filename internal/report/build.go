@@ -441,8 +441,11 @@ func little(hr *HostReport, limit int) {
 		default:
 			lt.Relation = "above"
 		}
-		lt.Saturated = hr.Pool.PeakOpen >= limit &&
-			(lt.Load >= 0.95*float64(limit) || hr.Pool.MeanWaiting >= 0.5)
+		// The pool is the bottleneck when requests queue for it: a pool
+		// that runs full while nobody waits (a closed loop of as many
+		// workers as connections) is sized right, and the workers are
+		// the limit. The threshold is pool_saturated's (poolstats).
+		lt.Saturated = hr.Pool.PeakOpen >= limit && hr.Pool.MeanWaiting >= 0.5
 	}
 	lt.Demand = lt.Load
 	leaking := hr.Pool.PeakLeaked > 0
@@ -461,15 +464,17 @@ func little(hr *HostReport, limit int) {
 	lt.ErlangN = PoolFor(lt.Demand, TargetWaitProbability)
 	lt.Recommended = lt.ErlangN
 	if peak := hr.Pool.PeakInFlight; peak > 0 && peak < lt.Recommended && !leaking {
-		// The mean in flight can read a little above the peak (they are
-		// sampled differently); the peak is what the workers issue. With
+		// No more requests than the peak were ever in flight at once
+		// (every snapshot's window is covered), so that many connections
+		// serve them all without waiting, whatever the M/M/N model says
+		// of an open stream of arrivals. The mean in flight can read a
+		// little above the peak (it is derived per second from the
+		// latency of the requests that completed in it; a slowed-down
+		// program shows it): the peak is what the workers issue. With
 		// bodies leaking, the peak counts requests whose connection an
 		// unread body holds: not a cap.
 		lt.Recommended = peak
-		if float64(peak) < 0.95*lt.Demand {
-			lt.Recommended = int(math.Ceil(lt.Demand))
-		}
-		lt.Capped = lt.Recommended < lt.ErlangN
+		lt.Capped = true
 	}
 	lt.Table = erlangTable(lt.Demand, lt.Service, limit, lt.ErlangN, lt.Recommended)
 	lt.Verdict = verdict(hr)

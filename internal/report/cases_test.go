@@ -116,3 +116,26 @@ func TestReportLeakIsTheFix(t *testing.T) {
 		t.Errorf("verdict %q: sizes the idle pool from leaked connections", lt.Verdict)
 	}
 }
+
+// 32 workers in a closed loop against a pool of 32 at 50 ms: about 600
+// req/s, λ·W ≈ 31 and never more than 32 in flight, so no request waits.
+// The M/M/N model (open arrivals) would put P(wait) near 60% at that
+// load: the verdict must not call the pool large enough "with P(wait) =
+// 60%", and the mean in flight reading a little above the peak (the
+// race detector's slowdown does that) must not ask for 34.
+func TestReportClosedLoopPoolLargeEnough(t *testing.T) {
+	c := caseCapture(func(k int) snapshot.Host {
+		return snapshot.Host{Client: "api", Scheme: "http", Host: "127.0.0.1:9000", Open: 32, Active: 32, InFlight: 32, PeakInFlight: 32,
+			Requests: 6000 * int64(k), RPS: 600, LimitsKnown: true, MaxConnsPerHost: 32, MaxIdleConnsPerHost: 32,
+			Latency: snapshot.Percentiles{Count: 6000, P50: 52}}
+	}, snapshot.Point{Requests: 600, ReusedConns: 600, LatencyAvgMs: 56, HoldAvgMs: 52, AvgInFlight: 33.8}, nil)
+	r := Build(c, capture.Profiles{})
+	lt := r.Hosts[0].Little
+	t.Logf("verdict: %s", lt.Verdict)
+	if lt.Recommended != 32 {
+		t.Errorf("recommended N = %d, want 32: never more than 32 requests were in flight", lt.Recommended)
+	}
+	if !strings.Contains(lt.Verdict, "The pool of 32 is large enough") || strings.Contains(lt.Verdict, "P(wait) =") {
+		t.Errorf("verdict %q: want the pool called large enough from what was measured, not from the model's P(wait)", lt.Verdict)
+	}
+}

@@ -191,6 +191,10 @@ func verdict(hr *HostReport) string {
 	switch {
 	case lt.N > 0 && lt.Recommended > lt.N:
 		fmt.Fprintf(&b, " Raise MaxConnsPerHost from %d to %d", lt.N, lt.Recommended)
+	case lt.N > 0 && lt.Capped:
+		// The model's P(wait) is for open arrivals; what was measured
+		// says more.
+		fmt.Fprintf(&b, " The pool of %d is large enough: it holds the most requests ever in flight at once (%d)", lt.N, hr.Pool.PeakInFlight)
 	case lt.N > 0:
 		fmt.Fprintf(&b, " The pool of %d is large enough (P(wait) = %s)", lt.N, fmtPct(lt.PWait))
 	default:
