@@ -28,21 +28,29 @@ type Body struct {
 	// that is being consumed slowly (a stream) from a leaked one.
 	Reads *atomic.Int64
 
+	// hint picks the body's shard; set at its first OpenBody and kept,
+	// so that a record reused for request after request (the tracer
+	// recycles its spans) keeps its shard.
+	hint uint32
+
 	// Guarded by the shard's mutex.
-	shard      *bodyShard
-	prev, next *Body
-	seenReads  int64 // reads at the last snapshot that saw a change
-	seenAt     int64 // when that snapshot ran
+	shard     *bodyShard
+	slot      int32
+	seenReads int64 // reads at the last snapshot that saw a change
+	seenAt    int64 // when that snapshot ran
 }
 
-// bodyShards spreads open bodies over this many lists so that requests on
-// different goroutines rarely contend for one lock.
+// bodyShards spreads open bodies over this many registries so that
+// requests on different goroutines rarely contend for one lock.
 const bodyShards = 32
 
+// bodyShard holds open bodies in slots: opening or closing a body touches
+// the shard alone, never another body's record.
 type bodyShard struct {
-	mu   sync.Mutex
-	head *Body
-	_    [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	slots []*Body
+	free  []int32 // indices of empty slots
+	_     [8]byte // keep shards on separate cache lines
 }
 
 type bodyRegistry struct {
@@ -51,14 +59,21 @@ type bodyRegistry struct {
 
 // OpenBody starts tracking an open response body.
 func (s *Stats) OpenBody(b *Body) {
-	sh := &s.bodies.shards[rand.Uint32()%bodyShards]
-	sh.mu.Lock()
-	b.shard = sh
-	b.next = sh.head
-	if sh.head != nil {
-		sh.head.prev = b
+	if b.hint == 0 {
+		b.hint = rand.Uint32() | 1
 	}
-	sh.head = b
+	sh := &s.bodies.shards[b.hint%bodyShards]
+	sh.mu.Lock()
+	var i int32
+	if n := len(sh.free); n > 0 {
+		i = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+	} else {
+		i = int32(len(sh.slots))
+		sh.slots = append(sh.slots, nil)
+	}
+	sh.slots[i] = b
+	b.shard, b.slot = sh, i
 	sh.mu.Unlock()
 }
 
@@ -69,15 +84,9 @@ func (s *Stats) CloseBody(b *Body) {
 		return
 	}
 	sh.mu.Lock()
-	if b.prev != nil {
-		b.prev.next = b.next
-	} else if sh.head == b {
-		sh.head = b.next
-	}
-	if b.next != nil {
-		b.next.prev = b.prev
-	}
-	b.prev, b.next, b.shard = nil, nil, nil
+	sh.slots[b.slot] = nil
+	sh.free = append(sh.free, b.slot)
+	b.shard, b.seenReads, b.seenAt = nil, 0, 0
 	sh.mu.Unlock()
 }
 
@@ -95,7 +104,10 @@ func (s *Stats) leaks(now int64) map[*Host]*leakReport {
 	for i := range s.bodies.shards {
 		sh := &s.bodies.shards[i]
 		sh.mu.Lock()
-		for b := sh.head; b != nil; b = b.next {
+		for _, b := range sh.slots {
+			if b == nil {
+				continue
+			}
 			after := b.Host.client.leakAfterNs()
 			if now-b.Opened < after {
 				continue

@@ -52,8 +52,14 @@ func TestBodyRegistryConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range s.bodies.shards {
-		if s.bodies.shards[i].head != nil {
-			t.Fatalf("shard %d not empty", i)
+		sh := &s.bodies.shards[i]
+		for j, b := range sh.slots {
+			if b != nil {
+				t.Fatalf("shard %d slot %d still holds a body", i, j)
+			}
+		}
+		if len(sh.free) != len(sh.slots) {
+			t.Fatalf("shard %d: %d free of %d slots", i, len(sh.free), len(sh.slots))
 		}
 	}
 }

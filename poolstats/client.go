@@ -90,6 +90,11 @@ func (c *Client) Host(scheme, host string) *Host {
 	if h := c.last.Load(); h != nil && h.raw == host && h.scheme == scheme {
 		return h
 	}
+	return c.lookupHost(scheme, host)
+}
+
+// lookupHost is Host past the most recent host.
+func (c *Client) lookupHost(scheme, host string) *Host {
 	if m := c.hosts.Load(); m != nil {
 		if h := (*m)[hostKey{scheme, host}]; h != nil {
 			c.last.Store(h)

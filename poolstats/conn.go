@@ -121,7 +121,14 @@ func (c *Conn) InFlight() int { return int(c.state.Load() & countMask) }
 // is handed to the request waiting for it as soon as its handshake ends, or
 // parked in the idle pool, in which case IdleTime says how long ago.
 func (c *Conn) Used(now, idleNs int64, tlsConn *tls.Conn) {
-	if c.firstUse.Load() != 0 || !c.firstUse.CompareAndSwap(0, now) {
+	if c.firstUse.Load() == 0 {
+		c.firstUsed(now, idleNs, tlsConn)
+	}
+}
+
+// firstUsed is Used for a connection no request had used yet.
+func (c *Conn) firstUsed(now, idleNs int64, tlsConn *tls.Conn) {
+	if !c.firstUse.CompareAndSwap(0, now) {
 		return
 	}
 	c.handshakeEnd.Store(now - idleNs)
@@ -229,5 +236,17 @@ func (c *Conn) MoveTo(h *Host) {
 	h.addConn(c)
 	if c.Closed() {
 		h.removeConn(c)
+	}
+}
+
+// Responded records a response the connection carried: its protocol
+// (1 or 2) and whether it or its request asked for the connection to be
+// closed (Connection: close).
+func (c *Conn) Responded(major int, closeAsked bool) {
+	if c.proto.Load() == protoUnknown {
+		c.SetProto(major)
+	}
+	if closeAsked {
+		c.CloseAsked()
 	}
 }

@@ -74,10 +74,13 @@ func (d *dist) current(now int64) *window {
 	e := now / windowPeriod
 	w := &d.w[e&1]
 	if w.epoch.Load() != e {
-		advance(&w.epoch, e, w.clear)
+		w.turn(e)
 	}
 	return w
 }
+
+// turn makes w hold period e (see advance).
+func (w *window) turn(e int64) { advance(&w.epoch, e, w.clear) }
 
 func (w *window) clear() {
 	w.max.Store(0)

@@ -11,26 +11,35 @@ import (
 // Its recording methods are safe for concurrent use and lock-free; they are
 // called by the tracer on the hot path of every request.
 type Host struct {
+	// The fields every request reads or writes come first, in two cache
+	// lines (a Host's size class keeps it 64-byte aligned): the lookup
+	// keys, then the gauges and totals a request changes.
 	client *Client
-	scheme string
-	// name is host:port with the scheme's default port filled in.
-	name string
 	// raw is the first URL host this Host was looked up by; Client uses it
 	// to answer repeated lookups without touching its map.
-	raw     string
+	raw    string
+	scheme string
+	// name is host:port with the scheme's default port filled in.
+	name    string
 	created int64
 
 	// Gauges. Open, active and idle are not kept here: a snapshot derives
 	// them from conns.
 	inFlight atomic.Int64
 	waiting  atomic.Int64
-	dialing  atomic.Int64
-
 	// Totals.
-	requests  atomic.Int64
+	requests atomic.Int64
+	reused   atomic.Int64
+	newConns atomic.Int64
+	// firstResponse is when the host's first response arrived
+	// (monotonic ns), 0 before any (see hostTLS.handshake).
+	firstResponse atomic.Int64
+	// addrNoted is set once the host's dial address is in the client's
+	// address index.
+	addrNoted atomic.Bool
+
+	dialing   atomic.Int64
 	errors    atomic.Int64
-	newConns  atomic.Int64
-	reused    atomic.Int64
 	closed    atomic.Int64
 	status5xx atomic.Int64
 	undrained atomic.Int64
@@ -42,10 +51,6 @@ type Host struct {
 	dial    dist // DNS + TCP connect
 	secs    series
 	tls     hostTLS // TLS handshakes, see tls.go
-
-	// addrNoted is set once the host's dial address is in the client's
-	// address index.
-	addrNoted atomic.Bool
 
 	// mu guards the list of open connections, kept in the order they
 	// were added (which is id order, save for dials finishing at the same
@@ -101,10 +106,16 @@ func (h *Host) WaitEnded(now, d int64) {
 // request already finished, without recording a wait.
 func (h *Host) WaitDropped() { h.waiting.Add(-1) }
 
-// GotConn records a request receiving a connection, reused from the pool
-// or new.
-func (h *Host) GotConn(now int64, reused bool) {
+// GotConn records a request receiving a connection at now, reused from
+// the pool or new. wait is how long it waited for it (nanoseconds, see
+// WaitEnded), or negative when GetConn was not seen.
+func (h *Host) GotConn(now int64, reused bool, wait int64) {
 	s := h.secs.at(now)
+	if wait >= 0 {
+		h.waiting.Add(-1)
+		h.wait.observe(now, wait)
+		s.add(cWaitUs, wait/1e3)
+	}
 	if reused {
 		h.reused.Add(1)
 		s.add(cReused, 1)
@@ -118,7 +129,9 @@ func (h *Host) GotConn(now int64, reused bool) {
 // request started.
 func (h *Host) Responded(now, d int64, status int) {
 	h.requests.Add(1)
-	h.tls.responded(now)
+	if h.firstResponse.Load() == 0 {
+		h.firstResponse.CompareAndSwap(0, now)
+	}
 	if status >= 500 {
 		h.status5xx.Add(1)
 	}

@@ -19,14 +19,15 @@ const rateSeconds = 10
 // counter names one of the per-second counters of a host.
 type counter int
 
+// Those every request changes come first, next to the slot's epoch.
 const (
 	cRequests  counter = iota // requests completed (responded or failed)
-	cErrors                   // failed requests and failed body reads
-	cNew                      // requests that got a new connection
-	cReused                   // requests that got a pooled connection
 	cLatSumUs                 // latency of responded requests, summed
 	cLatMaxUs                 // largest such latency
+	cReused                   // requests that got a pooled connection
+	cNew                      // requests that got a new connection
 	cWaitUs                   // connection wait, summed
+	cErrors                   // failed requests and failed body reads
 	cChurned                  // healthy idle connections closed by the client
 	cUndrained                // HTTP/1.x bodies closed before EOF
 	numCounters
@@ -52,10 +53,13 @@ func (r *series) at(now int64) *second {
 	e := now / 1e9
 	s := &r.s[e%seriesSlots]
 	if s.epoch.Load() != e {
-		advance(&s.epoch, e, s.clear)
+		s.turn(e)
 	}
 	return s
 }
+
+// turn makes s hold second e (see advance).
+func (s *second) turn(e int64) { advance(&s.epoch, e, s.clear) }
 
 func (s *second) clear() {
 	for i := range s.c {

@@ -24,8 +24,7 @@ func populate(hosts, connsPerHost int, now int64) *Stats {
 		for k := range 200 {
 			h.RequestStarted(now)
 			h.WaitStarted()
-			h.WaitEnded(now, int64(k)*1000)
-			h.GotConn(now, k%10 != 0)
+			h.GotConn(now, k%10 != 0, int64(k)*1000)
 			h.Responded(now, int64(k)*50_000, 200)
 			h.RequestEnded()
 		}

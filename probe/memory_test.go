@@ -31,10 +31,18 @@ func newHostsTransport(t testing.TB, hosts []string) *hostsTransport {
 
 func (ht *hostsTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil {
-		tr.GetConn(req.URL.Host)
-		tr.GotConn(httptrace.GotConnInfo{Conn: ht.conns[req.URL.Host], Reused: true, WasIdle: true, IdleTime: time.Millisecond})
-		tr.WroteRequest(httptrace.WroteRequestInfo{})
-		tr.GotFirstResponseByte()
+		if tr.GetConn != nil {
+			tr.GetConn(req.URL.Host)
+		}
+		if tr.GotConn != nil {
+			tr.GotConn(httptrace.GotConnInfo{Conn: ht.conns[req.URL.Host], Reused: true, WasIdle: true, IdleTime: time.Millisecond})
+		}
+		if tr.WroteRequest != nil {
+			tr.WroteRequest(httptrace.WroteRequestInfo{})
+		}
+		if tr.GotFirstResponseByte != nil {
+			tr.GotFirstResponseByte()
+		}
 	}
 	return &http.Response{StatusCode: 200, ProtoMajor: 1, Body: io.NopCloser(bytes.NewReader([]byte("ok"))), Request: req}, nil
 }

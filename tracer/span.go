@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
@@ -22,6 +23,8 @@ type Options struct {
 	Recycle bool
 	// Observe, when set, receives the record of every finished request,
 	// synchronously, on the goroutine that finished it. It must be quick.
+	// Setting it makes every request install two more hooks
+	// (WroteRequest, GotFirstResponseByte) for the phases of its Record.
 	Observe func(Record)
 	// OnPanic, when set, is told about a panic the tracer recovered from
 	// in its own code, which it never lets reach the program.
@@ -35,12 +38,15 @@ type Tracer struct {
 	stats  *poolstats.Stats
 	client *poolstats.Client
 	opts   Options
+	// phases is opts.Observe != nil: spans install the WroteRequest and
+	// GotFirstResponseByte hooks and keep what a Record shows.
+	phases bool
 	pool   sync.Pool
 }
 
 // New returns a Tracer that records the requests of client into stats.
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
-	t := &Tracer{stats: stats, client: client, opts: opts}
+	t := &Tracer{stats: stats, client: client, opts: opts, phases: opts.Observe != nil}
 	t.pool.New = func() any { return t.newSpan() }
 	return t
 }
@@ -54,164 +60,287 @@ func (t *Tracer) Client() *poolstats.Client { return t.client }
 // req) or the same error. It never modifies req: the hooks travel on a
 // copy made with req.WithContext. A trace already on req's context still
 // fires, composed with the tracer's (httptrace.WithClientTrace).
-func (t *Tracer) RoundTrip(next http.RoundTripper, req *http.Request) (*http.Response, error) {
-	s, sent := t.begin(req)
-	if s == nil {
-		return next.RoundTrip(req)
-	}
-	ok := false
+func (t *Tracer) RoundTrip(next http.RoundTripper, req *http.Request) (resp *http.Response, err error) {
+	var s *Span
+	stage := stageBegin
+	// One deferred call guards begin and end, and sees next panic.
 	defer func() {
-		if !ok {
-			// next panicked: let the panic go on, but leave the
-			// statistics as if the request failed.
+		switch stage {
+		case stageDone, stagePlain:
+		case stageNext:
+			// next panicked: let the panic go on (this function does
+			// not recover it), but leave the statistics as if the
+			// request failed.
 			t.abandon(s)
+		default:
+			// The probe's own code panicked: that must not reach the
+			// program. If begin did, send the request untraced.
+			if r := recover(); r != nil {
+				t.panicked(r)
+				if stage == stageBegin {
+					resp, err = next.RoundTrip(req)
+				}
+			}
 		}
 	}()
-	resp, err := next.RoundTrip(sent)
-	ok = true
+	s, sent := t.begin(req)
+	if s == nil {
+		stage = stagePlain
+		return next.RoundTrip(req)
+	}
+	stage = stageNext
+	resp, err = next.RoundTrip(sent)
+	stage = stageEnd
 	t.end(s, req, sent, resp, err)
+	stage = stageDone
 	return resp, err
 }
 
+// The stages of Tracer.RoundTrip, for its deferred call.
+const (
+	stageBegin = iota
+	stagePlain // sending a request that is not traced
+	stageNext
+	stageEnd
+	stageDone
+)
+
 // Span is the state of one request while it is in flight: the httptrace
-// hooks bound to it, the phase timestamps they record, the connection the
-// request uses and the record of its open response body. Spans are
+// hooks bound to it, the timestamps they record, the connection the
+// request uses and the record of its open response body. Spans may be
 // recycled (see Options.Recycle), so nothing may keep a *Span after its
 // request finished.
 //
-// Hooks run on the transport's goroutines (GotFirstResponseByte on the
-// connection's read loop, WroteRequest on its write loop) and may race with
-// the request finishing; every field they write is atomic, and the
-// request's connection changes hands only through atomic swaps, so each
-// BeginRequest on a connection is matched by exactly one EndRequest.
+// The span installs two hooks, GetConn and GotConn, which *http.Transport
+// fires on the goroutine calling RoundTrip, before it returns; with
+// Options.Observe also WroteRequest and GotFirstResponseByte, which it
+// fires on the connection's goroutines (WroteRequest possibly after
+// RoundTrip returned). Another RoundTripper may fire any hook at any time,
+// also after the request ended, so every field a hook writes is atomic,
+// and the request's connection changes hands only through atomic swaps:
+// each BeginRequest on a connection is matched by exactly one EndRequest.
 type Span struct {
 	trace httptrace.ClientTrace
 	t     *Tracer
-	st    spanState
+	// ctx carries trace on the request sent, for a span that is not
+	// recycled (a recycled span's context is allocated per request, as
+	// a request's context may outlive it, see begin).
+	ctx traceContext
+	// body wraps the response body of a span that is not recycled: the
+	// span lives as long as the body, so they share one allocation.
+	body Body
+	st   spanState
 }
 
-// spanState is the part of a Span that belongs to one request; recycling
-// zeroes it.
+// spanState is the part of a Span that belongs to one request.
 type spanState struct {
-	// Set by begin and end, on the goroutine calling RoundTrip, and read
-	// when the request finishes.
-	host       *poolstats.Host
-	start      int64
+	spanCore
+	// body is the open-body record of the response, registered with
+	// poolstats from end until the body ends. end sets every field the
+	// tracer owns and CloseBody clears the registry's, so recycling
+	// leaves it alone.
+	body poolstats.Body
+	// ph is what a Record shows, kept only with Options.Observe.
+	ph phaseState
+}
+
+// spanCore is what every request writes; recycling zeroes it.
+type spanCore struct {
+	// Set by begin, on the goroutine calling RoundTrip.
+	host  *poolstats.Host
+	start int64
+	// recycle is true when the span returns to the pool as the request
+	// finishes (see Tracer.recycles).
+	recycle bool
+
+	// waitStart is when the request started waiting for a connection,
+	// 0 while it is not waiting.
+	waitStart atomic.Int64
+	conn      atomic.Pointer[poolstats.Conn]
+	finished  atomic.Bool
+}
+
+// phaseState is what a span keeps for its Record (Options.Observe), and
+// the counts of the hooks that may fire late, each incremented as the
+// hook's last action, which tell whether a hook could still fire (see
+// quiescent). Recycling zeroes it.
+type phaseState struct {
 	respondAt  int64
 	status     int
 	protoMajor int
 	err        error
 	class      poolstats.ErrorClass
 
-	waiting     atomic.Bool
-	waitStart   atomic.Int64
 	waitNs      atomic.Int64
 	gotConnAt   atomic.Int64
 	wroteAt     atomic.Int64
 	firstByteAt atomic.Int64
 	reused      atomic.Bool
 	idleNs      atomic.Int64
-	writeFailed atomic.Bool
-	conn        atomic.Pointer[poolstats.Conn]
 	connID      atomic.Uint64
-	finished    atomic.Bool
 
-	// Hook counts, each incremented as the hook's last action: they tell
-	// whether a hook could still fire (see quiescent).
 	nGot, nWrote, nFirst atomic.Int32
-
-	// body is the open-body record of the response, registered with
-	// poolstats from end until the body ends.
-	body poolstats.Body
 }
 
 func (t *Tracer) newSpan() *Span {
 	s := &Span{t: t}
 	s.trace = httptrace.ClientTrace{
-		GetConn:              s.getConn,
-		GotConn:              s.gotConn,
-		WroteRequest:         s.wroteRequest,
-		GotFirstResponseByte: s.gotFirstByte,
+		GetConn: s.getConnHook(),
+		GotConn: s.gotConnHook(),
+	}
+	if t.phases {
+		s.trace.WroteRequest = s.wroteRequestHook()
+		s.trace.GotFirstResponseByte = s.gotFirstByteHook()
 	}
 	return s
+}
+
+// recycles reports whether a request's span returns to the pool when the
+// request finishes. Besides Options.Recycle, the request's scheme must be
+// one *http.Transport serves itself: a RoundTripper registered with
+// Transport.RegisterProtocol for another scheme may fire hooks at any
+// time.
+func (t *Tracer) recycles(req *http.Request) bool {
+	if !t.opts.Recycle {
+		return false
+	}
+	switch req.URL.Scheme {
+	case "http", "https":
+		return true
+	}
+	return false
 }
 
 // begin starts a span for req and returns the request to send: a copy of
 // req carrying the span's hooks. It returns a nil span when req cannot be
 // traced (it has no URL) or when begin failed, in which case req should be
 // sent as it is.
+//
+// Here, in end and in the hooks, what every request does is kept apart
+// from what few do (helpers marked noinline): the probe's code runs
+// between the transport's, when little of it is in the instruction cache,
+// and each cache line of it a request runs costs a miss.
+//
+// It and end run under RoundTrip's guard against panics.
 func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
-	defer func() {
-		if r := recover(); r != nil {
-			t.panicked(r)
-			s, sent = nil, req
-		}
-	}()
 	if req == nil || req.URL == nil {
 		return nil, req
 	}
 	now := poolstats.Now()
 	host := t.client.Host(req.URL.Scheme, req.URL.Host)
+	if !t.recycles(req) {
+		return t.beginFresh(req, host, now)
+	}
 	s = t.pool.Get().(*Span)
+	s.st.host, s.st.start, s.st.recycle = host, now, true
+	host.RequestStarted(now)
+	ctx := req.Context()
+	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
+		return s, req.WithContext(s.composed(ctx))
+	}
+	// The transport keeps the request's context past the request (a
+	// dial it started keeps its values), so a recycled span cannot hold
+	// it. This is the context WithClientTrace would make, without
+	// looking up again the trace we know is not there.
+	return s, req.WithContext(context.WithValue(ctx, clientTraceKey, &s.trace))
+}
+
+// beginFresh is begin for a span that is not recycled: the span holds the
+// request's context and body wrapper.
+//
+//go:noinline
+func (t *Tracer) beginFresh(req *http.Request, host *poolstats.Host, now int64) (*Span, *http.Request) {
+	s := t.newSpan()
 	s.st.host, s.st.start = host, now
 	host.RequestStarted(now)
 	ctx := req.Context()
-	trace := &s.trace
-	if httptrace.ContextClientTrace(ctx) != nil {
-		// WithClientTrace composes by rewriting the new trace's hooks
-		// to call the old ones too: give it a copy, so that the span's
-		// own trace stays as built.
-		cp := s.trace
-		trace = &cp
+	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
+		return s, req.WithContext(s.composed(ctx))
 	}
-	return s, req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	s.ctx = traceContext{Context: ctx, trace: &s.trace}
+	return s, req.WithContext(&s.ctx)
+}
+
+// composed returns ctx with the span's trace composed with the one ctx
+// already carries. WithClientTrace composes by rewriting the new trace's
+// hooks to call the old ones too: it gets a copy, so that the span's own
+// trace stays as built.
+//
+//go:noinline
+func (s *Span) composed(ctx context.Context) context.Context {
+	cp := s.trace
+	return httptrace.WithClientTrace(ctx, &cp)
 }
 
 // end records the outcome of next.RoundTrip and, for a response with a
 // body, wraps the body so that the span finishes when the body does.
 func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err error) {
-	defer t.recoverPanic()
 	now := poolstats.Now()
 	if err != nil || resp == nil {
-		s.st.err = err
-		s.st.class = poolstats.Classify(err)
-		s.st.host.Failed(now, s.st.class)
-		s.finish(now, OutcomeFailed)
+		t.failed(s, now, err)
 		return
 	}
-	s.restoreRequest(resp, orig, sent)
-	s.st.respondAt, s.st.status, s.st.protoMajor = now, resp.StatusCode, resp.ProtoMajor
-	s.st.host.Responded(now, now-s.st.start, resp.StatusCode)
+	if resp.Request == sent {
+		resp.Request = orig
+	} else {
+		restoreCopy(resp, orig, sent)
+	}
+	if t.phases {
+		s.notePhases(now, resp)
+	}
+	h := s.st.host
+	h.Responded(now, now-s.st.start, resp.StatusCode)
 	if c := s.st.conn.Load(); c != nil {
-		c.SetProto(resp.ProtoMajor)
-		if resp.Close || sent.Close {
-			c.CloseAsked()
-		}
+		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
 	}
 	if !wrappable(resp) {
 		s.finish(now, OutcomeNoBody)
 		return
 	}
-	b := &Body{rc: resp.Body, span: s, http1: resp.ProtoMajor < 2}
+	b := &s.body
+	if s.st.recycle {
+		b = new(Body)
+	}
+	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
 	rec := &s.st.body
-	rec.Host = s.st.host
+	rec.Host = h
 	rec.Opened = now
 	rec.Reads = &b.reads
-	rec.NumPCs = callers(rec.Callers[:])
+	n := callers(rec.Callers[:])
+	clear(rec.Callers[n:])
+	rec.NumPCs = n
 	t.stats.OpenBody(rec)
 	resp.Body = b
 }
 
-// restoreRequest gives the program back its own request in
-// resp.Request. The transport sets it to the request it was given (sent)
-// or, on some paths (HTTP/2 with a body to rewind), to a copy of that; a
+// failed ends a span whose RoundTrip returned an error.
+//
+//go:noinline
+func (t *Tracer) failed(s *Span, now int64, err error) {
+	class := poolstats.Classify(err)
+	if t.phases {
+		s.st.ph.err, s.st.ph.class = err, class
+	}
+	s.st.host.Failed(now, class)
+	s.finish(now, OutcomeFailed)
+}
+
+// notePhases keeps what a Record shows of the response.
+//
+//go:noinline
+func (s *Span) notePhases(now int64, resp *http.Response) {
+	s.st.ph.respondAt, s.st.ph.status, s.st.ph.protoMajor = now, resp.StatusCode, resp.ProtoMajor
+}
+
+// restoreCopy gives the program back its own request in resp.Request when
+// the transport set it to something else than the request it was given
+// (sent): on some paths (HTTP/2 with a body to rewind) a copy of sent. A
 // request carrying the span's trace must not reach the program, which
 // could send it again and fire a finished span's hooks.
-func (s *Span) restoreRequest(resp *http.Response, orig, sent *http.Request) {
-	switch {
-	case resp.Request == sent:
-		resp.Request = orig
-	case resp.Request != nil && resp.Request.Context() == sent.Context():
+//
+//go:noinline
+func restoreCopy(resp *http.Response, orig, sent *http.Request) {
+	if resp.Request != nil && resp.Request.Context() == sent.Context() {
 		resp.Request = resp.Request.WithContext(orig.Context())
 	}
 }
@@ -220,116 +349,178 @@ func (s *Span) restoreRequest(resp *http.Response, orig, sent *http.Request) {
 func (t *Tracer) abandon(s *Span) {
 	defer t.recoverPanic()
 	now := poolstats.Now()
-	s.st.class = poolstats.ErrOther
-	s.st.host.Failed(now, s.st.class)
+	if t.phases {
+		s.st.ph.class = poolstats.ErrOther
+	}
+	s.st.host.Failed(now, poolstats.ErrOther)
 	s.finish(now, OutcomeFailed)
 }
 
-// getConn is the GetConn hook: the request asks the pool for a connection.
-// It fires on the goroutine calling RoundTrip; for HTTP/2 it can fire twice
-// for one request, which counts as one wait.
-func (s *Span) getConn(hostPort string) {
-	defer s.t.recoverPanic()
-	if s.st.finished.Load() {
-		// A stray hook after the request ended (only a RoundTripper
-		// other than *http.Transport can fire one): ignore it.
-		return
+// The hooks are closures bound to the span, each the whole of its hook's
+// work: a method value would add a wrapper function to every call, and
+// the hooks run between the transport's own work, when little of the
+// probe's code is in the instruction cache.
+
+// getConnHook returns the GetConn hook: the request asks the pool for a
+// connection. It fires on the goroutine calling RoundTrip; for HTTP/2 it
+// can fire twice for one request, which counts as one wait.
+func (s *Span) getConnHook() func(string) {
+	return func(hostPort string) {
+		done := false
+		defer func() {
+			if !done {
+				s.t.recovered(recover())
+			}
+		}()
+		if s.st.finished.Load() {
+			// A stray hook after the request ended (only a RoundTripper
+			// other than *http.Transport can fire one): ignore it.
+			done = true
+			return
+		}
+		now := max(poolstats.Now(), 1)
+		if s.st.conn.Load() != nil {
+			s.retry(now)
+		}
+		h := s.st.host
+		if s.st.waitStart.CompareAndSwap(0, now) {
+			h.WaitStarted()
+			// The request may have finished meanwhile; then finish did not
+			// see this wait, and nobody else will end it.
+			if s.st.finished.Load() && s.st.waitStart.CompareAndSwap(now, 0) {
+				h.WaitDropped()
+			}
+		}
+		h.NoteAddr(hostPort)
+		done = true
 	}
-	now := poolstats.Now()
-	// A second GetConn after a GotConn is a retry: the attempt on the
-	// previous connection is over.
+}
+
+// retry ends the attempt on the request's connection: a second GetConn
+// after a GotConn is a retry.
+//
+//go:noinline
+func (s *Span) retry(now int64) {
 	if c := s.st.conn.Swap(nil); c != nil {
 		c.EndRequest(now, false)
 	}
-	if s.st.waiting.CompareAndSwap(false, true) {
-		s.st.waitStart.Store(now)
-		s.st.host.WaitStarted()
-		// The request may have finished meanwhile; then finish did not
-		// see this wait, and nobody else will end it.
-		if s.st.finished.Load() && s.st.waiting.CompareAndSwap(true, false) {
-			s.st.host.WaitDropped()
-		}
-	}
-	s.st.host.NoteAddr(hostPort)
 }
 
-// gotConn is the GotConn hook: the request has a connection. It fires on
-// the goroutine calling RoundTrip.
-func (s *Span) gotConn(info httptrace.GotConnInfo) {
-	defer s.t.recoverPanic()
-	if s.st.finished.Load() {
-		return // a stray hook, as in getConn
-	}
-	now := poolstats.Now()
-	if s.st.waiting.CompareAndSwap(true, false) {
-		d := now - s.st.waitStart.Load()
-		s.st.waitNs.Add(d)
-		s.st.host.WaitEnded(now, d)
-	}
-	s.st.host.GotConn(now, info.Reused)
-	s.st.reused.Store(info.Reused)
-	s.st.idleNs.Store(int64(info.IdleTime))
-	if c, tc := s.t.connOf(info.Conn, s.st.host, now); c != nil {
-		c.Used(now, int64(info.IdleTime), tc)
-		if c.Host() != s.st.host {
-			c.MoveTo(s.st.host)
+// gotConnHook returns the GotConn hook: the request has a connection. It
+// fires on the goroutine calling RoundTrip.
+func (s *Span) gotConnHook() func(httptrace.GotConnInfo) {
+	return func(info httptrace.GotConnInfo) {
+		done := false
+		defer func() {
+			if !done {
+				s.t.recovered(recover())
+			}
+		}()
+		if s.st.finished.Load() {
+			done = true
+			return // a stray hook, as in getConn
 		}
-		c.BeginRequest()
-		s.st.connID.Store(c.ID())
-		if old := s.st.conn.Swap(c); old != nil {
-			old.EndRequest(now, false)
+		now := poolstats.Now()
+		h := s.st.host
+		wait := int64(-1)
+		if ws := s.st.waitStart.Load(); ws != 0 && s.st.waitStart.CompareAndSwap(ws, 0) {
+			wait = max(now-ws, 0)
 		}
-		// The request may have finished while this hook ran (only a
-		// RoundTripper that fires hooks late can do that): then nobody
-		// else will end the request on c.
-		if s.st.finished.Load() && s.st.conn.CompareAndSwap(c, nil) {
-			c.EndRequest(now, false)
+		h.GotConn(now, info.Reused, wait)
+		var c *poolstats.Conn
+		if tc, ok := info.Conn.(*Conn); ok {
+			// A connection the tracker dialed, over plain HTTP.
+			c = tc.rec
+			c.Used(now, int64(info.IdleTime), nil)
+		} else {
+			c = s.t.connOf(info.Conn, h, now, int64(info.IdleTime))
 		}
+		if c != nil {
+			if c.Host() != h {
+				c.MoveTo(h)
+			}
+			c.BeginRequest()
+			if old := s.st.conn.Swap(c); old != nil {
+				old.EndRequest(now, false)
+			}
+			// The request may have finished while this hook ran (only a
+			// RoundTripper that fires hooks late can do that): then nobody
+			// else will end the request on c.
+			if s.st.finished.Load() && s.st.conn.CompareAndSwap(c, nil) {
+				c.EndRequest(now, false)
+			}
+		}
+		if s.t.phases {
+			s.notePhasesGot(now, wait, info, c)
+		}
+		done = true
 	}
-	s.st.gotConnAt.Store(now)
-	s.st.nGot.Add(1)
 }
 
-// wroteRequest is the WroteRequest hook: the request (headers and body)
-// has been written, or writing it failed. It fires on the connection's
-// write goroutine, possibly after the response arrived.
-func (s *Span) wroteRequest(info httptrace.WroteRequestInfo) {
-	defer s.t.recoverPanic()
-	if s.t.opts.Observe != nil {
-		// Only a Record shows phases: spare the clock otherwise.
-		s.st.wroteAt.Store(poolstats.Now())
+// notePhasesGot keeps what a Record shows of a GotConn.
+//
+//go:noinline
+func (s *Span) notePhasesGot(now, wait int64, info httptrace.GotConnInfo, c *poolstats.Conn) {
+	if wait >= 0 {
+		s.st.ph.waitNs.Add(wait)
 	}
-	if info.Err != nil {
-		s.st.writeFailed.Store(true)
+	s.st.ph.reused.Store(info.Reused)
+	s.st.ph.idleNs.Store(int64(info.IdleTime))
+	if c != nil {
+		s.st.ph.connID.Store(c.ID())
 	}
-	s.st.nWrote.Add(1)
+	s.st.ph.gotConnAt.Store(now)
+	s.st.ph.nGot.Add(1)
 }
 
-// gotFirstByte is the GotFirstResponseByte hook. It fires on the
-// connection's read goroutine before the response is handed to RoundTrip.
-func (s *Span) gotFirstByte() {
-	defer s.t.recoverPanic()
-	if s.t.opts.Observe != nil {
-		s.st.firstByteAt.Store(poolstats.Now())
+// wroteRequestHook returns the WroteRequest hook (Options.Observe only):
+// the request (headers and body) has been written, or writing it failed.
+// It fires on the connection's write goroutine, possibly after the
+// response arrived.
+func (s *Span) wroteRequestHook() func(httptrace.WroteRequestInfo) {
+	return func(httptrace.WroteRequestInfo) {
+		defer s.t.recoverPanic()
+		s.st.ph.wroteAt.Store(poolstats.Now())
+		s.st.ph.nWrote.Add(1)
 	}
-	s.st.nFirst.Add(1)
 }
 
-// connOf returns the record of the connection a GotConn hook reports, and
-// its TLS session if it has one.
-func (t *Tracer) connOf(nc net.Conn, h *poolstats.Host, now int64) (*poolstats.Conn, *tls.Conn) {
-	switch c := nc.(type) {
+// gotFirstByteHook returns the GotFirstResponseByte hook (Options.Observe
+// only). It fires on the connection's read goroutine before the response
+// is handed to RoundTrip.
+func (s *Span) gotFirstByteHook() func() {
+	return func() {
+		defer s.t.recoverPanic()
+		s.st.ph.firstByteAt.Store(poolstats.Now())
+		s.st.ph.nFirst.Add(1)
+	}
+}
+
+// connOf returns the record of the connection a GotConn hook reports,
+// other than a *Conn (see the GotConn hook), and notes its use (see
+// poolstats.Conn.Used), with its TLS session if it has one.
+//
+//go:noinline
+func (t *Tracer) connOf(nc net.Conn, h *poolstats.Host, now, idle int64) *poolstats.Conn {
+	var c *poolstats.Conn
+	var session *tls.Conn
+	switch nc := nc.(type) {
 	case nil:
-		return nil, nil
+		return nil
 	case *Conn:
-		return c.rec, nil
+		c = nc.rec
 	case *tls.Conn:
-		if tc, ok := c.NetConn().(*Conn); ok {
-			return tc.rec, c
+		session = nc
+		if tc, ok := nc.NetConn().(*Conn); ok {
+			c = tc.rec
+		} else {
+			c = t.stats.InferredConn(h, nc, now)
 		}
-		return t.stats.InferredConn(h, nc, now), c
+	default:
+		c = t.stats.InferredConn(h, nc, now)
 	}
-	return t.stats.InferredConn(h, nc, now), nil
+	c.Used(now, idle, session)
+	return c
 }
 
 // finish ends the span once: it settles the wait and the connection,
@@ -338,54 +529,91 @@ func (s *Span) finish(now int64, outcome Outcome) {
 	if !s.st.finished.CompareAndSwap(false, true) {
 		return
 	}
-	if s.st.waiting.CompareAndSwap(true, false) {
-		// The request gave up waiting for a connection.
-		d := now - s.st.waitStart.Load()
-		s.st.waitNs.Add(d)
-		s.st.host.WaitEnded(now, d)
+	if s.st.waitStart.Load() != 0 {
+		s.gaveUp(now)
 	}
 	c := s.st.conn.Swap(nil)
 	if c != nil {
 		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
 	}
 	s.st.host.RequestEnded()
-	if s.t.opts.Observe != nil {
-		s.t.opts.Observe(s.record(now, outcome, c))
+	if s.t.phases {
+		s.observe(now, outcome, c)
 	}
-	s.t.recycle(s)
+	if s.st.recycle && s.quiescent() {
+		s.t.recycle(s)
+	}
 }
 
-// quiescent reports whether no hook of the span can fire any more. With
-// *http.Transport, GetConn and GotConn fire only inside RoundTrip;
-// WroteRequest and GotFirstResponseByte fire on the connection's
-// goroutines, once per attempt, and may come late. A request that got one
-// connection, whose write and first response byte were both seen, has
-// nothing left to fire. Anything else (a retry, a failure, a write still
-// in progress) is left to the garbage collector rather than recycled.
+// gaveUp ends the wait of a request that finished while waiting for a
+// connection.
+//
+//go:noinline
+func (s *Span) gaveUp(now int64) {
+	if ws := s.st.waitStart.Load(); ws != 0 && s.st.waitStart.CompareAndSwap(ws, 0) {
+		d := max(now-ws, 0)
+		if s.t.phases {
+			s.st.ph.waitNs.Add(d)
+		}
+		s.st.host.WaitEnded(now, d)
+	}
+}
+
+// observe hands the request's Record to Options.Observe.
+//
+//go:noinline
+func (s *Span) observe(now int64, outcome Outcome, c *poolstats.Conn) {
+	s.t.opts.Observe(s.record(now, outcome, c))
+}
+
+// quiescent reports whether no hook of a recycled span can fire any more.
+// *http.Transport fires GetConn and GotConn only inside RoundTrip, which
+// has returned by the time a request finishes. With Options.Observe the
+// span also has WroteRequest and GotFirstResponseByte, which fire on the
+// connection's goroutines, once per attempt, and may come late: a request
+// that got one connection, whose write and first response byte were both
+// seen, has nothing left to fire. Anything else (a retry, a failure, a
+// write still in progress) is left to the garbage collector rather than
+// recycled.
 func (s *Span) quiescent() bool {
-	return s.st.nGot.Load() == 1 && s.st.nWrote.Load() == 1 && s.st.nFirst.Load() == 1
+	if !s.t.phases {
+		return true
+	}
+	return s.st.ph.nGot.Load() == 1 && s.st.ph.nWrote.Load() == 1 && s.st.ph.nFirst.Load() == 1
 }
 
 func (t *Tracer) recycle(s *Span) {
-	if !t.opts.Recycle || !s.quiescent() {
-		return
-	}
 	// Every hook has returned (each counted itself last, atomically), so
 	// nothing else touches the span: plain writes are safe.
-	s.st = spanState{}
+	s.st.spanCore = spanCore{}
+	if t.phases {
+		s.clearPhases()
+	}
 	if testHookRecycled != nil {
 		testHookRecycled()
 	}
 	t.pool.Put(s)
 }
 
+//go:noinline
+func (s *Span) clearPhases() { s.st.ph = phaseState{} }
+
 // testHookRecycled, when set by a test, is called for every span recycled.
 var testHookRecycled func()
 
-// recoverPanic is deferred by every entry point of the tracer's own code:
-// a bug in httptop must never take the program down.
+// recoverPanic is deferred by the entry points of the tracer's own code
+// that run rarely: a bug in httptop must never take the program down. The
+// hot ones defer a closure that calls recover only when they did not
+// finish (see recovered), which spares the call to the runtime.
 func (t *Tracer) recoverPanic() {
 	if r := recover(); r != nil {
+		t.panicked(r)
+	}
+}
+
+// recovered reports r, what recover returned, if it is a panic.
+func (t *Tracer) recovered(r any) {
+	if r != nil {
 		t.panicked(r)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func run(args []string, w io.Writer) error {
 	rounds := fs.Int("rounds", 5, "rounds (each a fresh set of clients)")
 	n := fs.Int("n", 20000, "requests per variant per round")
 	warm := fs.Int("warm", 500, "warm-up requests per variant per round")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the rounds to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,6 +57,17 @@ func run(args []string, w io.Writer) error {
 	}))
 	defer srv.Close()
 
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/httptop/httptop/bench\n", runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "variants: %d\n", len(variants))
 	med := make(map[string][]time.Duration)
