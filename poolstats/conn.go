@@ -243,9 +243,13 @@ func (c *Conn) MoveTo(h *Host) {
 // (1 or 2) and whether it or its request asked for the connection to be
 // closed (Connection: close).
 func (c *Conn) Responded(major int, closeAsked bool) {
-	if c.proto.Load() == protoUnknown {
-		c.SetProto(major)
+	if closeAsked || c.proto.Load() == protoUnknown {
+		c.responded(major, closeAsked)
 	}
+}
+
+func (c *Conn) responded(major int, closeAsked bool) {
+	c.SetProto(major)
 	if closeAsked {
 		c.CloseAsked()
 	}

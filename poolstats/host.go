@@ -110,13 +110,42 @@ func (h *Host) WaitDropped() { h.waiting.Add(-1) }
 // the pool or new. wait is how long it waited for it (nanoseconds, see
 // WaitEnded), or negative when GetConn was not seen.
 func (h *Host) GotConn(now int64, reused bool, wait int64) {
-	s := h.secs.at(now)
 	if wait >= 0 {
 		h.waiting.Add(-1)
-		h.wait.observe(now, wait)
-		s.add(cWaitUs, wait/1e3)
 	}
-	if reused {
+	h.recordGot(Got{At: now, Wait: wait, Reused: reused}, h.secs.at(now))
+}
+
+// Got is a request receiving a connection: when (monotonic ns), after
+// waiting how long (nanoseconds; negative when GetConn was not seen), and
+// whether the connection was reused from the pool. The tracer may hand it
+// to Responded or Failed, as the request's RoundTrip returns, rather than
+// to GotConn: one call then records both, and the request's wait leaves
+// the waiting gauge at once (WaitOver).
+type Got struct {
+	At, Wait int64
+	Reused   bool
+}
+
+// RecordGot records g, a Got whose wait already left the waiting gauge
+// (WaitOver), on its own: the request got another connection since.
+func (h *Host) RecordGot(g Got) { h.recordGot(g, h.secs.at(g.At)) }
+
+// WaitOver takes a request that got a connection out of the waiting
+// gauge; its wait is recorded with its Got (see Responded).
+func (h *Host) WaitOver() { h.waiting.Add(-1) }
+
+// recordGot records g into the histograms, totals and s, the per-second
+// slot of now; g's own second's slot when it is another.
+func (h *Host) recordGot(g Got, s *second) {
+	if s.epoch.Load() != g.At/1e9 {
+		s = h.secs.at(g.At)
+	}
+	if g.Wait >= 0 {
+		h.wait.observe(g.At, g.Wait)
+		s.add(cWaitUs, g.Wait/1e3)
+	}
+	if g.Reused {
 		h.reused.Add(1)
 		s.add(cReused, 1)
 	} else {
@@ -125,9 +154,10 @@ func (h *Host) GotConn(now int64, reused bool, wait int64) {
 	}
 }
 
-// Responded records response headers arriving d nanoseconds after the
-// request started.
-func (h *Host) Responded(now, d int64, status int) {
+// Responded records response headers arriving at now, d nanoseconds after
+// the request started, and g, the connection the request got, when the
+// tracer kept it for now (g.At != 0, see Got).
+func (h *Host) Responded(now, d int64, status int, g Got) {
 	h.requests.Add(1)
 	if h.firstResponse.Load() == 0 {
 		h.firstResponse.CompareAndSwap(0, now)
@@ -135,8 +165,11 @@ func (h *Host) Responded(now, d int64, status int) {
 	if status >= 500 {
 		h.status5xx.Add(1)
 	}
-	h.latency.observe(now, d)
 	s := h.secs.at(now)
+	if g.At != 0 {
+		h.recordGot(g, s)
+	}
+	h.latency.observe(now, d)
 	s.add(cRequests, 1)
 	us := d / 1e3
 	s.add(cLatSumUs, us)
@@ -145,13 +178,17 @@ func (h *Host) Responded(now, d int64, status int) {
 	}
 }
 
-// Failed records a request whose RoundTrip returned an error. Failed
-// requests count in Requests and Errors but not in the latency histogram.
-func (h *Host) Failed(now int64, class ErrorClass) {
+// Failed records a request whose RoundTrip returned an error, and g as
+// Responded does. Failed requests count in Requests and Errors but not in
+// the latency histogram.
+func (h *Host) Failed(now int64, class ErrorClass, g Got) {
 	h.requests.Add(1)
 	h.errors.Add(1)
 	h.errClass[class].Add(1)
 	s := h.secs.at(now)
+	if g.At != 0 {
+		h.recordGot(g, s)
+	}
 	s.add(cRequests, 1)
 	s.add(cErrors, 1)
 }
@@ -195,6 +232,9 @@ func (h *Host) NoteAddr(addr string) {
 	h.client.noteAddr(addr, h)
 	h.addrNoted.Store(true)
 }
+
+// AddrNoted reports whether NoteAddr has nothing left to do.
+func (h *Host) AddrNoted() bool { return h.addrNoted.Load() }
 
 // addConn starts tracking an open connection of this host.
 func (h *Host) addConn(c *Conn) {

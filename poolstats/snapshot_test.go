@@ -25,7 +25,7 @@ func populate(hosts, connsPerHost int, now int64) *Stats {
 			h.RequestStarted(now)
 			h.WaitStarted()
 			h.GotConn(now, k%10 != 0, int64(k)*1000)
-			h.Responded(now, int64(k)*50_000, 200)
+			h.Responded(now, int64(k)*50_000, 200, Got{})
 			h.RequestEnded()
 		}
 	}

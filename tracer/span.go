@@ -2,8 +2,6 @@ package tracer
 
 import (
 	"context"
-	"crypto/tls"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
@@ -47,7 +45,7 @@ type Tracer struct {
 // New returns a Tracer that records the requests of client into stats.
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
 	t := &Tracer{stats: stats, client: client, opts: opts, phases: opts.Observe != nil}
-	t.pool.New = func() any { return t.newSpan() }
+	t.pool.New = func() any { return t.newSpan(true) }
 	return t
 }
 
@@ -107,27 +105,34 @@ const (
 
 // Span is the state of one request while it is in flight: the httptrace
 // hooks bound to it, the timestamps they record, the connection the
-// request uses and the record of its open response body. Spans may be
-// recycled (see Options.Recycle), so nothing may keep a *Span after its
-// request finished.
+// request uses and the record of its open response body.
 //
-// The span installs two hooks, GetConn and GotConn, which *http.Transport
-// fires on the goroutine calling RoundTrip, before it returns; with
-// Options.Observe also WroteRequest and GotFirstResponseByte, which it
-// fires on the connection's goroutines (WroteRequest possibly after
-// RoundTrip returned). Another RoundTripper may fire any hook at any time,
-// also after the request ended, so every field a hook writes is atomic,
-// and the request's connection changes hands only through atomic swaps:
-// each BeginRequest on a connection is matched by exactly one EndRequest.
+// A span is either pooled or fresh, for life. Pooled spans serve the
+// requests of a *http.Transport (Options.Recycle) and return to the pool
+// when their request finishes: *http.Transport fires the span's GetConn
+// and GotConn hooks on the goroutine calling RoundTrip, before it returns
+// (with Options.Observe also WroteRequest and GotFirstResponseByte, on
+// the connection's goroutines, see quiescent), so what the hooks write is
+// read by end on the same goroutine and by finish after RoundTrip
+// returned: plain fields do, and the GotConn is recorded by end, together
+// with the response, in one call into poolstats (only the waiting gauge
+// changes at once). A fresh span serves one request of any other
+// RoundTripper, which may fire any hook at any time, also after the
+// request ended: its hooks record at once, every field they share is
+// atomic, and the request's connection changes hands only through atomic
+// swaps, so that each BeginRequest on a connection is matched by exactly
+// one EndRequest.
 type Span struct {
 	trace httptrace.ClientTrace
 	t     *Tracer
-	// ctx carries trace on the request sent, for a span that is not
-	// recycled (a recycled span's context is allocated per request, as
-	// a request's context may outlive it, see begin).
+	// pooled is fixed when the span is made: see Span.
+	pooled bool
+	// ctx carries trace on the request sent, for a fresh span (a pooled
+	// span's context is allocated per request, as a request's context
+	// may outlive it, see begin).
 	ctx traceContext
-	// body wraps the response body of a span that is not recycled: the
-	// span lives as long as the body, so they share one allocation.
+	// body wraps the response body of a fresh span: the span lives as
+	// long as the body, so they share one allocation.
 	body Body
 	st   spanState
 }
@@ -147,17 +152,21 @@ type spanState struct {
 // spanCore is what every request writes; recycling zeroes it.
 type spanCore struct {
 	// Set by begin, on the goroutine calling RoundTrip.
-	host  *poolstats.Host
-	start int64
-	// recycle is true when the span returns to the pool as the request
-	// finishes (see Tracer.recycles).
-	recycle bool
+	host     *poolstats.Host
+	start    int64
+	finished atomic.Bool
 
-	// waitStart is when the request started waiting for a connection,
-	// 0 while it is not waiting.
+	// A pooled span's, plain (see Span): when the request started
+	// waiting for a connection (0 while it is not waiting), the
+	// connection it uses, and the connection it got, not recorded yet
+	// (got.At == 0: none).
+	waitAt int64
+	conn   *poolstats.Conn
+	got    poolstats.Got
+
+	// A fresh span's, atomic: the same.
 	waitStart atomic.Int64
-	conn      atomic.Pointer[poolstats.Conn]
-	finished  atomic.Bool
+	aconn     atomic.Pointer[poolstats.Conn]
 }
 
 // phaseState is what a span keeps for its Record (Options.Observe), and
@@ -182,11 +191,14 @@ type phaseState struct {
 	nGot, nWrote, nFirst atomic.Int32
 }
 
-func (t *Tracer) newSpan() *Span {
-	s := &Span{t: t}
-	s.trace = httptrace.ClientTrace{
-		GetConn: s.getConnHook(),
-		GotConn: s.gotConnHook(),
+func (t *Tracer) newSpan(pooled bool) *Span {
+	s := &Span{t: t, pooled: pooled}
+	if pooled {
+		s.trace.GetConn = s.pooledGetConn()
+		s.trace.GotConn = s.pooledGotConn()
+	} else {
+		s.trace.GetConn = s.freshGetConn()
+		s.trace.GotConn = s.freshGotConn()
 	}
 	if t.phases {
 		s.trace.WroteRequest = s.wroteRequestHook()
@@ -195,11 +207,10 @@ func (t *Tracer) newSpan() *Span {
 	return s
 }
 
-// recycles reports whether a request's span returns to the pool when the
-// request finishes. Besides Options.Recycle, the request's scheme must be
-// one *http.Transport serves itself: a RoundTripper registered with
-// Transport.RegisterProtocol for another scheme may fire hooks at any
-// time.
+// recycles reports whether a request gets a pooled span. Besides
+// Options.Recycle, the request's scheme must be one *http.Transport serves
+// itself: a RoundTripper registered with Transport.RegisterProtocol for
+// another scheme may fire hooks at any time.
 func (t *Tracer) recycles(req *http.Request) bool {
 	if !t.opts.Recycle {
 		return false
@@ -213,8 +224,7 @@ func (t *Tracer) recycles(req *http.Request) bool {
 
 // begin starts a span for req and returns the request to send: a copy of
 // req carrying the span's hooks. It returns a nil span when req cannot be
-// traced (it has no URL) or when begin failed, in which case req should be
-// sent as it is.
+// traced (it has no URL), in which case req should be sent as it is.
 //
 // Here, in end and in the hooks, what every request does is kept apart
 // from what few do (helpers marked noinline): the probe's code runs
@@ -232,25 +242,25 @@ func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
 		return t.beginFresh(req, host, now)
 	}
 	s = t.pool.Get().(*Span)
-	s.st.host, s.st.start, s.st.recycle = host, now, true
+	s.st.host, s.st.start = host, now
 	host.RequestStarted(now)
 	ctx := req.Context()
 	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
 		return s, req.WithContext(s.composed(ctx))
 	}
 	// The transport keeps the request's context past the request (a
-	// dial it started keeps its values), so a recycled span cannot hold
+	// dial it started keeps its values), so a pooled span cannot hold
 	// it. This is the context WithClientTrace would make, without
 	// looking up again the trace we know is not there.
 	return s, req.WithContext(context.WithValue(ctx, clientTraceKey, &s.trace))
 }
 
-// beginFresh is begin for a span that is not recycled: the span holds the
-// request's context and body wrapper.
+// beginFresh is begin for a fresh span, which holds the request's context
+// and body wrapper.
 //
 //go:noinline
 func (t *Tracer) beginFresh(req *http.Request, host *poolstats.Host, now int64) (*Span, *http.Request) {
-	s := t.newSpan()
+	s := t.newSpan(false)
 	s.st.host, s.st.start = host, now
 	host.RequestStarted(now)
 	ctx := req.Context()
@@ -289,8 +299,13 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		s.notePhases(now, resp)
 	}
 	h := s.st.host
-	h.Responded(now, now-s.st.start, resp.StatusCode)
-	if c := s.st.conn.Load(); c != nil {
+	h.Responded(now, now-s.st.start, resp.StatusCode, s.st.got)
+	s.st.got = poolstats.Got{}
+	c := s.st.conn
+	if !s.pooled {
+		c = s.st.aconn.Load()
+	}
+	if c != nil {
 		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
 	}
 	if !wrappable(resp) {
@@ -298,7 +313,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		return
 	}
 	b := &s.body
-	if s.st.recycle {
+	if s.pooled {
 		b = new(Body)
 	}
 	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
@@ -321,7 +336,8 @@ func (t *Tracer) failed(s *Span, now int64, err error) {
 	if t.phases {
 		s.st.ph.err, s.st.ph.class = err, class
 	}
-	s.st.host.Failed(now, class)
+	s.st.host.Failed(now, class, s.st.got)
+	s.st.got = poolstats.Got{}
 	s.finish(now, OutcomeFailed)
 }
 
@@ -352,175 +368,9 @@ func (t *Tracer) abandon(s *Span) {
 	if t.phases {
 		s.st.ph.class = poolstats.ErrOther
 	}
-	s.st.host.Failed(now, poolstats.ErrOther)
+	s.st.host.Failed(now, poolstats.ErrOther, s.st.got)
+	s.st.got = poolstats.Got{}
 	s.finish(now, OutcomeFailed)
-}
-
-// The hooks are closures bound to the span, each the whole of its hook's
-// work: a method value would add a wrapper function to every call, and
-// the hooks run between the transport's own work, when little of the
-// probe's code is in the instruction cache.
-
-// getConnHook returns the GetConn hook: the request asks the pool for a
-// connection. It fires on the goroutine calling RoundTrip; for HTTP/2 it
-// can fire twice for one request, which counts as one wait.
-func (s *Span) getConnHook() func(string) {
-	return func(hostPort string) {
-		done := false
-		defer func() {
-			if !done {
-				s.t.recovered(recover())
-			}
-		}()
-		if s.st.finished.Load() {
-			// A stray hook after the request ended (only a RoundTripper
-			// other than *http.Transport can fire one): ignore it.
-			done = true
-			return
-		}
-		now := max(poolstats.Now(), 1)
-		if s.st.conn.Load() != nil {
-			s.retry(now)
-		}
-		h := s.st.host
-		if s.st.waitStart.CompareAndSwap(0, now) {
-			h.WaitStarted()
-			// The request may have finished meanwhile; then finish did not
-			// see this wait, and nobody else will end it.
-			if s.st.finished.Load() && s.st.waitStart.CompareAndSwap(now, 0) {
-				h.WaitDropped()
-			}
-		}
-		h.NoteAddr(hostPort)
-		done = true
-	}
-}
-
-// retry ends the attempt on the request's connection: a second GetConn
-// after a GotConn is a retry.
-//
-//go:noinline
-func (s *Span) retry(now int64) {
-	if c := s.st.conn.Swap(nil); c != nil {
-		c.EndRequest(now, false)
-	}
-}
-
-// gotConnHook returns the GotConn hook: the request has a connection. It
-// fires on the goroutine calling RoundTrip.
-func (s *Span) gotConnHook() func(httptrace.GotConnInfo) {
-	return func(info httptrace.GotConnInfo) {
-		done := false
-		defer func() {
-			if !done {
-				s.t.recovered(recover())
-			}
-		}()
-		if s.st.finished.Load() {
-			done = true
-			return // a stray hook, as in getConn
-		}
-		now := poolstats.Now()
-		h := s.st.host
-		wait := int64(-1)
-		if ws := s.st.waitStart.Load(); ws != 0 && s.st.waitStart.CompareAndSwap(ws, 0) {
-			wait = max(now-ws, 0)
-		}
-		h.GotConn(now, info.Reused, wait)
-		var c *poolstats.Conn
-		if tc, ok := info.Conn.(*Conn); ok {
-			// A connection the tracker dialed, over plain HTTP.
-			c = tc.rec
-			c.Used(now, int64(info.IdleTime), nil)
-		} else {
-			c = s.t.connOf(info.Conn, h, now, int64(info.IdleTime))
-		}
-		if c != nil {
-			if c.Host() != h {
-				c.MoveTo(h)
-			}
-			c.BeginRequest()
-			if old := s.st.conn.Swap(c); old != nil {
-				old.EndRequest(now, false)
-			}
-			// The request may have finished while this hook ran (only a
-			// RoundTripper that fires hooks late can do that): then nobody
-			// else will end the request on c.
-			if s.st.finished.Load() && s.st.conn.CompareAndSwap(c, nil) {
-				c.EndRequest(now, false)
-			}
-		}
-		if s.t.phases {
-			s.notePhasesGot(now, wait, info, c)
-		}
-		done = true
-	}
-}
-
-// notePhasesGot keeps what a Record shows of a GotConn.
-//
-//go:noinline
-func (s *Span) notePhasesGot(now, wait int64, info httptrace.GotConnInfo, c *poolstats.Conn) {
-	if wait >= 0 {
-		s.st.ph.waitNs.Add(wait)
-	}
-	s.st.ph.reused.Store(info.Reused)
-	s.st.ph.idleNs.Store(int64(info.IdleTime))
-	if c != nil {
-		s.st.ph.connID.Store(c.ID())
-	}
-	s.st.ph.gotConnAt.Store(now)
-	s.st.ph.nGot.Add(1)
-}
-
-// wroteRequestHook returns the WroteRequest hook (Options.Observe only):
-// the request (headers and body) has been written, or writing it failed.
-// It fires on the connection's write goroutine, possibly after the
-// response arrived.
-func (s *Span) wroteRequestHook() func(httptrace.WroteRequestInfo) {
-	return func(httptrace.WroteRequestInfo) {
-		defer s.t.recoverPanic()
-		s.st.ph.wroteAt.Store(poolstats.Now())
-		s.st.ph.nWrote.Add(1)
-	}
-}
-
-// gotFirstByteHook returns the GotFirstResponseByte hook (Options.Observe
-// only). It fires on the connection's read goroutine before the response
-// is handed to RoundTrip.
-func (s *Span) gotFirstByteHook() func() {
-	return func() {
-		defer s.t.recoverPanic()
-		s.st.ph.firstByteAt.Store(poolstats.Now())
-		s.st.ph.nFirst.Add(1)
-	}
-}
-
-// connOf returns the record of the connection a GotConn hook reports,
-// other than a *Conn (see the GotConn hook), and notes its use (see
-// poolstats.Conn.Used), with its TLS session if it has one.
-//
-//go:noinline
-func (t *Tracer) connOf(nc net.Conn, h *poolstats.Host, now, idle int64) *poolstats.Conn {
-	var c *poolstats.Conn
-	var session *tls.Conn
-	switch nc := nc.(type) {
-	case nil:
-		return nil
-	case *Conn:
-		c = nc.rec
-	case *tls.Conn:
-		session = nc
-		if tc, ok := nc.NetConn().(*Conn); ok {
-			c = tc.rec
-		} else {
-			c = t.stats.InferredConn(h, nc, now)
-		}
-	default:
-		c = t.stats.InferredConn(h, nc, now)
-	}
-	c.Used(now, idle, session)
-	return c
 }
 
 // finish ends the span once: it settles the wait and the connection,
@@ -529,10 +379,18 @@ func (s *Span) finish(now int64, outcome Outcome) {
 	if !s.st.finished.CompareAndSwap(false, true) {
 		return
 	}
-	if s.st.waitStart.Load() != 0 {
-		s.gaveUp(now)
+	var c *poolstats.Conn
+	if s.pooled {
+		if s.st.waitAt != 0 {
+			s.gaveUp(now)
+		}
+		c, s.st.conn = s.st.conn, nil
+	} else {
+		if s.st.waitStart.Load() != 0 {
+			s.gaveUp(now)
+		}
+		c = s.st.aconn.Swap(nil)
 	}
-	c := s.st.conn.Swap(nil)
 	if c != nil {
 		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
 	}
@@ -540,7 +398,7 @@ func (s *Span) finish(now int64, outcome Outcome) {
 	if s.t.phases {
 		s.observe(now, outcome, c)
 	}
-	if s.st.recycle && s.quiescent() {
+	if s.pooled && s.quiescent() {
 		s.t.recycle(s)
 	}
 }
@@ -550,13 +408,17 @@ func (s *Span) finish(now int64, outcome Outcome) {
 //
 //go:noinline
 func (s *Span) gaveUp(now int64) {
-	if ws := s.st.waitStart.Load(); ws != 0 && s.st.waitStart.CompareAndSwap(ws, 0) {
-		d := max(now-ws, 0)
-		if s.t.phases {
-			s.st.ph.waitNs.Add(d)
-		}
-		s.st.host.WaitEnded(now, d)
+	var ws int64
+	if s.pooled {
+		ws, s.st.waitAt = s.st.waitAt, 0
+	} else if ws = s.st.waitStart.Load(); ws == 0 || !s.st.waitStart.CompareAndSwap(ws, 0) {
+		return
 	}
+	d := max(now-ws, 0)
+	if s.t.phases {
+		s.st.ph.waitNs.Add(d)
+	}
+	s.st.host.WaitEnded(now, d)
 }
 
 // observe hands the request's Record to Options.Observe.
@@ -566,7 +428,7 @@ func (s *Span) observe(now int64, outcome Outcome, c *poolstats.Conn) {
 	s.t.opts.Observe(s.record(now, outcome, c))
 }
 
-// quiescent reports whether no hook of a recycled span can fire any more.
+// quiescent reports whether no hook of a pooled span can fire any more.
 // *http.Transport fires GetConn and GotConn only inside RoundTrip, which
 // has returned by the time a request finishes. With Options.Observe the
 // span also has WroteRequest and GotFirstResponseByte, which fire on the
