@@ -48,6 +48,9 @@ type Client struct {
 	// sorted holds each host once, by name and scheme, rebuilt when
 	// hosts are added or forgotten; guarded by mu.
 	sorted []*Host
+
+	// pending queues the responses of the client's requests (Submit).
+	pending pending
 }
 
 // Name returns the client's label.

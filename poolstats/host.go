@@ -156,27 +156,64 @@ func (h *Host) recordGot(g Got, s *second) {
 
 // Responded records response headers arriving at now, d nanoseconds after
 // the request started, and g, the connection the request got, when the
-// tracer kept it for now (g.At != 0, see Got).
+// tracer kept it for now (g.At != 0, see Got). The tracer queues the same
+// record (Client.Submit).
 func (h *Host) Responded(now, d int64, status int, g Got) {
-	h.requests.Add(1)
 	if h.firstResponse.Load() == 0 {
 		h.firstResponse.CompareAndSwap(0, now)
 	}
-	if status >= 500 {
+	h.record(&Response{Host: h, At: now, Latency: d, Status: status, Got: g}, now)
+}
+
+// record records response r at now, when r.At or less. A response waits
+// in its client's queue (see pending) for a batch, or for a reader, so it
+// may be recorded seconds late: its histograms and per-second slots are
+// those of the time it arrived, and it stays out of those that no longer
+// hold that time (it would have left them by now anyway).
+func (h *Host) record(r *Response, now int64) {
+	h.requests.Add(1)
+	if r.Status >= 500 {
 		h.status5xx.Add(1)
 	}
-	s := h.secs.at(now)
-	if g.At != 0 {
-		h.recordGot(g, s)
+	if g := r.Got; g.At != 0 {
+		if g.Reused {
+			h.reused.Add(1)
+		} else {
+			h.newConns.Add(1)
+		}
+		s := h.secs.live(g.At, now)
+		if g.Wait >= 0 {
+			if liveWindow(g.At, now) {
+				h.wait.observe(g.At, g.Wait)
+			}
+			if s != nil {
+				s.add(cWaitUs, g.Wait/1e3)
+			}
+		}
+		if s != nil {
+			if g.Reused {
+				s.add(cReused, 1)
+			} else {
+				s.add(cNew, 1)
+			}
+		}
 	}
-	h.latency.observe(now, d)
-	s.add(cRequests, 1)
-	us := d / 1e3
-	s.add(cLatSumUs, us)
-	if us > s.c[cLatMaxUs].Load() {
-		storeMax(&s.c[cLatMaxUs], us)
+	if liveWindow(r.At, now) {
+		h.latency.observe(r.At, r.Latency)
+	}
+	if s := h.secs.live(r.At, now); s != nil {
+		s.add(cRequests, 1)
+		us := r.Latency / 1e3
+		s.add(cLatSumUs, us)
+		if us > s.c[cLatMaxUs].Load() {
+			storeMax(&s.c[cLatMaxUs], us)
+		}
 	}
 }
+
+// liveWindow reports whether a histogram still holds a value observed at
+// t, as of now: the windows keep the current period and the one before.
+func liveWindow(t, now int64) bool { return t/windowPeriod >= now/windowPeriod-1 }
 
 // Failed records a request whose RoundTrip returned an error, and g as
 // Responded does. Failed requests count in Requests and Errors but not in

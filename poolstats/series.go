@@ -58,6 +58,15 @@ func (r *series) at(now int64) *second {
 	return s
 }
 
+// live returns the slot for the second containing t, as of now (t <= now),
+// or nil when the ring no longer keeps that second.
+func (r *series) live(t, now int64) *second {
+	if t/1e9 <= now/1e9-seriesSlots {
+		return nil
+	}
+	return r.at(t)
+}
+
 // turn makes s hold second e (see advance).
 func (s *second) turn(e int64) { advance(&s.epoch, e, s.clear) }
 

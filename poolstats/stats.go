@@ -84,6 +84,7 @@ func (s *Stats) Client(name string) *Client {
 		}
 	}
 	c := &Client{stats: s, name: name}
+	c.pending.init()
 	s.clients = append(s.clients, c)
 	return c
 }
