@@ -90,10 +90,20 @@ func (c *Client) currentLimits() Limits {
 // by an explicit default port or letter case share one Host. Past
 // Options.MaxHosts hosts, new hosts share one overflow Host.
 func (c *Client) Host(scheme, host string) *Host {
-	if h := c.last.Load(); h != nil && h.raw == host && h.scheme == scheme {
+	if h := c.Last(scheme, host); h != nil {
 		return h
 	}
 	return c.lookupHost(scheme, host)
+}
+
+// Last returns the Host that Host would return when it is the one the
+// client's most recent lookup found, nil otherwise: the cheap check
+// callers on the hot path make first.
+func (c *Client) Last(scheme, host string) *Host {
+	if h := c.last.Load(); h != nil && h.raw == host && h.scheme == scheme {
+		return h
+	}
+	return nil
 }
 
 // lookupHost is Host past the most recent host.

@@ -71,14 +71,17 @@ func (p *pending) init() {
 	}
 }
 
-// Submit records r, which belongs to one of c's hosts: queued, and
-// recorded with others (see pending), so that readers who go through
-// Stats.Fill or Stats.Flush see it as if it had been recorded at once.
-func (c *Client) Submit(r *Response) {
+// Submit records the response headers of a request to h, one of c's
+// hosts, arriving at, latency after the request started, and g, the
+// connection the request got when the tracer kept it for now (see Got):
+// queued, and recorded with others (see pending), so that readers who go
+// through Stats.Fill or Stats.Flush see it as if it had been recorded at
+// once.
+func (c *Client) Submit(h *Host, at, latency int64, status int, g Got) {
 	// What a TLS handshake is judged by (hostTLS.handshake) must not
 	// wait in the queue.
-	if h := r.Host; h.firstResponse.Load() == 0 {
-		h.firstResponse.CompareAndSwap(0, r.At)
+	if h.firstResponse.Load() == 0 {
+		h.firstResponse.CompareAndSwap(0, at)
 	}
 	p := &c.pending
 	i := p.head.Add(1) - 1
@@ -86,9 +89,9 @@ func (c *Client) Submit(r *Response) {
 	if s.seq.Load() != i {
 		p.waitFree(s, i)
 	}
-	s.r = *r
+	s.r = Response{Host: h, At: at, Latency: latency, Status: status, Got: g}
 	s.seq.Store(i + 1)
-	if i%pendingBatch == pendingBatch-1 || r.At-p.drained.Load() > pendingAge {
+	if i%pendingBatch == pendingBatch-1 || at-p.drained.Load() > pendingAge {
 		if p.mu.TryLock() {
 			p.drainLocked()
 			p.mu.Unlock()

@@ -4,7 +4,7 @@ package tracer
 
 // callers stores the return addresses of the goroutine's stack in pcs,
 // starting with the return address into the caller of the function that
-// calls it, and returns how many it stored.
+// calls it, zeroes the rest of pcs and returns how many it stored.
 //
 // It runs for every response with a body, so on amd64 it is written in
 // assembly (callers_amd64.s) and follows frame pointers, as the Go runtime

@@ -5,11 +5,12 @@
 // callers walks the frame-pointer chain starting at its caller's frame
 // and stores the return address of each frame in pcs: pcs[0] is the
 // return address into the caller's caller. It stops at a zero frame
-// pointer, a zero return address or when pcs is full, and returns how many
-// it stored. The function has no frame of its own, so BP still holds the
-// caller's frame pointer; [BP] is the saved frame pointer of the next
-// frame and 8(BP) the return address into it, the layout the Go runtime's
-// own frame-pointer unwinder (runtime.fpTracebackPCs) relies on.
+// pointer, a zero return address or when pcs is full, zeroes the rest of
+// pcs, and returns how many it stored. The function has no frame of its
+// own, so BP still holds the caller's frame pointer; [BP] is the saved
+// frame pointer of the next frame and 8(BP) the return address into it,
+// the layout the Go runtime's own frame-pointer unwinder
+// (runtime.fpTracebackPCs) relies on.
 TEXT ·callers(SB), NOSPLIT|NOFRAME, $0-32
 	MOVQ pcs_base+0(FP), DI
 	MOVQ pcs_len+8(FP), CX
@@ -29,4 +30,12 @@ loop:
 	JMP  loop
 done:
 	MOVQ DX, ret+24(FP)
+	XORQ R8, R8
+zero:
+	CMPQ DX, CX
+	JGE  out
+	MOVQ R8, (DI)(DX*8)
+	INCQ DX
+	JMP  zero
+out:
 	RET

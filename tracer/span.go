@@ -56,13 +56,6 @@ func (t *Tracer) getSpan() *Span {
 	return t.pool.Get().(*Span)
 }
 
-// putSpan returns a pooled span.
-func (t *Tracer) putSpan(s *Span) {
-	if t.spare.Load() == nil && t.spare.CompareAndSwap(nil, s) {
-		return
-	}
-	t.pool.Put(s)
-}
 
 // New returns a Tracer that records the requests of client into stats.
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
@@ -80,43 +73,12 @@ func (t *Tracer) Client() *poolstats.Client { return t.client }
 // req) or the same error. It never modifies req: the hooks travel on a
 // copy made with req.WithContext. A trace already on req's context still
 // fires, composed with the tracer's (httptrace.WithClientTrace).
-func (t *Tracer) RoundTrip(next http.RoundTripper, req *http.Request) (resp *http.Response, err error) {
-	var s *Span
-	stage := stageBegin
-	// One deferred call guards begin and end, and sees next panic.
-	defer func() {
-		switch stage {
-		case stageDone, stagePlain:
-		case stageNext:
-			// next panicked: let the panic go on (this function does
-			// not recover it), but leave the statistics as if the
-			// request failed.
-			t.abandon(s)
-		default:
-			// The probe's own code panicked: that must not reach the
-			// program. If begin did, send the request untraced.
-			if r := recover(); r != nil {
-				t.panicked(r)
-				if stage == stageBegin {
-					resp, err = next.RoundTrip(req)
-				}
-			}
-		}
-	}()
-	s, sent := t.begin(req)
-	if s == nil {
-		stage = stagePlain
-		return next.RoundTrip(req)
-	}
-	stage = stageNext
-	resp, err = next.RoundTrip(sent)
-	stage = stageEnd
-	t.end(s, req, sent, resp, err)
-	stage = stageDone
-	return resp, err
+func (t *Tracer) RoundTrip(next http.RoundTripper, req *http.Request) (*http.Response, error) {
+	tr := Transport{Next: next, Tracer: t}
+	return tr.RoundTrip(req)
 }
 
-// The stages of Tracer.RoundTrip, for its deferred call.
+// The stages of Transport.RoundTrip, for its deferred call.
 const (
 	stageBegin = iota
 	stagePlain // sending a request that is not traced
@@ -259,7 +221,10 @@ func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
 		return nil, req
 	}
 	now := poolstats.Now()
-	host := t.client.Host(req.URL.Scheme, req.URL.Host)
+	host := t.client.Last(req.URL.Scheme, req.URL.Host)
+	if host == nil {
+		host = t.client.Host(req.URL.Scheme, req.URL.Host)
+	}
 	if !t.recycles(req) {
 		return t.beginFresh(req, host, now)
 	}
@@ -321,7 +286,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		s.notePhases(now, resp)
 	}
 	h := s.st.host
-	t.client.Submit(&poolstats.Response{Host: h, At: now, Latency: now - s.st.start, Status: resp.StatusCode, Got: s.st.got})
+	t.client.Submit(h, now, now-s.st.start, resp.StatusCode, s.st.got)
 	s.st.got = poolstats.Got{}
 	c := s.st.conn
 	if !s.pooled {
@@ -343,9 +308,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 	rec.Host = h
 	rec.Opened = now
 	rec.Reads = &b.reads
-	n := callers(rec.Callers[:])
-	clear(rec.Callers[n:])
-	rec.NumPCs = n
+	rec.NumPCs = callers(rec.Callers[:])
 	t.stats.OpenBody(rec)
 	resp.Body = b
 }
@@ -398,30 +361,48 @@ func (t *Tracer) abandon(s *Span) {
 // finish ends the span once: it settles the wait and the connection,
 // takes the request out of flight and recycles the span when that is safe.
 func (s *Span) finish(now int64, outcome Outcome) {
-	if !s.st.finished.CompareAndSwap(false, true) {
+	if !s.pooled {
+		s.finishFresh(now, outcome)
 		return
 	}
-	var c *poolstats.Conn
-	if s.pooled {
-		if s.st.waitAt != 0 {
-			s.gaveUp(now)
-		}
-		c, s.st.conn = s.st.conn, nil
-	} else {
-		if s.st.waitStart.Load() != 0 {
-			s.gaveUp(now)
-		}
-		c = s.st.aconn.Swap(nil)
+	// A pooled span finishes once: from end (no body, or an error),
+	// from abandon, or from its body's end, which the body reports once.
+	if s.st.waitAt != 0 {
+		s.gaveUp(now)
 	}
+	c := s.st.conn
 	if c != nil {
 		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
 	}
 	s.st.host.RequestEnded()
 	if s.t.phases {
 		s.observe(now, outcome, c)
+		if !s.quiescent() {
+			return
+		}
 	}
-	if s.pooled && s.quiescent() {
-		s.t.recycle(s)
+	s.t.recycle(s)
+}
+
+// finishFresh is finish for a fresh span, whose hooks may run at the same
+// time, or later: it takes the wait and the connection from them with
+// atomic swaps, and marks the span finished for the stray ones.
+//
+//go:noinline
+func (s *Span) finishFresh(now int64, outcome Outcome) {
+	if !s.st.finished.CompareAndSwap(false, true) {
+		return
+	}
+	if s.st.waitStart.Load() != 0 {
+		s.gaveUp(now)
+	}
+	c := s.st.aconn.Swap(nil)
+	if c != nil {
+		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
+	}
+	s.st.host.RequestEnded()
+	if s.t.phases {
+		s.observe(now, outcome, c)
 	}
 }
 
@@ -467,8 +448,8 @@ func (s *Span) quiescent() bool {
 }
 
 func (t *Tracer) recycle(s *Span) {
-	// Every hook has returned (each counted itself last, atomically), so
-	// nothing else touches the span: plain writes are safe.
+	// No hook can fire any more (see quiescent), so nothing else
+	// touches the span: plain writes are safe.
 	s.st.spanCore = spanCore{}
 	if t.phases {
 		s.clearPhases()
@@ -476,7 +457,10 @@ func (t *Tracer) recycle(s *Span) {
 	if testHookRecycled != nil {
 		testHookRecycled()
 	}
-	t.putSpan(s)
+	if t.spare.Load() == nil && t.spare.CompareAndSwap(nil, s) {
+		return
+	}
+	t.pool.Put(s)
 }
 
 //go:noinline
