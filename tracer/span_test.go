@@ -278,3 +278,20 @@ func TestConcurrentSpans(t *testing.T) {
 		t.Errorf("requests = %d, want %d", host.Requests, 50*200)
 	}
 }
+
+// A span is recycled only for the schemes *http.Transport serves itself:
+// a RoundTripper registered for another (Transport.RegisterProtocol) may
+// fire hooks whenever it likes.
+func TestRecyclesOnlyHTTPSchemes(t *testing.T) {
+	tr := New(poolstats.New(poolstats.Options{}), nil, Options{Recycle: true})
+	for scheme, want := range map[string]bool{"http": true, "https": true, "ftp": false, "custom": false} {
+		req, _ := http.NewRequest(http.MethodGet, scheme+"://example.com/", nil)
+		if got := tr.recycles(req); got != want {
+			t.Errorf("recycles(%s) = %v, want %v", scheme, got, want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
+	if New(poolstats.New(poolstats.Options{}), nil, Options{}).recycles(req) {
+		t.Error("recycles without Options.Recycle")
+	}
+}
