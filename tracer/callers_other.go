@@ -11,9 +11,9 @@ import "runtime"
 // which is much cheaper.
 //
 //go:noinline
-func callers(pcs []uintptr) int {
+func callers(pcs []uintptr) (n int, complete bool) {
 	// Skip runtime.Callers, callers and callers' caller.
-	n := runtime.Callers(3, pcs)
+	n = runtime.Callers(3, pcs)
 	clear(pcs[n:])
-	return n
+	return n, true
 }

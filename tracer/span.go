@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptrace"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,6 @@ func (t *Tracer) getSpan() *Span {
 	}
 	return t.pool.Get().(*Span)
 }
-
 
 // New returns a Tracer that records the requests of client into stats.
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
@@ -308,9 +308,24 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 	rec.Host = h
 	rec.Opened = now
 	rec.Reads = &b.reads
-	rec.NumPCs = callers(rec.Callers[:])
+	n, complete := callers(rec.Callers[:])
+	if !complete {
+		n = slowCallers(rec.Callers[:])
+	}
+	rec.NumPCs = n
 	t.stats.OpenBody(rec)
 	resp.Body = b
+}
+
+// slowCallers is callers for a stack callers would not walk to its end
+// (a cgo callback's): runtime.Callers, from end's caller on.
+//
+//go:noinline
+func slowCallers(pcs []uintptr) int {
+	// Skip runtime.Callers, slowCallers and end.
+	n := runtime.Callers(3, pcs)
+	clear(pcs[n:])
+	return n
 }
 
 // failed ends a span whose RoundTrip returned an error.
