@@ -84,7 +84,7 @@ func (c *Conn) Host() *Host { return c.host.Load() }
 func (c *Conn) Created() int64 { return c.created }
 
 // TLS returns the connection's TLS session, once a request has used the
-// connection, or nil.
+// connection and until it closes, or nil.
 func (c *Conn) TLS() *tls.Conn { return c.tlsConn.Load() }
 
 // HandshakeNs returns the time from the end of the TCP connect to the

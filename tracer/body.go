@@ -83,7 +83,7 @@ func (s *Span) endedEarly(now int64, cause error, http1 bool) Outcome {
 	}
 	class := poolstats.Classify(cause)
 	if s.t.phases {
-		s.st.ph.err, s.st.ph.class = cause, class
+		s.ph.err, s.ph.class = cause, class
 	}
 	s.st.host.BodyFailed(now, class)
 	return OutcomeBodyFailed

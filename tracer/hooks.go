@@ -183,15 +183,15 @@ func (s *Span) freshGotConn() func(httptrace.GotConnInfo) {
 //go:noinline
 func (s *Span) notePhasesGot(now, wait int64, info httptrace.GotConnInfo, c *poolstats.Conn) {
 	if wait >= 0 {
-		s.st.ph.waitNs.Add(wait)
+		s.ph.waitNs.Add(wait)
 	}
-	s.st.ph.reused.Store(info.Reused)
-	s.st.ph.idleNs.Store(int64(info.IdleTime))
+	s.ph.reused.Store(info.Reused)
+	s.ph.idleNs.Store(int64(info.IdleTime))
 	if c != nil {
-		s.st.ph.connID.Store(c.ID())
+		s.ph.connID.Store(c.ID())
 	}
-	s.st.ph.gotConnAt.Store(now)
-	s.st.ph.nGot.Add(1)
+	s.ph.gotConnAt.Store(now)
+	s.ph.nGot.Add(1)
 }
 
 // wroteRequestHook returns the WroteRequest hook (Options.Observe only):
@@ -201,8 +201,8 @@ func (s *Span) notePhasesGot(now, wait int64, info httptrace.GotConnInfo, c *poo
 func (s *Span) wroteRequestHook() func(httptrace.WroteRequestInfo) {
 	return func(httptrace.WroteRequestInfo) {
 		defer s.t.recoverPanic()
-		s.st.ph.wroteAt.Store(poolstats.Now())
-		s.st.ph.nWrote.Add(1)
+		s.ph.wroteAt.Store(poolstats.Now())
+		s.ph.nWrote.Add(1)
 	}
 }
 
@@ -212,8 +212,8 @@ func (s *Span) wroteRequestHook() func(httptrace.WroteRequestInfo) {
 func (s *Span) gotFirstByteHook() func() {
 	return func() {
 		defer s.t.recoverPanic()
-		s.st.ph.firstByteAt.Store(poolstats.Now())
-		s.st.ph.nFirst.Add(1)
+		s.ph.firstByteAt.Store(poolstats.Now())
+		s.ph.nFirst.Add(1)
 	}
 }
 

@@ -111,14 +111,24 @@ type Span struct {
 	t     *Tracer
 	// pooled is fixed when the span is made: see Span.
 	pooled bool
-	// ctx carries trace on the request sent, for a fresh span (a pooled
-	// span's context is allocated per request, as a request's context
-	// may outlive it, see begin).
-	ctx traceContext
-	// body wraps the response body of a fresh span: the span lives as
-	// long as the body, so they share one allocation.
+	// fresh is the rest of a fresh span's allocation, nil for a pooled
+	// span.
+	fresh *freshSpan
+	// ph is what a Record shows, kept only with Options.Observe (nil
+	// without).
+	ph *phaseState
+	st spanState
+}
+
+// freshSpan is a fresh span with what it holds for its one request: the
+// context that carries its trace on the request sent (a pooled span's is
+// allocated per request, as a request's context may outlive it, see
+// begin), and the wrapper of the response body (the span lives as long as
+// the body, so they share one allocation).
+type freshSpan struct {
+	Span
+	ctx  traceContext
 	body Body
-	st   spanState
 }
 
 // spanState is the part of a Span that belongs to one request.
@@ -127,10 +137,8 @@ type spanState struct {
 	// body is the open-body record of the response, registered with
 	// poolstats from end until the body ends. end sets every field the
 	// tracer owns and CloseBody clears the registry's, so recycling
-	// leaves it alone.
+	// clears only the pointers.
 	body poolstats.Body
-	// ph is what a Record shows, kept only with Options.Observe.
-	ph phaseState
 }
 
 // spanCore is what every request writes; recycling zeroes it.
@@ -176,7 +184,17 @@ type phaseState struct {
 }
 
 func (t *Tracer) newSpan(pooled bool) *Span {
-	s := &Span{t: t, pooled: pooled}
+	var s *Span
+	if pooled {
+		s = &Span{t: t, pooled: true}
+	} else {
+		f := &freshSpan{}
+		s = &f.Span
+		s.t, s.fresh = t, f
+	}
+	if t.phases {
+		s.ph = new(phaseState)
+	}
 	if pooled {
 		s.trace.GetConn = s.pooledGetConn()
 		s.trace.GotConn = s.pooledGotConn()
@@ -254,8 +272,8 @@ func (t *Tracer) beginFresh(req *http.Request, host *poolstats.Host, now int64) 
 	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
 		return s, req.WithContext(s.composed(ctx))
 	}
-	s.ctx = traceContext{Context: ctx, trace: &s.trace}
-	return s, req.WithContext(&s.ctx)
+	s.fresh.ctx = traceContext{Context: ctx, trace: &s.trace}
+	return s, req.WithContext(&s.fresh.ctx)
 }
 
 // composed returns ctx with the span's trace composed with the one ctx
@@ -299,9 +317,11 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		s.finish(now, OutcomeNoBody)
 		return
 	}
-	b := &s.body
+	var b *Body
 	if s.pooled {
 		b = new(Body)
+	} else {
+		b = &s.fresh.body
 	}
 	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
 	rec := &s.st.body
@@ -334,7 +354,7 @@ func slowCallers(pcs []uintptr) int {
 func (t *Tracer) failed(s *Span, now int64, err error) {
 	class := poolstats.Classify(err)
 	if t.phases {
-		s.st.ph.err, s.st.ph.class = err, class
+		s.ph.err, s.ph.class = err, class
 	}
 	s.st.host.Failed(now, class, s.st.got)
 	s.st.got = poolstats.Got{}
@@ -345,7 +365,7 @@ func (t *Tracer) failed(s *Span, now int64, err error) {
 //
 //go:noinline
 func (s *Span) notePhases(now int64, resp *http.Response) {
-	s.st.ph.respondAt, s.st.ph.status, s.st.ph.protoMajor = now, resp.StatusCode, resp.ProtoMajor
+	s.ph.respondAt, s.ph.status, s.ph.protoMajor = now, resp.StatusCode, resp.ProtoMajor
 }
 
 // restoreCopy gives the program back its own request in resp.Request when
@@ -366,7 +386,7 @@ func (t *Tracer) abandon(s *Span) {
 	defer t.recoverPanic()
 	now := poolstats.Now()
 	if t.phases {
-		s.st.ph.class = poolstats.ErrOther
+		s.ph.class = poolstats.ErrOther
 	}
 	s.st.host.Failed(now, poolstats.ErrOther, s.st.got)
 	s.st.got = poolstats.Got{}
@@ -434,7 +454,7 @@ func (s *Span) gaveUp(now int64) {
 	}
 	d := max(now-ws, 0)
 	if s.t.phases {
-		s.st.ph.waitNs.Add(d)
+		s.ph.waitNs.Add(d)
 	}
 	s.st.host.WaitEnded(now, d)
 }
@@ -459,13 +479,17 @@ func (s *Span) quiescent() bool {
 	if !s.t.phases {
 		return true
 	}
-	return s.st.ph.nGot.Load() == 1 && s.st.ph.nWrote.Load() == 1 && s.st.ph.nFirst.Load() == 1
+	return s.ph.nGot.Load() == 1 && s.ph.nWrote.Load() == 1 && s.ph.nFirst.Load() == 1
 }
 
 func (t *Tracer) recycle(s *Span) {
 	// No hook can fire any more (see quiescent), so nothing else
-	// touches the span: plain writes are safe.
+	// touches the span: plain writes are safe. Its body record keeps
+	// its call site for the next request to overwrite, but lets go of
+	// the host and of the body wrapper (which refers to the transport's
+	// body, and through it to the connection).
 	s.st.spanCore = spanCore{}
+	s.st.body.Host, s.st.body.Reads = nil, nil
 	if t.phases {
 		s.clearPhases()
 	}
@@ -479,7 +503,7 @@ func (t *Tracer) recycle(s *Span) {
 }
 
 //go:noinline
-func (s *Span) clearPhases() { s.st.ph = phaseState{} }
+func (s *Span) clearPhases() { *s.ph = phaseState{} }
 
 // testHookRecycled, when set by a test, is called for every span recycled.
 var testHookRecycled func()
