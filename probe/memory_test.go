@@ -236,20 +236,22 @@ func (stubConn) Close() error         { return nil }
 
 // BenchmarkMemoryPerObject reports the probe's own live heap per object it
 // tracks (B/object: heap after GC, divided by b.N), with a fixed number of
-// objects:
+// objects (go test ./probe -run '^$' -bench MemoryPerObject -benchtime
+// 2000x):
 //
-//		go test ./probe -run '^$' -bench MemoryPerObject -benchtime 2000x
-//
-//	  - host: a host requested once (its statistics: histograms, a
-//	    minute of per-second counters, the client's index entries).
-//	  - conn: an open connection the dial hook tracks (its record and the
-//	    counting wrapper the transport reads and writes through).
-//	  - inflight: a request whose response body is open (its span, body
-//	    wrapper, context and request copy, its slot in the open-body
-//	    registry), above the same request without the probe.
-//	  - closed: a closed connection the collector still remembers (it keeps
-//	    the last 64 for snapshots to show): its record, without the
-//	    connection.
+//   - host: a host requested once (its statistics: histograms, a minute
+//     of per-second counters, the client's index entries).
+//   - conn: an open connection the dial hook tracks (its record and the
+//     counting wrapper the transport reads and writes through).
+//   - inflight: a request whose response body is open (its span, body
+//     wrapper, context and request copy, its slot in the open-body
+//     registry), above the same request without the probe.
+//   - closed: a closed connection the collector still remembers (it keeps
+//     the last 64 for snapshots to show): its record, without the
+//     connection.
+//   - closed-tls: 16 TLS connections closed after a 64 KiB response each,
+//     what the probe keeps of them (its host, queue and spans included),
+//     above what stays without it, per connection.
 func BenchmarkMemoryPerObject(b *testing.B) {
 	b.Run("obj=host", func(b *testing.B) {
 		col := NewCollector(CollectorOptions{MaxHosts: 1 << 20})
