@@ -7,6 +7,8 @@
 #   OUT=/tmp/after bench/run.sh       # keep the raw results there
 #   HTTPTOP=/tmp/old bench/run.sh     # measure another httptop tree (e.g.
 #                                     # `git archive <commit> | tar -x -C /tmp/old`)
+#   BEFORE=<commit> bench/run.sh      # also measure httptop at <commit>, as the
+#                                     # variant httptop-before, in the same runs
 #
 # Settings (environment): ROUNDS (10) rounds of N (10000) requests per
 # variant in the round robin, VARIANTS (all seven, bare first); COUNT (10)
@@ -21,25 +23,48 @@ cd "$(dirname "$0")"
 
 ROUNDS=${ROUNDS:-10}
 N=${N:-10000}
-VARIANTS=${VARIANTS:-bare,lean,httpstat,httptop,promhttp,otelhttp-noop,otelhttp-sdk}
+if [ -n "${BEFORE:-}" ]; then
+	VARIANTS=${VARIANTS:-bare,lean,httpstat,httptop,httptop-before,promhttp,otelhttp-noop,otelhttp-sdk}
+else
+	VARIANTS=${VARIANTS:-bare,lean,httpstat,httptop,promhttp,otelhttp-noop,otelhttp-sdk}
+fi
 COUNT=${COUNT:-10}
 BENCHTIME=${BENCHTIME:-1s}
 OUT=${OUT:-$(mktemp -d -t httptop-bench.XXXXXX)}
 mkdir -p "$OUT"
 
 modflags=()
+if [ -n "${HTTPTOP:-}" ] || [ -n "${BEFORE:-}" ]; then
+	cp go.mod "$OUT/go.mod"
+	cp go.sum "$OUT/go.sum"
+	modflags=(-modfile="$OUT/go.mod")
+fi
 if [ -n "${HTTPTOP:-}" ]; then
 	# Measure the httptop tree at $HTTPTOP instead of ../, through a copy
 	# of go.mod that points there.
 	dir=$(cd "$HTTPTOP" && pwd)
-	cp go.mod "$OUT/go.mod"
-	cp go.sum "$OUT/go.sum"
 	go mod edit -modfile="$OUT/go.mod" -replace "github.com/httptop/httptop=$dir"
-	modflags=(-modfile="$OUT/go.mod")
+fi
+if [ -n "${BEFORE:-}" ]; then
+	# httptop at $BEFORE, renamed github.com/httptop/httptop-before so
+	# that both build into one program (before.go, build tag "before").
+	bdir="$OUT/httptop-before"
+	rm -rf "$bdir" && mkdir -p "$bdir"
+	git -C .. archive "$BEFORE" -- . ':!bench' | tar -x -C "$bdir"
+	(cd "$bdir" && go mod edit -module github.com/httptop/httptop-before &&
+		grep -rl '"github.com/httptop/httptop/' --include='*.go' . | xargs sed -i 's#"github.com/httptop/httptop/#"github.com/httptop/httptop-before/#g')
+	go mod edit -modfile="$OUT/go.mod" -require github.com/httptop/httptop-before@v0.0.0 -replace "github.com/httptop/httptop-before=$bdir"
+	modflags+=(-tags before)
 fi
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
-machine="Machine: ${cpu:-unknown CPU}, $(nproc) cores; $(go version | cut -d' ' -f3-); httptop at ${HTTPTOP:-$(cd .. && pwd)} ($(git -C "${HTTPTOP:-..}" rev-parse --short HEAD 2>/dev/null || echo 'not a git checkout')$(git -C "${HTTPTOP:-..}" diff --quiet HEAD 2>/dev/null || echo ', with changes'))"
+at=${HTTPTOP:-..}
+rev="not a git checkout"
+if git -C "$at" rev-parse --git-dir >/dev/null 2>&1; then
+	rev=$(git -C "$at" rev-parse --short HEAD)
+	git -C "$at" diff --quiet HEAD -- . ':!bench' || rev="$rev, with changes"
+fi
+machine="Machine: ${cpu:-unknown CPU}, $(nproc) cores; $(go version | cut -d' ' -f3-); httptop at $(cd "$at" && pwd) ($rev)${BEFORE:+; httptop-before at $BEFORE}"
 echo "$machine" | tee "$OUT/machine.txt" >&2
 
 echo "round robin: $ROUNDS rounds of $N requests per variant ($VARIANTS)" >&2

@@ -36,7 +36,7 @@ type Variant struct {
 
 // Variants returns every variant, bare first.
 func Variants() []Variant {
-	return []Variant{
+	return append([]Variant{
 		{"bare", func(tr *http.Transport) Client { return newRTClient(tr, tr, nil) }},
 		{"lean", func(tr *http.Transport) Client { return newRTClient(tr, NewLean(tr), nil) }},
 		{"httpstat", newHTTPStat},
@@ -46,8 +46,11 @@ func Variants() []Variant {
 		{"promhttp", newPromHTTP},
 		{"otelhttp-noop", func(tr *http.Transport) Client { return newRTClient(tr, otelhttp.NewTransport(tr), nil) }},
 		{"otelhttp-sdk", newOtelSDK},
-	}
+	}, extraVariants...)
 }
+
+// extraVariants are variants built only on request (see before.go).
+var extraVariants []Variant
 
 // Select returns the variants named, in the order given, or an error
 // naming one that does not exist.

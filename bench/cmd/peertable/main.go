@@ -207,7 +207,7 @@ func run(args []string, w io.Writer) error {
 	}
 	if rr["httptop"] != nil {
 		fmt.Fprintln(w)
-		for _, peer := range []string{"httpstat", "lean"} {
+		for _, peer := range []string{"httpstat", "lean", "httptop-before"} {
 			if rr[peer] == nil {
 				continue
 			}
