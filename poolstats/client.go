@@ -40,15 +40,16 @@ type Client struct {
 	// per host, copies it under mu.
 	hosts atomic.Pointer[map[hostKey]*Host]
 	addrs atomic.Pointer[map[string]*Host]
-	// last is the host of the most recent lookup, which repeated requests
-	// to one host find without hashing.
-	last     atomic.Pointer[Host]
-	mu       sync.Mutex
+	mu    sync.Mutex
 	overflow *Host // guarded by mu
 	// sorted holds each host once, by name and scheme, rebuilt when
 	// hosts are added or forgotten; guarded by mu.
 	sorted []*Host
 
+	// last is the host of the most recent lookup, which repeated requests
+	// to one host find without hashing; next to pending's head, which
+	// every request also touches.
+	last atomic.Pointer[Host]
 	// pending queues the responses of the client's requests (Submit).
 	pending pending
 }

@@ -52,7 +52,7 @@ type pending struct {
 	head atomic.Uint64 // next index to claim
 	// drained is when the queue was last drained (monotonic ns).
 	drained atomic.Int64
-	_       [48]byte // producers' line apart from the drainer's
+	_       [40]byte // producers' line apart from the drainer's
 
 	mu    sync.Mutex
 	tail  uint64 // next index to record, guarded by mu

@@ -59,7 +59,17 @@ func (b *Body) finish(cause error) {
 		}
 	}()
 	now := poolstats.Now()
-	s.t.stats.CloseBody(&s.st.body)
+	if rec := &s.rec; s.pooled {
+		// Closed, it lets go of the host and of this wrapper (which
+		// refers to the transport's body, and through it to the
+		// connection) while the span waits in the pool.
+		rec.Lock()
+		rec.SetOpen(false)
+		rec.Host, rec.Reads = nil, nil
+		rec.Unlock()
+	} else {
+		s.t.stats.CloseBody(rec)
+	}
 	outcome := OutcomeEOF
 	if cause != io.EOF {
 		outcome = s.endedEarly(now, cause, b.http1)

@@ -34,19 +34,19 @@ type Options struct {
 // Span whose httptrace hooks feed poolstats, wraps response bodies to see
 // them end, and records connections through Dialer.
 type Tracer struct {
+	// What every request reads, and spare, which it takes and gives
+	// back, together: one cache line for a request to touch.
 	stats  *poolstats.Stats
 	client *poolstats.Client
-	opts   Options
+	// spare holds one pooled span in front of pool: a client sending
+	// one request at a time takes and returns the same span there,
+	// which runs far less code than sync.Pool.
+	spare atomic.Pointer[Span]
+	opts  Options
 	// phases is opts.Observe != nil: spans install the WroteRequest and
 	// GotFirstResponseByte hooks and keep what a Record shows.
 	phases bool
 	pool   sync.Pool
-	// spare holds one pooled span in front of pool, on a cache line of
-	// its own: a client sending one request at a time takes and returns
-	// the same span there, which runs far less code than sync.Pool.
-	_     [64]byte
-	spare atomic.Pointer[Span]
-	_     [56]byte
 }
 
 // getSpan takes a pooled span.
@@ -106,9 +106,11 @@ const (
 // atomic, and the request's connection changes hands only through atomic
 // swaps, so that each BeginRequest on a connection is matched by exactly
 // one EndRequest.
+//
+// The fields a request touches come first (the state, then the two hooks
+// the transport loads), so that few cache lines hold them.
 type Span struct {
-	trace httptrace.ClientTrace
-	t     *Tracer
+	t *Tracer
 	// pooled is fixed when the span is made: see Span.
 	pooled bool
 	// fresh is the rest of a fresh span's allocation, nil for a pooled
@@ -116,8 +118,15 @@ type Span struct {
 	fresh *freshSpan
 	// ph is what a Record shows, kept only with Options.Observe (nil
 	// without).
-	ph *phaseState
-	st spanState
+	ph    *phaseState
+	st    spanCore
+	trace httptrace.ClientTrace
+	// rec is the open-body record of the response: a fresh span's is
+	// registered with poolstats from end until the body ends
+	// (OpenBody, CloseBody); a pooled span's stays registered for the
+	// span's life (KeepBody) and is opened by end and closed when the
+	// body ends, under its own lock.
+	rec poolstats.Body
 }
 
 // freshSpan is a fresh span with what it holds for its one request: the
@@ -129,16 +138,6 @@ type freshSpan struct {
 	Span
 	ctx  traceContext
 	body Body
-}
-
-// spanState is the part of a Span that belongs to one request.
-type spanState struct {
-	spanCore
-	// body is the open-body record of the response, registered with
-	// poolstats from end until the body ends. end sets every field the
-	// tracer owns and CloseBody clears the registry's, so recycling
-	// clears only the pointers.
-	body poolstats.Body
 }
 
 // spanCore is what every request writes; recycling zeroes it.
@@ -187,6 +186,9 @@ func (t *Tracer) newSpan(pooled bool) *Span {
 	var s *Span
 	if pooled {
 		s = &Span{t: t, pooled: true}
+		// Its body record stays registered for the span's life, and is
+		// opened and closed under its own lock (poolstats.KeepBody).
+		t.stats.KeepBody(&s.rec)
 	} else {
 		f := &freshSpan{}
 		s = &f.Span
@@ -324,7 +326,10 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		b = &s.fresh.body
 	}
 	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
-	rec := &s.st.body
+	rec := &s.rec
+	if s.pooled {
+		rec.Lock()
+	}
 	rec.Host = h
 	rec.Opened = now
 	rec.Reads = &b.reads
@@ -333,7 +338,12 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		n = slowCallers(rec.Callers[:])
 	}
 	rec.NumPCs = n
-	t.stats.OpenBody(rec)
+	if s.pooled {
+		rec.SetOpen(true)
+		rec.Unlock()
+	} else {
+		t.stats.OpenBody(rec)
+	}
 	resp.Body = b
 }
 
@@ -484,12 +494,9 @@ func (s *Span) quiescent() bool {
 
 func (t *Tracer) recycle(s *Span) {
 	// No hook can fire any more (see quiescent), so nothing else
-	// touches the span: plain writes are safe. Its body record keeps
-	// its call site for the next request to overwrite, but lets go of
-	// the host and of the body wrapper (which refers to the transport's
-	// body, and through it to the connection).
-	s.st.spanCore = spanCore{}
-	s.st.body.Host, s.st.body.Reads = nil, nil
+	// touches the span: plain writes are safe. (Its body record was
+	// closed, see Body.finish.)
+	s.st = spanCore{}
 	if t.phases {
 		s.clearPhases()
 	}
