@@ -37,6 +37,9 @@ type Host struct {
 	// addrNoted is set once the host's dial address is in the client's
 	// address index.
 	addrNoted atomic.Bool
+	// peakHint spares most requests a look at the latency window's peak
+	// (see RequestStarted).
+	peakHint atomic.Uint64
 
 	dialing   atomic.Int64
 	errors    atomic.Int64
@@ -83,7 +86,38 @@ func (h *Host) Client() *Client { return h.client }
 // RequestStarted records a request entering RoundTrip at now.
 func (h *Host) RequestStarted(now int64) {
 	n := h.inFlight.Add(1)
+	// Most requests start with no more in flight than the peak already
+	// noted in the current window: peakHint tells, without a look at
+	// the window.
+	if hint := h.peakHint.Load(); uint64(n) > hint&peakHintMask || int64(hint>>peakHintBits) != now/windowPeriod {
+		h.notePeak(now, n)
+	}
+}
+
+// peakHint packs a histogram period (the high bits) with an in-flight
+// count (the low peakHintBits) that the period's window holds as its peak
+// already, or more.
+const (
+	peakHintBits = 24
+	peakHintMask = 1<<peakHintBits - 1
+)
+
+// notePeak notes n in flight at now in the latency window's peak, and
+// raises peakHint to it.
+func (h *Host) notePeak(now, n int64) {
 	h.latency.notePeak(now, n)
+	if n > peakHintMask {
+		return
+	}
+	e := uint64(now / windowPeriod)
+	want := e<<peakHintBits | uint64(n)
+	for {
+		old := h.peakHint.Load()
+		if old>>peakHintBits > e || (old>>peakHintBits == e && old&peakHintMask >= uint64(n)) ||
+			h.peakHint.CompareAndSwap(old, want) {
+			return
+		}
+	}
 }
 
 // RequestEnded records a request leaving flight: its RoundTrip failed, or
