@@ -38,9 +38,9 @@ type Client struct {
 	// hosts and addrs are copied on write: lookups on the hot path read
 	// the current map without a lock; adding a host, which happens once
 	// per host, copies it under mu.
-	hosts atomic.Pointer[map[hostKey]*Host]
-	addrs atomic.Pointer[map[string]*Host]
-	mu    sync.Mutex
+	hosts    atomic.Pointer[map[hostKey]*Host]
+	addrs    atomic.Pointer[map[string]*Host]
+	mu       sync.Mutex
 	overflow *Host // guarded by mu
 	// sorted holds each host once, by name and scheme, rebuilt when
 	// hosts are added or forgotten; guarded by mu.
