@@ -15,6 +15,7 @@ import (
 type recorder struct{ cancel bool }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	//lint:ignore SA1019 the deprecated field is what net/http sets for RoundTrippers it does not know.
 	r.cancel = req.Cancel != nil
 	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: req}, nil
 }
