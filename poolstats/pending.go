@@ -1,7 +1,6 @@
 package poolstats
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -44,10 +43,13 @@ const (
 // request's outcome does not decide are never queued.
 //
 // The queue is a bounded multi-producer ring (after Dmitry Vyukov's): a
-// producer claims index i with one atomic add, waits until slot i mod
-// pendingSlots is free (seq == i), writes it and publishes it (seq =
-// i+1); the drainer, one at a time under mu, records published slots in
-// index order and frees them for the next lap (seq = i+pendingSlots).
+// producer claims index i, if slot i mod pendingSlots is free for it
+// (seq == i), by moving head from i to i+1 with a compare-and-swap,
+// writes the slot and publishes it (seq = i+1); the drainer, one at a
+// time under mu, records published slots in index order and frees them
+// for the next lap (seq = i+pendingSlots). A producer never waits: when
+// the ring is full (the drainer is behind, or a slot is still being
+// written), it records its response at once.
 type pending struct {
 	head atomic.Uint64 // next index to claim
 	// drained is when the queue was last drained (monotonic ns).
@@ -84,30 +86,36 @@ func (c *Client) Submit(h *Host, at, latency int64, status int, g Got) {
 		h.firstResponse.CompareAndSwap(0, at)
 	}
 	p := &c.pending
-	i := p.head.Add(1) - 1
-	s := &p.slots[i%pendingSlots]
-	if s.seq.Load() != i {
-		p.waitFree(s, i)
-	}
-	s.r = Response{Host: h, At: at, Latency: latency, Status: status, Got: g}
-	s.seq.Store(i + 1)
-	if i%pendingBatch == pendingBatch-1 || at-p.drained.Load() > pendingAge {
-		if p.mu.TryLock() {
-			p.drainLocked()
-			p.mu.Unlock()
+	for {
+		i := p.head.Load()
+		s := &p.slots[i%pendingSlots]
+		if s.seq.Load() != i {
+			if s.seq.Load() < i {
+				// Full: the slot still holds a response of the
+				// previous lap.
+				h.record(&Response{Host: h, At: at, Latency: latency, Status: status, Got: g}, at)
+				p.tryDrain()
+				return
+			}
+			continue // another producer took i: try the next one
 		}
+		if !p.head.CompareAndSwap(i, i+1) {
+			continue
+		}
+		s.r = Response{Host: h, At: at, Latency: latency, Status: status, Got: g}
+		s.seq.Store(i + 1)
+		if i%pendingBatch == pendingBatch-1 || at-p.drained.Load() > pendingAge {
+			p.tryDrain()
+		}
+		return
 	}
 }
 
-// waitFree waits until slot s is free for index i: it still holds a
-// response from the previous lap, so the ring is full. It records what is
-// there, or waits for whoever is recording it or still writing it.
-func (p *pending) waitFree(s *pendingSlot, i uint64) {
-	for s.seq.Load() != i {
-		p.drain()
-		if s.seq.Load() != i {
-			runtime.Gosched()
-		}
+// tryDrain drains the queue unless another goroutine is at it.
+func (p *pending) tryDrain() {
+	if p.mu.TryLock() {
+		p.drainLocked()
+		p.mu.Unlock()
 	}
 }
 
