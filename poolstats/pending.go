@@ -23,7 +23,7 @@ type Response struct {
 // all; pendingAge how old the oldest of them may get (monotonic ns)
 // before the next response records them.
 const (
-	pendingSlots = 256
+	pendingSlots = 128
 	pendingBatch = 64
 	pendingAge   = int64(100e6)
 )

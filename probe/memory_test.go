@@ -241,6 +241,8 @@ func (stubConn) Close() error         { return nil }
 //
 //   - host: a host requested once (its statistics: histograms, a minute
 //     of per-second counters, the client's index entries).
+//   - client: a client (WithName) wrapped around a RoundTripper: its
+//     statistics, its queue of responses, the probe and its tracer.
 //   - conn: an open connection the dial hook tracks (its record and the
 //     counting wrapper the transport reads and writes through).
 //   - inflight: a request whose response body is open (its span, body
@@ -271,6 +273,17 @@ func BenchmarkMemoryPerObject(b *testing.B) {
 		}
 		after := liveHeap()
 		runtime.KeepAlive(col)
+		b.ReportMetric(float64(int64(after)-int64(before))/float64(b.N), "B/object")
+	})
+	b.Run("obj=client", func(b *testing.B) {
+		col := NewCollector(CollectorOptions{})
+		rts := make([]http.RoundTripper, 0, b.N)
+		before := liveHeap()
+		for i := range b.N {
+			rts = append(rts, Wrap(noHooksTransport{}, WithCollector(col), WithName(fmt.Sprint("client-", i))))
+		}
+		after := liveHeap()
+		runtime.KeepAlive(rts)
 		b.ReportMetric(float64(int64(after)-int64(before))/float64(b.N), "B/object")
 	})
 	b.Run("obj=conn", func(b *testing.B) {
