@@ -3,9 +3,11 @@ package poolstats
 import (
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/httptop/httptop/snapshot"
 )
@@ -28,37 +30,94 @@ type Body struct {
 	// that is being consumed slowly (a stream) from a leaked one.
 	Reads *atomic.Int64
 
-	// Guarded by the shard's mutex.
-	shard      *bodyShard
-	prev, next *Body
-	seenReads  int64 // reads at the last snapshot that saw a change
-	seenAt     int64 // when that snapshot ran
+	// hint picks the body's shard; set at its first OpenBody and kept,
+	// so that a record reused for request after request (the tracer
+	// recycles its spans) keeps its shard.
+	hint uint32
+
+	// Guarded by the shard's mutex (OpenBody), or by mu (a kept record,
+	// see KeepBody).
+	shard     *bodyShard
+	slot      int32
+	seenReads int64 // reads at the last snapshot that saw a change
+	seenAt    int64 // when that snapshot ran
+
+	// A kept record is open between Open and Close, and its fields
+	// (those above too) are guarded by mu.
+	mu   sync.Mutex
+	open bool
 }
 
-// bodyShards spreads open bodies over this many lists so that requests on
-// different goroutines rarely contend for one lock.
+// bodyShards spreads open bodies over this many registries so that
+// requests on different goroutines rarely contend for one lock.
 const bodyShards = 32
 
+// bodyShard holds open bodies in slots: opening or closing a body touches
+// the shard alone, never another body's record.
 type bodyShard struct {
-	mu   sync.Mutex
-	head *Body
-	_    [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	slots []*Body
+	free  []int32 // indices of empty slots
+	_     [8]byte // keep shards on separate cache lines
 }
 
 type bodyRegistry struct {
 	shards [bodyShards]bodyShard
+
+	// kept holds the records of KeepBody, weakly: a record lives as long
+	// as its owner (a pooled span), and leaves the list once collected.
+	keptMu   sync.Mutex
+	kept     []weak.Pointer[Body]
+	keptLive int // entries alive at the last pruning
+}
+
+// KeepBody registers b for good: a record that its owner opens and closes
+// request after request (Body.SetOpen) without the registry's locks,
+// under the record's own (Body.Lock). The registry holds it weakly, so
+// that b's owner may be garbage collected; it is dropped then.
+func (s *Stats) KeepBody(b *Body) {
+	r := &s.bodies
+	r.keptMu.Lock()
+	defer r.keptMu.Unlock()
+	if len(r.kept) >= 2*r.keptLive+64 {
+		// Prune the collected ones, as often as the list doubles.
+		r.kept = slices.DeleteFunc(r.kept, func(w weak.Pointer[Body]) bool { return w.Value() == nil })
+		r.keptLive = len(r.kept)
+	}
+	r.kept = append(r.kept, weak.Make(b))
+}
+
+// Lock and Unlock guard a kept record (see KeepBody): its owner sets
+// Host, Opened, Reads and Callers, and opens or closes it, holding the
+// lock; a snapshot reads it holding it.
+func (b *Body) Lock()   { b.mu.Lock() }
+func (b *Body) Unlock() { b.mu.Unlock() }
+
+// SetOpen opens or closes a kept record; its lock must be held.
+func (b *Body) SetOpen(open bool) {
+	b.open = open
+	if !open {
+		b.seenReads, b.seenAt = 0, 0
+	}
 }
 
 // OpenBody starts tracking an open response body.
 func (s *Stats) OpenBody(b *Body) {
-	sh := &s.bodies.shards[rand.Uint32()%bodyShards]
-	sh.mu.Lock()
-	b.shard = sh
-	b.next = sh.head
-	if sh.head != nil {
-		sh.head.prev = b
+	if b.hint == 0 {
+		b.hint = rand.Uint32() | 1
 	}
-	sh.head = b
+	sh := &s.bodies.shards[b.hint%bodyShards]
+	sh.mu.Lock()
+	var i int32
+	if n := len(sh.free); n > 0 {
+		i = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+	} else {
+		i = int32(len(sh.slots))
+		sh.slots = append(sh.slots, nil)
+	}
+	sh.slots[i] = b
+	b.shard, b.slot = sh, i
 	sh.mu.Unlock()
 }
 
@@ -69,15 +128,9 @@ func (s *Stats) CloseBody(b *Body) {
 		return
 	}
 	sh.mu.Lock()
-	if b.prev != nil {
-		b.prev.next = b.next
-	} else if sh.head == b {
-		sh.head = b.next
-	}
-	if b.next != nil {
-		b.next.prev = b.prev
-	}
-	b.prev, b.next, b.shard = nil, nil, nil
+	sh.slots[b.slot] = nil
+	sh.free = append(sh.free, b.slot)
+	b.shard, b.seenReads, b.seenAt = nil, 0, 0
 	sh.mu.Unlock()
 }
 
@@ -95,37 +148,63 @@ func (s *Stats) leaks(now int64) map[*Host]*leakReport {
 	for i := range s.bodies.shards {
 		sh := &s.bodies.shards[i]
 		sh.mu.Lock()
-		for b := sh.head; b != nil; b = b.next {
-			after := b.Host.client.leakAfterNs()
-			if now-b.Opened < after {
-				continue
+		for _, b := range sh.slots {
+			if b != nil {
+				b.checkLeak(now, out)
 			}
-			var reads int64
-			if b.Reads != nil {
-				reads = b.Reads.Load()
-			}
-			leaked := reads == 0
-			if !leaked {
-				if reads != b.seenReads || b.seenAt == 0 {
-					b.seenReads, b.seenAt = reads, now
-				} else {
-					leaked = now-b.seenAt >= after
-				}
-			}
-			if !leaked {
-				continue
-			}
-			r := out[b.Host]
-			if r == nil {
-				r = &leakReport{sites: make(map[[CallerDepth]uintptr]int)}
-				out[b.Host] = r
-			}
-			r.count++
-			r.sites[b.Callers]++
 		}
 		sh.mu.Unlock()
 	}
+	r := &s.bodies
+	r.keptMu.Lock()
+	live := 0
+	for _, w := range r.kept {
+		b := w.Value()
+		if b == nil {
+			continue
+		}
+		live++
+		b.mu.Lock()
+		if b.open {
+			b.checkLeak(now, out)
+		}
+		b.mu.Unlock()
+	}
+	r.keptLive = live
+	r.keptMu.Unlock()
 	return out
+}
+
+// checkLeak adds b to out if it counts as leaked at now: open for at
+// least its client's LeakAfter, and either never read or not read since a
+// snapshot at least LeakAfter ago. b's guard is held.
+func (b *Body) checkLeak(now int64, out map[*Host]*leakReport) {
+	after := b.Host.client.leakAfterNs()
+	if now-b.Opened < after {
+		return
+	}
+	var reads int64
+	if b.Reads != nil {
+		reads = b.Reads.Load()
+	}
+	leaked := reads == 0
+	if !leaked {
+		if reads != b.seenReads || b.seenAt == 0 {
+			b.seenReads, b.seenAt = reads, now
+		} else {
+			leaked = now-b.seenAt >= after
+		}
+	}
+	if !leaked {
+		return
+	}
+	r := out[b.Host]
+	if r == nil {
+		r = &leakReport{sites: make(map[[CallerDepth]uintptr]int)}
+		out[b.Host] = r
+	}
+	r.count++
+	r.sites[b.Callers]++
 }
 
 // siteCache remembers the call site each captured stack resolves to, so

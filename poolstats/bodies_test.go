@@ -52,8 +52,14 @@ func TestBodyRegistryConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range s.bodies.shards {
-		if s.bodies.shards[i].head != nil {
-			t.Fatalf("shard %d not empty", i)
+		sh := &s.bodies.shards[i]
+		for j, b := range sh.slots {
+			if b != nil {
+				t.Fatalf("shard %d slot %d still holds a body", i, j)
+			}
+		}
+		if len(sh.free) != len(sh.slots) {
+			t.Fatalf("shard %d: %d free of %d slots", i, len(sh.free), len(sh.slots))
 		}
 	}
 }
@@ -93,4 +99,40 @@ func TestInternalFrame(t *testing.T) {
 			t.Errorf("internalFrame(%s) = %v, want %v", c.fn, got, c.internal)
 		}
 	}
+}
+
+// Kept records report leaks like registered ones, and the registry
+// forgets them once their owners are collected.
+func TestKeptBodies(t *testing.T) {
+	s, h := testHost(t)
+	var reads atomic.Int64
+	keep := &Body{}
+	s.KeepBody(keep)
+	keep.Lock()
+	keep.Host, keep.Opened, keep.Reads = h, 1, &reads
+	keep.SetOpen(true)
+	keep.Unlock()
+	after := int64(s.opts.LeakAfter)
+	if got := s.leaks(1 + after)[h]; got == nil || got.count != 1 {
+		t.Fatalf("leaks of an open kept record = %+v, want 1", got)
+	}
+	keep.Lock()
+	keep.SetOpen(false)
+	keep.Unlock()
+	if got := s.leaks(1 + after)[h]; got != nil {
+		t.Fatalf("leaks of a closed kept record = %+v, want none", got)
+	}
+	// Records whose owners are gone leave the list as it grows: it stays
+	// within twice the records alive at the last pruning (here at most
+	// 1001, some collected late), plus 64.
+	for range 10 {
+		for range 1000 {
+			s.KeepBody(&Body{})
+		}
+		runtime.GC()
+	}
+	if n := len(s.bodies.kept); n > 2*1001+64 {
+		t.Errorf("%d kept records listed after 10,000 were registered and dropped, want at most %d", n, 2*1001+64)
+	}
+	runtime.KeepAlive(keep)
 }

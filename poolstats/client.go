@@ -43,16 +43,20 @@ type Client struct {
 	// hosts and addrs are copied on write: lookups on the hot path read
 	// the current map without a lock; adding a host, which happens once
 	// per host, copies it under mu.
-	hosts atomic.Pointer[map[hostKey]*Host]
-	addrs atomic.Pointer[map[string]*Host]
-	// last is the host of the most recent lookup, which repeated requests
-	// to one host find without hashing.
-	last     atomic.Pointer[Host]
+	hosts    atomic.Pointer[map[hostKey]*Host]
+	addrs    atomic.Pointer[map[string]*Host]
 	mu       sync.Mutex
 	overflow *Host // guarded by mu
 	// sorted holds each host once, by name and scheme, rebuilt when
 	// hosts are added or forgotten; guarded by mu.
 	sorted []*Host
+
+	// last is the host of the most recent lookup, which repeated requests
+	// to one host find without hashing; next to pending's head, which
+	// every request also touches.
+	last atomic.Pointer[Host]
+	// pending queues the responses of the client's requests (Submit).
+	pending pending
 }
 
 // Name returns the client's label.
@@ -92,9 +96,24 @@ func (c *Client) currentLimits() Limits {
 // by an explicit default port or letter case share one Host. Past
 // Options.MaxHosts hosts, new hosts share one overflow Host.
 func (c *Client) Host(scheme, host string) *Host {
+	if h := c.Last(scheme, host); h != nil {
+		return h
+	}
+	return c.lookupHost(scheme, host)
+}
+
+// Last returns the Host that Host would return when it is the one the
+// client's most recent lookup found, nil otherwise: the cheap check
+// callers on the hot path make first.
+func (c *Client) Last(scheme, host string) *Host {
 	if h := c.last.Load(); h != nil && h.raw == host && h.scheme == scheme {
 		return h
 	}
+	return nil
+}
+
+// lookupHost is Host past the most recent host.
+func (c *Client) lookupHost(scheme, host string) *Host {
 	if m := c.hosts.Load(); m != nil {
 		if h := (*m)[hostKey{scheme, host}]; h != nil {
 			c.last.Store(h)

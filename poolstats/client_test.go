@@ -67,7 +67,7 @@ func TestForgetIdleHosts(t *testing.T) {
 	s := New(Options{MaxHosts: 2})
 	c := s.Client("c")
 	old := c.Host("http", "old")
-	old.Responded(Now(), 1e6, 0, 200)
+	old.Responded(Now(), 1e6, 0, 200, Got{})
 	var snap = fillAt(s, Now()+int64(s.opts.ForgetAfter)+2e9)
 	if len(snap.Hosts) != 1 {
 		t.Fatalf("hosts in snapshot = %d, want 1", len(snap.Hosts))

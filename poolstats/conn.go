@@ -94,7 +94,7 @@ func (c *Conn) Host() *Host { return c.host.Load() }
 func (c *Conn) Created() int64 { return c.created }
 
 // TLS returns the connection's TLS session, once a request has used the
-// connection, or nil.
+// connection and until it closes, or nil.
 func (c *Conn) TLS() *tls.Conn { return c.tlsConn.Load() }
 
 // HandshakeNs returns the time from the end of the TCP connect to the
@@ -131,7 +131,14 @@ func (c *Conn) InFlight() int { return int(c.state.Load() & countMask) }
 // is handed to the request waiting for it as soon as its handshake ends, or
 // parked in the idle pool, in which case IdleTime says how long ago.
 func (c *Conn) Used(now, idleNs int64, tlsConn *tls.Conn) {
-	if c.firstUse.Load() != 0 || !c.firstUse.CompareAndSwap(0, now) {
+	if c.firstUse.Load() == 0 {
+		c.firstUsed(now, idleNs, tlsConn)
+	}
+}
+
+// firstUsed is Used for a connection no request had used yet.
+func (c *Conn) firstUsed(now, idleNs int64, tlsConn *tls.Conn) {
+	if !c.firstUse.CompareAndSwap(0, now) {
 		return
 	}
 	c.handshakeEnd.Store(now - idleNs)
@@ -340,5 +347,21 @@ func (c *Conn) MoveTo(h *Host) {
 	h.addConn(c)
 	if c.Closed() {
 		h.removeConn(c)
+	}
+}
+
+// Responded records a response the connection carried: its protocol
+// (1 or 2) and whether it or its request asked for the connection to be
+// closed (Connection: close).
+func (c *Conn) Responded(major int, closeAsked bool) {
+	if closeAsked || c.proto.Load() == protoUnknown {
+		c.responded(major, closeAsked)
+	}
+}
+
+func (c *Conn) responded(major int, closeAsked bool) {
+	c.SetProto(major)
+	if closeAsked {
+		c.CloseAsked()
 	}
 }

@@ -170,10 +170,16 @@ func (d *dist) current(now int64) *window {
 	e := now / windowPeriod
 	w := &d.w[e&1]
 	if w.epoch.Load() != e {
-		advance(&w.epoch, e, func() { d.recycle(w) })
+		d.turn(w, e)
 	}
 	return w
 }
+
+// turn makes w hold period e (see advance), out of line: it runs once
+// per period.
+//
+//go:noinline
+func (d *dist) turn(w *window, e int64) { advance(&w.epoch, e, func() { d.recycle(w) }) }
 
 // recycle clears window w for reuse, first adding its counts to the
 // totals when the dist keeps them. A count is moved with one atomic swap,

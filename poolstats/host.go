@@ -11,29 +11,41 @@ import (
 // Its recording methods are safe for concurrent use and lock-free; they are
 // called by the tracer on the hot path of every request.
 type Host struct {
+	// The fields every request reads or writes come first, in two cache
+	// lines (a Host's size class keeps it 64-byte aligned): the lookup
+	// keys, then the gauges and totals a request changes.
 	client *Client
-	// id tells this Host from others of its Stats, including hosts of the
-	// same name forgotten before or created after it.
-	id     uint64
-	scheme string
-	// name is host:port with the scheme's default port filled in.
-	name string
 	// raw is the first URL host this Host was looked up by; Client uses it
 	// to answer repeated lookups without touching its map.
-	raw     string
+	raw    string
+	scheme string
+	// name is host:port with the scheme's default port filled in.
+	name    string
 	created int64
+	// id tells this Host from others of its Stats, including hosts of the
+	// same name forgotten before or created after it.
+	id uint64
 
 	// Gauges. Open, active and idle are not kept here: a snapshot derives
 	// them from conns.
 	inFlight atomic.Int64
 	waiting  atomic.Int64
-	dialing  atomic.Int64
-
 	// Totals.
-	requests  atomic.Int64
+	requests atomic.Int64
+	reused   atomic.Int64
+	newConns atomic.Int64
+	// firstResponse is when the host's first response arrived
+	// (monotonic ns), 0 before any (see hostTLS.handshake).
+	firstResponse atomic.Int64
+	// addrNoted is set once the host's dial address is in the client's
+	// address index.
+	addrNoted atomic.Bool
+	// peakHint spares most requests a look at the latency window's peak
+	// (see RequestStarted).
+	peakHint atomic.Uint64
+
+	dialing   atomic.Int64
 	errors    atomic.Int64
-	newConns  atomic.Int64
-	reused    atomic.Int64
 	closed    atomic.Int64
 	status5xx atomic.Int64
 	undrained atomic.Int64
@@ -49,10 +61,6 @@ type Host struct {
 	lifetimes totalDist
 	secs      series
 	tls       hostTLS // TLS handshakes, see tls.go
-
-	// addrNoted is set once the host's dial address is in the client's
-	// address index.
-	addrNoted atomic.Bool
 
 	// mu guards the list of open connections, kept in the order they
 	// were added (which is id order, save for dials finishing at the same
@@ -88,7 +96,38 @@ func (h *Host) Client() *Client { return h.client }
 // RequestStarted records a request entering RoundTrip at now.
 func (h *Host) RequestStarted(now int64) {
 	n := h.inFlight.Add(1)
+	// Most requests start with no more in flight than the peak already
+	// noted in the current window: peakHint tells, without a look at
+	// the window.
+	if hint := h.peakHint.Load(); uint64(n) > hint&peakHintMask || int64(hint>>peakHintBits) != now/windowPeriod {
+		h.notePeak(now, n)
+	}
+}
+
+// peakHint packs a histogram period (the high bits) with an in-flight
+// count (the low peakHintBits) that the period's window holds as its peak
+// already, or more.
+const (
+	peakHintBits = 24
+	peakHintMask = 1<<peakHintBits - 1
+)
+
+// notePeak notes n in flight at now in the latency window's peak, and
+// raises peakHint to it.
+func (h *Host) notePeak(now, n int64) {
 	h.latency.notePeak(now, n)
+	if n > peakHintMask {
+		return
+	}
+	e := uint64(now / windowPeriod)
+	want := e<<peakHintBits | uint64(n)
+	for {
+		old := h.peakHint.Load()
+		if old>>peakHintBits > e || (old>>peakHintBits == e && old&peakHintMask >= uint64(n)) ||
+			h.peakHint.CompareAndSwap(old, want) {
+			return
+		}
+	}
 }
 
 // Started records an untraced request to this host (of the Unwrapped
@@ -119,11 +158,46 @@ func (h *Host) WaitEnded(now, d int64) {
 // request already finished, without recording a wait.
 func (h *Host) WaitDropped() { h.waiting.Add(-1) }
 
-// GotConn records a request receiving a connection, reused from the pool
-// or new.
-func (h *Host) GotConn(now int64, reused bool) {
-	s := h.secs.at(now)
-	if reused {
+// GotConn records a request receiving a connection at now, reused from
+// the pool or new. wait is how long it waited for it (nanoseconds, see
+// WaitEnded), or negative when GetConn was not seen.
+func (h *Host) GotConn(now int64, reused bool, wait int64) {
+	if wait >= 0 {
+		h.waiting.Add(-1)
+	}
+	h.recordGot(Got{At: now, Wait: wait, Reused: reused}, h.secs.at(now))
+}
+
+// Got is a request receiving a connection: when (monotonic ns), after
+// waiting how long (nanoseconds; negative when GetConn was not seen), and
+// whether the connection was reused from the pool. The tracer may hand it
+// to Responded or Failed, as the request's RoundTrip returns, rather than
+// to GotConn: one call then records both, and the request's wait leaves
+// the waiting gauge at once (WaitOver).
+type Got struct {
+	At, Wait int64
+	Reused   bool
+}
+
+// RecordGot records g, a Got whose wait already left the waiting gauge
+// (WaitOver), on its own: the request got another connection since.
+func (h *Host) RecordGot(g Got) { h.recordGot(g, h.secs.at(g.At)) }
+
+// WaitOver takes a request that got a connection out of the waiting
+// gauge; its wait is recorded with its Got (see Responded).
+func (h *Host) WaitOver() { h.waiting.Add(-1) }
+
+// recordGot records g into the histograms, totals and s, the per-second
+// slot of now; g's own second's slot when it is another.
+func (h *Host) recordGot(g Got, s *second) {
+	if s.epoch.Load() != g.At/1e9 {
+		s = h.secs.at(g.At)
+	}
+	if g.Wait >= 0 {
+		h.wait.observe(g.At, g.Wait)
+		s.add(cWaitUs, g.Wait/1e3)
+	}
+	if g.Reused {
 		h.reused.Add(1)
 		s.add(cReused, 1)
 	} else {
@@ -132,32 +206,80 @@ func (h *Host) GotConn(now int64, reused bool) {
 	}
 }
 
-// Responded records response headers arriving d nanoseconds after the
-// request started, of which it waited wait nanoseconds for a connection.
-func (h *Host) Responded(now, d, wait int64, status int) {
+// Responded records response headers arriving at now, d nanoseconds after
+// the request started, of which it waited wait nanoseconds for a
+// connection (summed over its attempts), and g, the connection the
+// request got, when the tracer kept it for now (g.At != 0, see Got). The
+// tracer queues the same record (Client.Submit).
+func (h *Host) Responded(now, d, wait int64, status int, g Got) {
+	if h.firstResponse.Load() == 0 {
+		h.firstResponse.CompareAndSwap(0, now)
+	}
+	h.record(&Response{Host: h, At: now, Latency: d, Wait: wait, Status: status, Got: g}, now)
+}
+
+// record records response r at now, when r.At or less. A response waits
+// in its client's queue (see pending) for a batch, or for a reader, so it
+// may be recorded seconds late: its histograms and per-second slots are
+// those of the time it arrived, and it stays out of those that no longer
+// hold that time (it would have left them by now anyway).
+func (h *Host) record(r *Response, now int64) {
 	h.requests.Add(1)
-	h.tls.responded(now)
-	if status >= 500 {
+	if r.Status >= 500 {
 		h.status5xx.Add(1)
 	}
-	h.latency.observe(now, d)
-	s := h.secs.at(now)
-	s.add(cRequests, 1)
-	us := d / 1e3
-	s.add(cLatSumUs, us)
-	s.add(cHoldUs, max(d-wait, 0)/1e3)
-	if us > s.c[cLatMaxUs].Load() {
-		storeMax(&s.c[cLatMaxUs], us)
+	if g := r.Got; g.At != 0 {
+		if g.Reused {
+			h.reused.Add(1)
+		} else {
+			h.newConns.Add(1)
+		}
+		s := h.secs.live(g.At, now)
+		if g.Wait >= 0 {
+			if liveWindow(g.At, now) {
+				h.wait.observe(g.At, g.Wait)
+			}
+			if s != nil {
+				s.add(cWaitUs, g.Wait/1e3)
+			}
+		}
+		if s != nil {
+			if g.Reused {
+				s.add(cReused, 1)
+			} else {
+				s.add(cNew, 1)
+			}
+		}
+	}
+	if liveWindow(r.At, now) {
+		h.latency.observe(r.At, r.Latency)
+	}
+	if s := h.secs.live(r.At, now); s != nil {
+		s.add(cRequests, 1)
+		us := r.Latency / 1e3
+		s.add(cLatSumUs, us)
+		s.add(cHoldUs, max(r.Latency-r.Wait, 0)/1e3)
+		if us > s.c[cLatMaxUs].Load() {
+			storeMax(&s.c[cLatMaxUs], us)
+		}
 	}
 }
 
-// Failed records a request whose RoundTrip returned an error. Failed
-// requests count in Requests and Errors but not in the latency histogram.
-func (h *Host) Failed(now int64, class ErrorClass) {
+// liveWindow reports whether a histogram still holds a value observed at
+// t, as of now: the windows keep the current period and the one before.
+func liveWindow(t, now int64) bool { return t/windowPeriod >= now/windowPeriod-1 }
+
+// Failed records a request whose RoundTrip returned an error, and g as
+// Responded does. Failed requests count in Requests and Errors but not in
+// the latency histogram.
+func (h *Host) Failed(now int64, class ErrorClass, g Got) {
 	h.requests.Add(1)
 	h.errors.Add(1)
 	h.errClass[class].Add(1)
 	s := h.secs.at(now)
+	if g.At != 0 {
+		h.recordGot(g, s)
+	}
 	s.add(cRequests, 1)
 	s.add(cErrors, 1)
 }
@@ -201,6 +323,9 @@ func (h *Host) NoteAddr(addr string) {
 	h.client.noteAddr(addr, h)
 	h.addrNoted.Store(true)
 }
+
+// AddrNoted reports whether NoteAddr has nothing left to do.
+func (h *Host) AddrNoted() bool { return h.addrNoted.Load() }
 
 // addConn starts tracking an open connection of this host.
 func (h *Host) addConn(c *Conn) {

@@ -130,6 +130,8 @@ func ErrorClassNames() [NumErrorClasses]string { return errorClassNames }
 // elements of dst beyond its length, so that an exporter reading into the
 // same slice every scrape allocates little.
 func (s *Stats) ReadMetrics(dst []HostMetrics, now int64) []HostMetrics {
+	// Responses queued for a batch count as recorded (see pending).
+	s.Flush()
 	leaks := s.leaks(now)
 	clients := s.allClients()
 	slices.SortFunc(clients, func(a, b *Client) int { return cmp.Compare(a.name, b.name) })

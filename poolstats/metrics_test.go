@@ -15,7 +15,7 @@ func TestReadMetrics(t *testing.T) {
 	now := Now()
 	s := populate(3, 6, now)
 	h := s.Client("bench").Host("https", "host-1.example:443")
-	h.Failed(now, ErrTimeout)
+	h.Failed(now, ErrTimeout, Got{})
 	conn := s.NewConn(h, DialTiming{Start: now - 3e6, End: now - 2e6}, nil, nil)
 	conn.Close(now) // open 2 ms
 

@@ -20,14 +20,15 @@ const rateSeconds = 10
 // counter names one of the per-second counters of a host.
 type counter int
 
+// Those every request changes come first, next to the slot's epoch.
 const (
 	cRequests  counter = iota // requests completed (responded or failed)
-	cErrors                   // failed requests and failed body reads
-	cNew                      // requests that got a new connection
-	cReused                   // requests that got a pooled connection
 	cLatSumUs                 // latency of responded requests, summed
 	cLatMaxUs                 // largest such latency
+	cReused                   // requests that got a pooled connection
+	cNew                      // requests that got a new connection
 	cWaitUs                   // connection wait, summed
+	cErrors                   // failed requests and failed body reads
 	cChurned                  // healthy idle connections closed by the client
 	cUndrained                // HTTP/1.x bodies closed before EOF
 	cHoldUs                   // latency minus connection wait of responded requests, summed
@@ -59,10 +60,25 @@ func (r *series) at(now int64) *second {
 	e := now / 1e9
 	s := &r.s[e%seriesSlots]
 	if s.epoch.Load() != e {
-		advance(&s.epoch, e, func() { r.recycle(s) })
+		r.turn(s, e)
 	}
 	return s
 }
+
+// live returns the slot for the second containing t, as of now (t <= now),
+// or nil when the ring no longer keeps that second.
+func (r *series) live(t, now int64) *second {
+	if t/1e9 <= now/1e9-seriesSlots {
+		return nil
+	}
+	return r.at(t)
+}
+
+// turn makes s hold second e (see advance), out of line: it runs once a
+// second.
+//
+//go:noinline
+func (r *series) turn(s *second, e int64) { advance(&s.epoch, e, func() { r.recycle(s) }) }
 
 // recycle clears slot s for reuse, first adding its duration sums to the
 // series' totals. They move with an atomic swap, so that a duration added

@@ -22,6 +22,7 @@ const closedShown = int64(10e9)
 // each host's connections by id (recently closed ones included), so that
 // nothing large needs sorting afterwards.
 func (s *Stats) Fill(snap *snapshot.Snapshot, now int64) {
+	s.Flush()
 	leaks := s.leaks(now)
 	closed := make(map[*Host][]*Conn)
 	for _, c := range s.recentlyClosed() {

@@ -25,9 +25,8 @@ func populate(hosts, connsPerHost int, now int64) *Stats {
 		for k := range 200 {
 			h.RequestStarted(now)
 			h.WaitStarted()
-			h.WaitEnded(now, int64(k)*1000)
-			h.GotConn(now, k%10 != 0)
-			h.Responded(now, int64(k)*50_000, 0, 200)
+			h.GotConn(now, k%10 != 0, int64(k)*1000)
+			h.Responded(now, int64(k)*50_000, 0, 200, Got{})
 			h.RequestEnded()
 		}
 	}

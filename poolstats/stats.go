@@ -112,6 +112,7 @@ func (s *Stats) client(name string, untraced bool) *Client {
 		}
 	}
 	c := &Client{stats: s, name: name, untraced: untraced}
+	c.pending.init()
 	s.clients = append(s.clients, c)
 	return c
 }
@@ -198,10 +199,18 @@ func (s *Stats) InferredConn(h *Host, nc net.Conn, now int64) *Conn {
 }
 
 // closedConn remembers a closed connection and forgets an inferred one.
+// Of what the record refers to, it keeps only what a closed connection's
+// snapshot row shows (its TLS session, as handshaken): the connection
+// itself (a *tls.Conn holds its record buffers, up to tens of kilobytes)
+// and its last memory reading go, so that the closedKept connections it
+// remembers hold a few hundred bytes each.
 func (s *Stats) closedConn(c *Conn) {
 	if c.inferred {
 		s.inferred.Delete(c.key)
+		c.key = nil
 	}
+	c.tlsConn.Store(nil)
+	c.tls.mem.Store(nil)
 	s.mu.Lock()
 	if len(s.closed) >= closedKept {
 		copy(s.closed, s.closed[1:])

@@ -82,7 +82,8 @@ func (c *Conn) noteTLS(now int64, tc *tls.Conn) {
 		return
 	}
 	c.tls.session.Store(&s)
-	c.host.Load().tls.handshake(now, c, &s)
+	h := c.host.Load()
+	h.tls.handshake(now, h.firstResponse.Load(), c, &s)
 }
 
 // Limits returns the client's transport settings as of now (see
@@ -93,9 +94,6 @@ func (c *Client) Limits() Limits { return c.currentLimits() }
 type hostTLS struct {
 	// Totals since the host was first seen.
 	full, resumed atomic.Int64
-	// firstResponse is when the host's first response arrived
-	// (monotonic ns), 0 before any.
-	firstResponse atomic.Int64
 	// cache is the tlsstats.Cache of the latest handshake's client.
 	cache atomic.Uint32
 	// times holds handshake durations; recent counts handshakes over the
@@ -118,16 +116,9 @@ func (w *tlsWindow) clear() {
 	w.avoidable.Store(0)
 }
 
-// responded notes a response from the host at now.
-func (t *hostTLS) responded(now int64) {
-	if t.firstResponse.Load() == 0 {
-		t.firstResponse.CompareAndSwap(0, now)
-	}
-}
-
-// handshake records the handshake of connection c, first used at now.
-func (t *hostTLS) handshake(now int64, c *Conn, s *tlsstats.Session) {
-	first := t.firstResponse.Load()
+// handshake records the handshake of connection c, first used at now;
+// first is when the host's first response arrived (Host.firstResponse).
+func (t *hostTLS) handshake(now, first int64, c *Conn, s *tlsstats.Session) {
 	avoidable := !s.Resumed && first != 0 && c.created > first
 	t.cache.Store(uint32(s.SessionCache))
 	e := now / windowPeriod

@@ -59,12 +59,12 @@ func TestNoTLSResumptionRule(t *testing.T) {
 			var ht hostTLS
 			// The first response arrives 5 ms after the first
 			// connection opened.
-			ht.responded(start + 5*ms)
+			first := start + 5*ms
 			last := int64(0)
 			for _, h := range tc.conns {
 				c := &Conn{created: start + h.created*ms}
 				c.handshakeEnd.Store(c.created + ms)
-				ht.handshake(c.created+2*ms, c, &tlsstats.Session{Resumed: h.resumed, SessionCache: tc.cache})
+				ht.handshake(c.created+2*ms, first, c, &tlsstats.Session{Resumed: h.resumed, SessionCache: tc.cache})
 				last = max(last, h.created+2)
 			}
 			now := start + max(last+1, tc.snapAt)*ms

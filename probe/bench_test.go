@@ -90,7 +90,7 @@ func BenchmarkInMemory(b *testing.B) {
 // BenchmarkLoopback measures a keep-alive GET to a loopback server through
 // http.Client, sequentially and from 64 goroutines: bare, with the probe,
 // and (rt=hooks, the floor of any httptrace-based tool) with empty
-// functions in the four hooks the probe uses.
+// functions in the two hooks the probe uses.
 func BenchmarkLoopback(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello, world")
@@ -138,15 +138,13 @@ func BenchmarkLoopback(b *testing.B) {
 }
 
 // emptyHooks puts a ClientTrace with empty functions in the hooks the
-// probe uses on every request's context.
+// probe uses (GetConn, GotConn) on every request's context.
 type emptyHooks struct{ rt http.RoundTripper }
 
 func (e emptyHooks) RoundTrip(req *http.Request) (*http.Response, error) {
 	trace := &httptrace.ClientTrace{
-		GetConn:              func(string) {},
-		GotConn:              func(httptrace.GotConnInfo) {},
-		WroteRequest:         func(httptrace.WroteRequestInfo) {},
-		GotFirstResponseByte: func() {},
+		GetConn: func(string) {},
+		GotConn: func(httptrace.GotConnInfo) {},
 	}
 	return e.rt.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 }

@@ -52,26 +52,51 @@ func (b *Body) finish(cause error) {
 		return
 	}
 	s := b.span
-	defer s.t.recoverPanic()
+	done := false
+	defer func() {
+		if !done {
+			s.t.recovered(recover())
+		}
+	}()
 	now := poolstats.Now()
-	s.t.stats.CloseBody(&s.st.body)
+	if rec := &s.rec; s.pooled {
+		// Closed, it lets go of the host and of this wrapper (which
+		// refers to the transport's body, and through it to the
+		// connection) while the span waits in the pool.
+		rec.Lock()
+		rec.SetOpen(false)
+		rec.Host, rec.Reads = nil, nil
+		rec.Unlock()
+	} else {
+		s.t.stats.CloseBody(rec)
+	}
 	outcome := OutcomeEOF
-	switch {
-	case cause == io.EOF:
-	case cause == errClosed:
-		outcome = OutcomeClosedEarly
-		if b.http1 {
+	if cause != io.EOF {
+		outcome = s.endedEarly(now, cause, b.http1)
+	}
+	s.finish(now, outcome)
+	done = true
+}
+
+// endedEarly records a body closed before EOF, or whose Read failed, and
+// returns the outcome.
+//
+//go:noinline
+func (s *Span) endedEarly(now int64, cause error, http1 bool) Outcome {
+	if cause == errClosed {
+		if http1 {
 			// The transport closes an HTTP/1.x connection whose
 			// body is closed before EOF instead of reusing it.
 			s.st.host.Undrained(now)
 		}
-	default:
-		outcome = OutcomeBodyFailed
-		s.st.err = cause
-		s.st.class = poolstats.Classify(cause)
-		s.st.host.BodyFailed(now, s.st.class)
+		return OutcomeClosedEarly
 	}
-	s.finish(now, outcome)
+	class := poolstats.Classify(cause)
+	if s.t.phases {
+		s.ph.err, s.ph.class = cause, class
+	}
+	s.st.host.BodyFailed(now, class)
+	return OutcomeBodyFailed
 }
 
 // wrappable reports whether a response's body can be wrapped without

@@ -38,22 +38,40 @@ func chain2(fp, rt []uintptr) (int, int) { return chain1(fp, rt) }
 
 //go:noinline
 func chain1(fp, rt []uintptr) (int, int) {
-	n := callers(fp)
+	n, _ := callers(fp)
 	// Skip runtime.Callers and chain1, as callers does.
 	m := runtime.Callers(2, rt)
 	return n, m
 }
 
+// BenchmarkCallers captures 16 frames from 24 deep, as the tracer does
+// from a request's response, with the bounded frame-pointer walk and with
+// runtime.Callers.
 func BenchmarkCallers(b *testing.B) {
 	var pcs [16]uintptr
 	b.Run("framepointers", func(b *testing.B) {
-		for b.Loop() {
-			callers(pcs[:])
-		}
+		deepThen(24, func() {
+			for b.Loop() {
+				callers(pcs[:])
+			}
+		})
 	})
 	b.Run("runtime.Callers", func(b *testing.B) {
-		for b.Loop() {
-			runtime.Callers(2, pcs[:])
-		}
+		deepThen(24, func() {
+			for b.Loop() {
+				runtime.Callers(2, pcs[:])
+			}
+		})
 	})
+}
+
+// deepThen calls f n frames deep.
+//
+//go:noinline
+func deepThen(n int, f func()) {
+	if n == 0 {
+		f()
+		return
+	}
+	deepThen(n-1, f)
 }

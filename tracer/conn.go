@@ -166,15 +166,16 @@ func (t *Tracer) started(req *http.Request, proxy *url.URL) {
 	}
 }
 
-// spanHooks are the code pointers of a span's httptrace hooks (method
-// values share their code whatever the span).
+// spanHooks are the code pointers of the GetConn and GotConn hooks a span
+// installs, pooled or fresh: each is a closure, and the closures of one
+// function literal share their code whatever the span.
 var spanHooks = func() [4]uintptr {
 	s := new(Span)
 	return [4]uintptr{
-		reflect.ValueOf(s.getConn).Pointer(),
-		reflect.ValueOf(s.gotConn).Pointer(),
-		reflect.ValueOf(s.wroteRequest).Pointer(),
-		reflect.ValueOf(s.gotFirstByte).Pointer(),
+		reflect.ValueOf(s.pooledGetConn()).Pointer(),
+		reflect.ValueOf(s.pooledGotConn()).Pointer(),
+		reflect.ValueOf(s.freshGetConn()).Pointer(),
+		reflect.ValueOf(s.freshGotConn()).Pointer(),
 	}
 }()
 
@@ -183,15 +184,19 @@ var spanHooks = func() [4]uintptr {
 // for the connection, so a dial for a request some tracer traces carries
 // its trace. A trace composed with a program's own keeps the span's hook
 // in each field the program's trace leaves empty; only a program setting
-// all four of them hides the span (its connection then counts as untraced
-// until the request uses it, a moment later).
+// both GetConn and GotConn hides the span (its connection then counts as
+// untraced until the request uses it, a moment later).
 func tracedContext(ctx context.Context) bool {
 	tr := httptrace.ContextClientTrace(ctx)
 	if tr == nil {
 		return false
 	}
-	for i, f := range [4]any{tr.GetConn, tr.GotConn, tr.WroteRequest, tr.GotFirstResponseByte} {
-		if v := reflect.ValueOf(f); !v.IsNil() && v.Pointer() == spanHooks[i] {
+	for _, f := range [2]any{tr.GetConn, tr.GotConn} {
+		v := reflect.ValueOf(f)
+		if v.IsNil() {
+			continue
+		}
+		if p := v.Pointer(); p == spanHooks[0] || p == spanHooks[1] || p == spanHooks[2] || p == spanHooks[3] {
 			return true
 		}
 	}

@@ -16,21 +16,23 @@
 //     span counts one wait. Fired again after a GotConn, it is a retry: the
 //     attempt on the previous connection is over.
 //   - GotConn (httptrace): the request has a connection, on the caller's
-//     goroutine, inside RoundTrip. The wait ends; the connection counts one
-//     more request in flight (an HTTP/2 stream). The connection is the one
-//     the dial hook wrapped (for TLS, the *tls.Conn around it) or, for a
-//     connection the tracer did not see dialed, an inferred record keyed by
-//     the net.Conn.
-//   - WroteRequest (httptrace): the request is written, or writing failed,
-//     on the connection's write goroutine (HTTP/1) or the stream's
-//     (HTTP/2). It may come after the response, or after RoundTrip
-//     returned.
-//   - GotFirstResponseByte (httptrace): on the connection's read goroutine,
-//     before the response reaches RoundTrip.
+//     goroutine, inside RoundTrip. The wait ends (the waiting gauge drops at
+//     once); the connection counts one more request in flight (an HTTP/2
+//     stream). The connection is the one the dial hook wrapped (for TLS,
+//     the *tls.Conn around it) or, for a connection the tracer did not see
+//     dialed, an inferred record keyed by the net.Conn.
+//   - WroteRequest and GotFirstResponseByte (httptrace), only with
+//     Options.Observe, for a Record's phases: on the connection's write
+//     goroutine (WroteRequest may come after the response, or after
+//     RoundTrip returned) and read goroutine (before the response reaches
+//     RoundTrip).
 //   - Response or error: RoundTrip returns, on the caller's goroutine. Latency
 //     is measured to here (response headers). An error ends the request;
 //     its class (timeout, canceled, dns, refused, reset, tls, other) is
-//     counted.
+//     counted. The response, with the wait and the connection GotConn
+//     reported, goes to the client's queue (poolstats.Client.Submit),
+//     recorded into the histograms and per-second series in batches and
+//     before any snapshot: the figures are those of the events' times.
 //   - Body end: the response body's Read returns io.EOF or an error, or Close
 //     is called, on whatever goroutine the program reads or closes it. The
 //     request leaves flight and its connection is released. An HTTP/1.x body
@@ -64,11 +66,23 @@
 //
 // # Recycling and cost
 //
-// Spans come from a sync.Pool and carry a ClientTrace built once with hooks
-// bound to the span, so a traced request costs three allocations of its
-// own: the context value carrying the trace, the shallow copy of the
-// request (a RoundTripper must not modify the one it is given), and the
-// body wrapper (which the program may close twice, so it cannot be
-// recycled). A span returns to the pool only when no hook can fire any
-// more (see Span.quiescent); otherwise it is left to the garbage collector.
+// A request through an *http.Transport gets a pooled span (Span): its
+// ClientTrace, built once with hooks bound to the span, and its body
+// record, registered with poolstats for the span's life, are reused
+// request after request. *http.Transport fires the span's two hooks only
+// inside RoundTrip, so a span returns to the pool when its request
+// finishes (with Options.Observe, only once its late hooks have fired,
+// see Span.quiescent). Such a request costs three allocations of its own:
+// the context carrying the trace, the shallow copy of the request (a
+// RoundTripper must not modify the one it is given), and the body wrapper
+// (which the program may close twice, so it cannot be recycled).
+//
+// Any other RoundTripper may fire hooks at any time, so its requests get
+// a fresh span each, which holds the context and the body wrapper itself:
+// four allocations (the span, its two hooks, the request's copy).
+//
+// The hot path runs between the program's own work, when the probe's code
+// and data are out of the caches: it keeps to few functions and few cache
+// lines (see Transport.RoundTrip, Tracer.begin, the hooks), and leaves the
+// histograms and series to the batches.
 package tracer

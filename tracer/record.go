@@ -71,23 +71,23 @@ func (s *Span) record(now int64, outcome Outcome, c *poolstats.Conn) Record {
 		Scheme:     s.st.host.Scheme(),
 		Host:       s.st.host.Name(),
 		Start:      s.st.start,
-		Wait:       time.Duration(s.st.waitNs.Load()),
-		Reused:     s.st.reused.Load(),
-		IdleTime:   time.Duration(s.st.idleNs.Load()),
-		ConnID:     s.st.connID.Load(),
-		Status:     s.st.status,
-		ProtoMajor: s.st.protoMajor,
+		Wait:       time.Duration(s.ph.waitNs.Load()),
+		Reused:     s.ph.reused.Load(),
+		IdleTime:   time.Duration(s.ph.idleNs.Load()),
+		ConnID:     s.ph.connID.Load(),
+		Status:     s.ph.status,
+		ProtoMajor: s.ph.protoMajor,
 		Outcome:    outcome,
-		Err:        s.st.err,
-		Class:      s.st.class,
+		Err:        s.ph.err,
+		Class:      s.ph.class,
 		Total:      between(s.st.start, now),
 	}
-	got, wrote, first := s.st.gotConnAt.Load(), s.st.wroteAt.Load(), s.st.firstByteAt.Load()
+	got, wrote, first := s.ph.gotConnAt.Load(), s.ph.wroteAt.Load(), s.ph.firstByteAt.Load()
 	r.Write = between(got, wrote)
 	r.TTFB = between(wrote, first)
-	if s.st.respondAt != 0 {
-		r.Headers = between(s.st.start, s.st.respondAt)
-		r.Body = between(s.st.respondAt, now)
+	if s.ph.respondAt != 0 {
+		r.Headers = between(s.st.start, s.ph.respondAt)
+		r.Body = between(s.ph.respondAt, now)
 	}
 	if !r.Reused && c != nil {
 		r.DNS, r.Connect, r.Handshake = c.Timing()

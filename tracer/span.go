@@ -1,10 +1,10 @@
 package tracer
 
 import (
-	"crypto/tls"
-	"net"
+	"context"
 	"net/http"
 	"net/http/httptrace"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +22,8 @@ type Options struct {
 	Recycle bool
 	// Observe, when set, receives the record of every finished request,
 	// synchronously, on the goroutine that finished it. It must be quick.
+	// Setting it makes every request install two more hooks
+	// (WroteRequest, GotFirstResponseByte) for the phases of its Record.
 	Observe func(Record)
 	// OnPanic, when set, is told about a panic the tracer recovered from
 	// in its own code, which it never lets reach the program.
@@ -32,16 +34,33 @@ type Options struct {
 // Span whose httptrace hooks feed poolstats, wraps response bodies to see
 // them end, and records connections through Dialer.
 type Tracer struct {
+	// What every request reads, and spare, which it takes and gives
+	// back, together: one cache line for a request to touch.
 	stats  *poolstats.Stats
 	client *poolstats.Client
-	opts   Options
+	// spare holds one pooled span in front of pool: a client sending
+	// one request at a time takes and returns the same span there,
+	// which runs far less code than sync.Pool.
+	spare atomic.Pointer[Span]
+	opts  Options
+	// phases is opts.Observe != nil: spans install the WroteRequest and
+	// GotFirstResponseByte hooks and keep what a Record shows.
+	phases bool
 	pool   sync.Pool
+}
+
+// getSpan takes a pooled span.
+func (t *Tracer) getSpan() *Span {
+	if s := t.spare.Load(); s != nil && t.spare.CompareAndSwap(s, nil) {
+		return s
+	}
+	return t.pool.Get().(*Span)
 }
 
 // New returns a Tracer that records the requests of client into stats.
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
-	t := &Tracer{stats: stats, client: client, opts: opts}
-	t.pool.New = func() any { return t.newSpan() }
+	t := &Tracer{stats: stats, client: client, opts: opts, phases: opts.Observe != nil}
+	t.pool.New = func() any { return t.newSpan(true) }
 	return t
 }
 
@@ -55,163 +74,336 @@ func (t *Tracer) Client() *poolstats.Client { return t.client }
 // copy made with req.WithContext. A trace already on req's context still
 // fires, composed with the tracer's (httptrace.WithClientTrace).
 func (t *Tracer) RoundTrip(next http.RoundTripper, req *http.Request) (*http.Response, error) {
-	s, sent := t.begin(req)
-	if s == nil {
-		return next.RoundTrip(req)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			// next panicked: let the panic go on, but leave the
-			// statistics as if the request failed.
-			t.abandon(s)
-		}
-	}()
-	resp, err := next.RoundTrip(sent)
-	ok = true
-	t.end(s, req, sent, resp, err)
-	return resp, err
+	tr := Transport{Next: next, Tracer: t}
+	return tr.RoundTrip(req)
 }
+
+// The stages of Transport.RoundTrip, for its deferred call.
+const (
+	stageBegin = iota
+	stagePlain // sending a request that is not traced
+	stageNext
+	stageEnd
+	stageDone
+)
 
 // Span is the state of one request while it is in flight: the httptrace
-// hooks bound to it, the phase timestamps they record, the connection the
-// request uses and the record of its open response body. Spans are
-// recycled (see Options.Recycle), so nothing may keep a *Span after its
-// request finished.
+// hooks bound to it, the timestamps they record, the connection the
+// request uses and the record of its open response body.
 //
-// Hooks run on the transport's goroutines (GotFirstResponseByte on the
-// connection's read loop, WroteRequest on its write loop) and may race with
-// the request finishing; every field they write is atomic, and the
-// request's connection changes hands only through atomic swaps, so each
-// BeginRequest on a connection is matched by exactly one EndRequest.
+// A span is either pooled or fresh, for life. Pooled spans serve the
+// requests of a *http.Transport (Options.Recycle) and return to the pool
+// when their request finishes: *http.Transport fires the span's GetConn
+// and GotConn hooks on the goroutine calling RoundTrip, before it returns
+// (with Options.Observe also WroteRequest and GotFirstResponseByte, on
+// the connection's goroutines, see quiescent), so what the hooks write is
+// read by end on the same goroutine and by finish after RoundTrip
+// returned: plain fields do, and the GotConn is recorded by end, together
+// with the response, in one call into poolstats (only the waiting gauge
+// changes at once). A fresh span serves one request of any other
+// RoundTripper, which may fire any hook at any time, also after the
+// request ended: its hooks record at once, every field they share is
+// atomic, and the request's connection changes hands only through atomic
+// swaps, so that each BeginRequest on a connection is matched by exactly
+// one EndRequest.
+//
+// The fields a request touches come first (the state, then the two hooks
+// the transport loads), so that few cache lines hold them.
 type Span struct {
+	t *Tracer
+	// pooled is fixed when the span is made: see Span.
+	pooled bool
+	// fresh is the rest of a fresh span's allocation, nil for a pooled
+	// span.
+	fresh *freshSpan
+	// ph is what a Record shows, kept only with Options.Observe (nil
+	// without).
+	ph    *phaseState
+	st    spanCore
 	trace httptrace.ClientTrace
-	t     *Tracer
-	st    spanState
+	// rec is the open-body record of the response: a fresh span's is
+	// registered with poolstats from end until the body ends
+	// (OpenBody, CloseBody); a pooled span's stays registered for the
+	// span's life (KeepBody) and is opened by end and closed when the
+	// body ends, under its own lock.
+	rec poolstats.Body
 }
 
-// spanState is the part of a Span that belongs to one request; recycling
-// zeroes it.
-type spanState struct {
-	// Set by begin and end, on the goroutine calling RoundTrip, and read
-	// when the request finishes.
-	host       *poolstats.Host
-	start      int64
+// freshSpan is a fresh span with what it holds for its one request: the
+// context that carries its trace on the request sent (a pooled span's is
+// allocated per request, as a request's context may outlive it, see
+// begin), and the wrapper of the response body (the span lives as long as
+// the body, so they share one allocation).
+type freshSpan struct {
+	Span
+	ctx  traceContext
+	body Body
+}
+
+// spanCore is what every request writes; recycling zeroes it.
+type spanCore struct {
+	// Set by begin, on the goroutine calling RoundTrip.
+	host     *poolstats.Host
+	start    int64
+	finished atomic.Bool
+
+	// A pooled span's, plain (see Span): when the request started
+	// waiting for a connection (0 while it is not waiting), the
+	// connection it uses, and the connection it got, not recorded yet
+	// (got.At == 0: none).
+	waitAt int64
+	conn   *poolstats.Conn
+	got    poolstats.Got
+	// waited is the time earlier attempts waited for a connection
+	// (before a retry), in nanoseconds.
+	waited int64
+
+	// A fresh span's, atomic: the same; awaited is every wait so far.
+	waitStart atomic.Int64
+	aconn     atomic.Pointer[poolstats.Conn]
+	awaited   atomic.Int64
+}
+
+// waited returns how long the request waited for connections, summed over
+// its attempts: what it did not hold one (Point.HoldAvgMs).
+func (s *Span) waited() int64 {
+	if !s.pooled {
+		return s.st.awaited.Load()
+	}
+	w := s.st.waited
+	if s.st.got.At != 0 && s.st.got.Wait > 0 {
+		w += s.st.got.Wait
+	}
+	return w
+}
+
+// phaseState is what a span keeps for its Record (Options.Observe), and
+// the counts of the hooks that may fire late, each incremented as the
+// hook's last action, which tell whether a hook could still fire (see
+// quiescent). Recycling zeroes it.
+type phaseState struct {
 	respondAt  int64
 	status     int
 	protoMajor int
 	err        error
 	class      poolstats.ErrorClass
 
-	waiting     atomic.Bool
-	waitStart   atomic.Int64
 	waitNs      atomic.Int64
 	gotConnAt   atomic.Int64
 	wroteAt     atomic.Int64
 	firstByteAt atomic.Int64
 	reused      atomic.Bool
 	idleNs      atomic.Int64
-	writeFailed atomic.Bool
-	conn        atomic.Pointer[poolstats.Conn]
 	connID      atomic.Uint64
-	finished    atomic.Bool
 
-	// Hook counts, each incremented as the hook's last action: they tell
-	// whether a hook could still fire (see quiescent).
 	nGot, nWrote, nFirst atomic.Int32
-
-	// body is the open-body record of the response, registered with
-	// poolstats from end until the body ends.
-	body poolstats.Body
 }
 
-func (t *Tracer) newSpan() *Span {
-	s := &Span{t: t}
-	s.trace = httptrace.ClientTrace{
-		GetConn:              s.getConn,
-		GotConn:              s.gotConn,
-		WroteRequest:         s.wroteRequest,
-		GotFirstResponseByte: s.gotFirstByte,
+func (t *Tracer) newSpan(pooled bool) *Span {
+	var s *Span
+	if pooled {
+		s = &Span{t: t, pooled: true}
+		// Its body record stays registered for the span's life, and is
+		// opened and closed under its own lock (poolstats.KeepBody).
+		t.stats.KeepBody(&s.rec)
+	} else {
+		f := &freshSpan{}
+		s = &f.Span
+		s.t, s.fresh = t, f
+	}
+	if t.phases {
+		s.ph = new(phaseState)
+	}
+	if pooled {
+		s.trace.GetConn = s.pooledGetConn()
+		s.trace.GotConn = s.pooledGotConn()
+	} else {
+		s.trace.GetConn = s.freshGetConn()
+		s.trace.GotConn = s.freshGotConn()
+	}
+	if t.phases {
+		s.trace.WroteRequest = s.wroteRequestHook()
+		s.trace.GotFirstResponseByte = s.gotFirstByteHook()
 	}
 	return s
 }
 
+// recycles reports whether a request gets a pooled span. Besides
+// Options.Recycle, the request's scheme must be one *http.Transport serves
+// itself: a RoundTripper registered with Transport.RegisterProtocol for
+// another scheme may fire hooks at any time.
+func (t *Tracer) recycles(req *http.Request) bool {
+	if !t.opts.Recycle {
+		return false
+	}
+	switch req.URL.Scheme {
+	case "http", "https":
+		return true
+	}
+	return false
+}
+
 // begin starts a span for req and returns the request to send: a copy of
 // req carrying the span's hooks. It returns a nil span when req cannot be
-// traced (it has no URL) or when begin failed, in which case req should be
-// sent as it is.
+// traced (it has no URL), in which case req should be sent as it is.
+//
+// Here, in end and in the hooks, what every request does is kept apart
+// from what few do (helpers marked noinline): the probe's code runs
+// between the transport's, when little of it is in the instruction cache,
+// and each cache line of it a request runs costs a miss.
+//
+// It and end run under RoundTrip's guard against panics.
 func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
-	defer func() {
-		if r := recover(); r != nil {
-			t.panicked(r)
-			s, sent = nil, req
-		}
-	}()
 	if req == nil || req.URL == nil {
 		return nil, req
 	}
 	now := poolstats.Now()
-	host := t.client.Host(req.URL.Scheme, req.URL.Host)
-	s = t.pool.Get().(*Span)
+	host := t.client.Last(req.URL.Scheme, req.URL.Host)
+	if host == nil {
+		host = t.client.Host(req.URL.Scheme, req.URL.Host)
+	}
+	if !t.recycles(req) {
+		return t.beginFresh(req, host, now)
+	}
+	s = t.getSpan()
 	s.st.host, s.st.start = host, now
 	host.RequestStarted(now)
 	ctx := req.Context()
-	trace := &s.trace
-	if httptrace.ContextClientTrace(ctx) != nil {
-		// WithClientTrace composes by rewriting the new trace's hooks
-		// to call the old ones too: give it a copy, so that the span's
-		// own trace stays as built.
-		cp := s.trace
-		trace = &cp
+	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
+		return s, req.WithContext(s.composed(ctx))
 	}
-	return s, req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	// The transport keeps the request's context past the request (a
+	// dial it started keeps its values), so a pooled span cannot hold
+	// it. This is the context WithClientTrace would make, without
+	// looking up again the trace we know is not there.
+	return s, req.WithContext(context.WithValue(ctx, clientTraceKey, &s.trace))
+}
+
+// beginFresh is begin for a fresh span, which holds the request's context
+// and body wrapper.
+//
+//go:noinline
+func (t *Tracer) beginFresh(req *http.Request, host *poolstats.Host, now int64) (*Span, *http.Request) {
+	s := t.newSpan(false)
+	s.st.host, s.st.start = host, now
+	host.RequestStarted(now)
+	ctx := req.Context()
+	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
+		return s, req.WithContext(s.composed(ctx))
+	}
+	s.fresh.ctx = traceContext{Context: ctx, trace: &s.trace}
+	return s, req.WithContext(&s.fresh.ctx)
+}
+
+// composed returns ctx with the span's trace composed with the one ctx
+// already carries. WithClientTrace composes by rewriting the new trace's
+// hooks to call the old ones too: it gets a copy, so that the span's own
+// trace stays as built.
+//
+//go:noinline
+func (s *Span) composed(ctx context.Context) context.Context {
+	cp := s.trace
+	return httptrace.WithClientTrace(ctx, &cp)
 }
 
 // end records the outcome of next.RoundTrip and, for a response with a
 // body, wraps the body so that the span finishes when the body does.
 func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err error) {
-	defer t.recoverPanic()
 	now := poolstats.Now()
 	if err != nil || resp == nil {
-		s.st.err = err
-		s.st.class = poolstats.Classify(err)
-		s.st.host.Failed(now, s.st.class)
-		s.finish(now, OutcomeFailed)
+		t.failed(s, now, err)
 		return
 	}
-	s.restoreRequest(resp, orig, sent)
-	s.st.respondAt, s.st.status, s.st.protoMajor = now, resp.StatusCode, resp.ProtoMajor
-	s.st.host.Responded(now, now-s.st.start, s.st.waitNs.Load(), resp.StatusCode)
-	if c := s.st.conn.Load(); c != nil {
-		c.SetProto(resp.ProtoMajor)
-		if resp.Close || sent.Close {
-			c.CloseAsked()
-		}
+	if resp.Request == sent {
+		resp.Request = orig
+	} else {
+		restoreCopy(resp, orig, sent)
+	}
+	if t.phases {
+		s.notePhases(now, resp)
+	}
+	h := s.st.host
+	t.client.Submit(h, now, now-s.st.start, s.waited(), resp.StatusCode, s.st.got)
+	s.st.got = poolstats.Got{}
+	c := s.st.conn
+	if !s.pooled {
+		c = s.st.aconn.Load()
+	}
+	if c != nil {
+		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
 	}
 	if !wrappable(resp) {
 		s.finish(now, OutcomeNoBody)
 		return
 	}
-	b := &Body{rc: resp.Body, span: s, http1: resp.ProtoMajor < 2}
-	rec := &s.st.body
-	rec.Host = s.st.host
+	var b *Body
+	if s.pooled {
+		b = new(Body)
+	} else {
+		b = &s.fresh.body
+	}
+	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
+	rec := &s.rec
+	if s.pooled {
+		rec.Lock()
+	}
+	rec.Host = h
 	rec.Opened = now
 	rec.Reads = &b.reads
-	rec.NumPCs = callers(rec.Callers[:])
-	t.stats.OpenBody(rec)
+	n, complete := callers(rec.Callers[:])
+	if !complete {
+		n = slowCallers(rec.Callers[:])
+	}
+	rec.NumPCs = n
+	if s.pooled {
+		rec.SetOpen(true)
+		rec.Unlock()
+	} else {
+		t.stats.OpenBody(rec)
+	}
 	resp.Body = b
 }
 
-// restoreRequest gives the program back its own request in
-// resp.Request. The transport sets it to the request it was given (sent)
-// or, on some paths (HTTP/2 with a body to rewind), to a copy of that; a
+// slowCallers is callers for a stack callers would not walk to its end
+// (a cgo callback's): runtime.Callers, from end's caller on.
+//
+//go:noinline
+func slowCallers(pcs []uintptr) int {
+	// Skip runtime.Callers, slowCallers and end.
+	n := runtime.Callers(3, pcs)
+	clear(pcs[n:])
+	return n
+}
+
+// failed ends a span whose RoundTrip returned an error.
+//
+//go:noinline
+func (t *Tracer) failed(s *Span, now int64, err error) {
+	class := poolstats.Classify(err)
+	if t.phases {
+		s.ph.err, s.ph.class = err, class
+	}
+	s.st.host.Failed(now, class, s.st.got)
+	s.st.got = poolstats.Got{}
+	s.finish(now, OutcomeFailed)
+}
+
+// notePhases keeps what a Record shows of the response.
+//
+//go:noinline
+func (s *Span) notePhases(now int64, resp *http.Response) {
+	s.ph.respondAt, s.ph.status, s.ph.protoMajor = now, resp.StatusCode, resp.ProtoMajor
+}
+
+// restoreCopy gives the program back its own request in resp.Request when
+// the transport set it to something else than the request it was given
+// (sent): on some paths (HTTP/2 with a body to rewind) a copy of sent. A
 // request carrying the span's trace must not reach the program, which
 // could send it again and fire a finished span's hooks.
-func (s *Span) restoreRequest(resp *http.Response, orig, sent *http.Request) {
-	switch {
-	case resp.Request == sent:
-		resp.Request = orig
-	case resp.Request != nil && resp.Request.Context() == sent.Context():
+//
+//go:noinline
+func restoreCopy(resp *http.Response, orig, sent *http.Request) {
+	if resp.Request != nil && resp.Request.Context() == sent.Context() {
 		resp.Request = resp.Request.WithContext(orig.Context())
 	}
 }
@@ -220,172 +412,139 @@ func (s *Span) restoreRequest(resp *http.Response, orig, sent *http.Request) {
 func (t *Tracer) abandon(s *Span) {
 	defer t.recoverPanic()
 	now := poolstats.Now()
-	s.st.class = poolstats.ErrOther
-	s.st.host.Failed(now, s.st.class)
+	if t.phases {
+		s.ph.class = poolstats.ErrOther
+	}
+	s.st.host.Failed(now, poolstats.ErrOther, s.st.got)
+	s.st.got = poolstats.Got{}
 	s.finish(now, OutcomeFailed)
-}
-
-// getConn is the GetConn hook: the request asks the pool for a connection.
-// It fires on the goroutine calling RoundTrip; for HTTP/2 it can fire twice
-// for one request, which counts as one wait.
-func (s *Span) getConn(hostPort string) {
-	defer s.t.recoverPanic()
-	if s.st.finished.Load() {
-		// A stray hook after the request ended (only a RoundTripper
-		// other than *http.Transport can fire one): ignore it.
-		return
-	}
-	now := poolstats.Now()
-	// A second GetConn after a GotConn is a retry: the attempt on the
-	// previous connection is over.
-	if c := s.st.conn.Swap(nil); c != nil {
-		c.EndRequest(now, false)
-	}
-	if s.st.waiting.CompareAndSwap(false, true) {
-		s.st.waitStart.Store(now)
-		s.st.host.WaitStarted()
-		// The request may have finished meanwhile; then finish did not
-		// see this wait, and nobody else will end it.
-		if s.st.finished.Load() && s.st.waiting.CompareAndSwap(true, false) {
-			s.st.host.WaitDropped()
-		}
-	}
-	s.st.host.NoteAddr(hostPort)
-}
-
-// gotConn is the GotConn hook: the request has a connection. It fires on
-// the goroutine calling RoundTrip.
-func (s *Span) gotConn(info httptrace.GotConnInfo) {
-	defer s.t.recoverPanic()
-	if s.st.finished.Load() {
-		return // a stray hook, as in getConn
-	}
-	now := poolstats.Now()
-	if s.st.waiting.CompareAndSwap(true, false) {
-		d := now - s.st.waitStart.Load()
-		s.st.waitNs.Add(d)
-		s.st.host.WaitEnded(now, d)
-	}
-	s.st.host.GotConn(now, info.Reused)
-	s.st.reused.Store(info.Reused)
-	s.st.idleNs.Store(int64(info.IdleTime))
-	if c, tc := s.t.connOf(info.Conn, s.st.host, now); c != nil {
-		c.Used(now, int64(info.IdleTime), tc)
-		if c.Host() != s.st.host {
-			c.MoveTo(s.st.host)
-		}
-		c.BeginRequest()
-		s.st.connID.Store(c.ID())
-		if old := s.st.conn.Swap(c); old != nil {
-			old.EndRequest(now, false)
-		}
-		// The request may have finished while this hook ran (only a
-		// RoundTripper that fires hooks late can do that): then nobody
-		// else will end the request on c.
-		if s.st.finished.Load() && s.st.conn.CompareAndSwap(c, nil) {
-			c.EndRequest(now, false)
-		}
-	}
-	s.st.gotConnAt.Store(now)
-	s.st.nGot.Add(1)
-}
-
-// wroteRequest is the WroteRequest hook: the request (headers and body)
-// has been written, or writing it failed. It fires on the connection's
-// write goroutine, possibly after the response arrived.
-func (s *Span) wroteRequest(info httptrace.WroteRequestInfo) {
-	defer s.t.recoverPanic()
-	if s.t.opts.Observe != nil {
-		// Only a Record shows phases: spare the clock otherwise.
-		s.st.wroteAt.Store(poolstats.Now())
-	}
-	if info.Err != nil {
-		s.st.writeFailed.Store(true)
-	}
-	s.st.nWrote.Add(1)
-}
-
-// gotFirstByte is the GotFirstResponseByte hook. It fires on the
-// connection's read goroutine before the response is handed to RoundTrip.
-func (s *Span) gotFirstByte() {
-	defer s.t.recoverPanic()
-	if s.t.opts.Observe != nil {
-		s.st.firstByteAt.Store(poolstats.Now())
-	}
-	s.st.nFirst.Add(1)
-}
-
-// connOf returns the record of the connection a GotConn hook reports, and
-// its TLS session if it has one.
-func (t *Tracer) connOf(nc net.Conn, h *poolstats.Host, now int64) (*poolstats.Conn, *tls.Conn) {
-	switch c := nc.(type) {
-	case nil:
-		return nil, nil
-	case *Conn:
-		return c.rec, nil
-	case *tls.Conn:
-		if tc, ok := c.NetConn().(*Conn); ok {
-			return tc.rec, c
-		}
-		return t.stats.InferredConn(h, nc, now), c
-	}
-	return t.stats.InferredConn(h, nc, now), nil
 }
 
 // finish ends the span once: it settles the wait and the connection,
 // takes the request out of flight and recycles the span when that is safe.
 func (s *Span) finish(now int64, outcome Outcome) {
-	if !s.st.finished.CompareAndSwap(false, true) {
+	if !s.pooled {
+		s.finishFresh(now, outcome)
 		return
 	}
-	if s.st.waiting.CompareAndSwap(true, false) {
-		// The request gave up waiting for a connection.
-		d := now - s.st.waitStart.Load()
-		s.st.waitNs.Add(d)
-		s.st.host.WaitEnded(now, d)
+	// A pooled span finishes once: from end (no body, or an error),
+	// from abandon, or from its body's end, which the body reports once.
+	if s.st.waitAt != 0 {
+		s.gaveUp(now)
 	}
-	c := s.st.conn.Swap(nil)
+	c := s.st.conn
 	if c != nil {
 		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
 	}
 	s.st.host.RequestEnded()
-	if s.t.opts.Observe != nil {
-		s.t.opts.Observe(s.record(now, outcome, c))
+	if s.t.phases {
+		s.observe(now, outcome, c)
+		if !s.quiescent() {
+			return
+		}
 	}
 	s.t.recycle(s)
 }
 
-// quiescent reports whether no hook of the span can fire any more. With
-// *http.Transport, GetConn and GotConn fire only inside RoundTrip;
-// WroteRequest and GotFirstResponseByte fire on the connection's
-// goroutines, once per attempt, and may come late. A request that got one
-// connection, whose write and first response byte were both seen, has
-// nothing left to fire. Anything else (a retry, a failure, a write still
-// in progress) is left to the garbage collector rather than recycled.
+// finishFresh is finish for a fresh span, whose hooks may run at the same
+// time, or later: it takes the wait and the connection from them with
+// atomic swaps, and marks the span finished for the stray ones.
+//
+//go:noinline
+func (s *Span) finishFresh(now int64, outcome Outcome) {
+	if !s.st.finished.CompareAndSwap(false, true) {
+		return
+	}
+	if s.st.waitStart.Load() != 0 {
+		s.gaveUp(now)
+	}
+	c := s.st.aconn.Swap(nil)
+	if c != nil {
+		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
+	}
+	s.st.host.RequestEnded()
+	if s.t.phases {
+		s.observe(now, outcome, c)
+	}
+}
+
+// gaveUp ends the wait of a request that finished while waiting for a
+// connection.
+//
+//go:noinline
+func (s *Span) gaveUp(now int64) {
+	var ws int64
+	if s.pooled {
+		ws, s.st.waitAt = s.st.waitAt, 0
+	} else if ws = s.st.waitStart.Load(); ws == 0 || !s.st.waitStart.CompareAndSwap(ws, 0) {
+		return
+	}
+	d := max(now-ws, 0)
+	if s.t.phases {
+		s.ph.waitNs.Add(d)
+	}
+	s.st.host.WaitEnded(now, d)
+}
+
+// observe hands the request's Record to Options.Observe.
+//
+//go:noinline
+func (s *Span) observe(now int64, outcome Outcome, c *poolstats.Conn) {
+	s.t.opts.Observe(s.record(now, outcome, c))
+}
+
+// quiescent reports whether no hook of a pooled span can fire any more.
+// *http.Transport fires GetConn and GotConn only inside RoundTrip, which
+// has returned by the time a request finishes. With Options.Observe the
+// span also has WroteRequest and GotFirstResponseByte, which fire on the
+// connection's goroutines, once per attempt, and may come late: a request
+// that got one connection, whose write and first response byte were both
+// seen, has nothing left to fire. Anything else (a retry, a failure, a
+// write still in progress) is left to the garbage collector rather than
+// recycled.
 func (s *Span) quiescent() bool {
-	return s.st.nGot.Load() == 1 && s.st.nWrote.Load() == 1 && s.st.nFirst.Load() == 1
+	if !s.t.phases {
+		return true
+	}
+	return s.ph.nGot.Load() == 1 && s.ph.nWrote.Load() == 1 && s.ph.nFirst.Load() == 1
 }
 
 func (t *Tracer) recycle(s *Span) {
-	if !t.opts.Recycle || !s.quiescent() {
-		return
+	// No hook can fire any more (see quiescent), so nothing else
+	// touches the span: plain writes are safe. (Its body record was
+	// closed, see Body.finish.)
+	s.st = spanCore{}
+	if t.phases {
+		s.clearPhases()
 	}
-	// Every hook has returned (each counted itself last, atomically), so
-	// nothing else touches the span: plain writes are safe.
-	s.st = spanState{}
 	if testHookRecycled != nil {
 		testHookRecycled()
+	}
+	if t.spare.Load() == nil && t.spare.CompareAndSwap(nil, s) {
+		return
 	}
 	t.pool.Put(s)
 }
 
+//go:noinline
+func (s *Span) clearPhases() { *s.ph = phaseState{} }
+
 // testHookRecycled, when set by a test, is called for every span recycled.
 var testHookRecycled func()
 
-// recoverPanic is deferred by every entry point of the tracer's own code:
-// a bug in httptop must never take the program down.
+// recoverPanic is deferred by the entry points of the tracer's own code
+// that run rarely: a bug in httptop must never take the program down. The
+// hot ones defer a closure that calls recover only when they did not
+// finish (see recovered), which spares the call to the runtime.
 func (t *Tracer) recoverPanic() {
 	if r := recover(); r != nil {
+		t.panicked(r)
+	}
+}
+
+// recovered reports r, what recover returned, if it is a panic.
+func (t *Tracer) recovered(r any) {
+	if r != nil {
 		t.panicked(r)
 	}
 }

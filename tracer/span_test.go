@@ -3,6 +3,7 @@ package tracer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,21 +42,34 @@ type script struct {
 	trace *httptrace.ClientTrace
 }
 
+// fire fires one hook, if the trace has it, as net/http does.
 func (s *script) fire(o op) {
 	tr := s.trace
 	switch o {
 	case opGet:
-		tr.GetConn("example.com:80")
-	case opGotA:
-		tr.GotConn(httptrace.GotConnInfo{Conn: s.a, Reused: true})
-	case opGotB:
-		tr.GotConn(httptrace.GotConnInfo{Conn: s.b})
-	case opWrote:
-		tr.WroteRequest(httptrace.WroteRequestInfo{})
-	case opWroteErr:
-		tr.WroteRequest(httptrace.WroteRequestInfo{Err: errors.New("write failed")})
+		if tr.GetConn != nil {
+			tr.GetConn("example.com:80")
+		}
+	case opGotA, opGotB:
+		if tr.GotConn != nil {
+			info := httptrace.GotConnInfo{Conn: s.a, Reused: true}
+			if o == opGotB {
+				info = httptrace.GotConnInfo{Conn: s.b}
+			}
+			tr.GotConn(info)
+		}
+	case opWrote, opWroteErr:
+		if tr.WroteRequest != nil {
+			var err error
+			if o == opWroteErr {
+				err = errors.New("write failed")
+			}
+			tr.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+		}
 	case opFirst:
-		tr.GotFirstResponseByte()
+		if tr.GotFirstResponseByte != nil {
+			tr.GotFirstResponseByte()
+		}
 	}
 }
 
@@ -82,8 +96,13 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, recycle bool) *harness {
+	return newHarnessObserving(t, recycle, nil)
+}
+
+// newHarnessObserving is newHarness with Options.Observe set to observe.
+func newHarnessObserving(t testing.TB, recycle bool, observe func(Record)) *harness {
 	h := &harness{t: t, stats: poolstats.New(poolstats.Options{})}
-	h.tracer = New(h.stats, h.stats.Client("c"), Options{Recycle: recycle, OnPanic: func(r any) {
+	h.tracer = New(h.stats, h.stats.Client("c"), Options{Recycle: recycle, Observe: observe, OnPanic: func(r any) {
 		h.panics++
 		t.Errorf("tracer panicked: %v", r)
 	}})
@@ -154,13 +173,18 @@ func ops(names string) []op {
 }
 
 // The sequences *http.Transport produces, and whether each recycles its
-// span.
+// span. Without Observe a span has only the GetConn and GotConn hooks,
+// which *http.Transport fires inside RoundTrip: once the request finishes
+// nothing can fire, and every span is recycled (the late ops have no hook
+// to fire). With Observe it also has WroteRequest and
+// GotFirstResponseByte, which may fire late: only a request that saw
+// exactly one attempt with both is recycled.
 func TestHookSequences(t *testing.T) {
 	cases := []struct {
 		name      string
 		now, late string
 		fail      bool
-		recycled  bool
+		recycled  bool // with Observe
 	}{
 		{name: "http1 reused", now: "get gotA wrote first", recycled: true},
 		{name: "http2 double GetConn", now: "get get gotA wrote first", recycled: true},
@@ -170,22 +194,36 @@ func TestHookSequences(t *testing.T) {
 		{name: "canceled while writing", now: "get gotA", late: "wroteErr", fail: true},
 		{name: "no hooks at all", now: ""},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, true)
-			testHookRecycled = func() { h.recycled++ }
-			t.Cleanup(func() { testHookRecycled = nil })
-			for range 3 {
-				h.run(ops(tc.now), ops(tc.late), tc.fail, false)
-			}
-			host := h.settled()
-			if host.Requests != 3 {
-				t.Errorf("requests = %d, want 3", host.Requests)
-			}
-			if want := map[bool]int{true: 3, false: 0}[tc.recycled]; h.recycled != want {
-				t.Errorf("spans recycled = %d, want %d", h.recycled, want)
-			}
-		})
+	for _, observe := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("observe=%v/%s", observe, tc.name), func(t *testing.T) {
+				var records []Record
+				var obs func(Record)
+				if observe {
+					obs = func(r Record) { records = append(records, r) }
+				}
+				h := newHarnessObserving(t, true, obs)
+				testHookRecycled = func() { h.recycled++ }
+				t.Cleanup(func() { testHookRecycled = nil })
+				for range 3 {
+					h.run(ops(tc.now), ops(tc.late), tc.fail, false)
+				}
+				host := h.settled()
+				if host.Requests != 3 {
+					t.Errorf("requests = %d, want 3", host.Requests)
+				}
+				want := 3
+				if observe && !tc.recycled {
+					want = 0
+				}
+				if h.recycled != want {
+					t.Errorf("spans recycled = %d, want %d", h.recycled, want)
+				}
+				if observe && len(records) != 3 {
+					t.Errorf("records observed = %d, want 3", len(records))
+				}
+			})
+		}
 	}
 }
 
@@ -237,5 +275,22 @@ func TestConcurrentSpans(t *testing.T) {
 	wg.Wait()
 	if host := h.settled(); host.Requests != 50*200 {
 		t.Errorf("requests = %d, want %d", host.Requests, 50*200)
+	}
+}
+
+// A span is recycled only for the schemes *http.Transport serves itself:
+// a RoundTripper registered for another (Transport.RegisterProtocol) may
+// fire hooks whenever it likes.
+func TestRecyclesOnlyHTTPSchemes(t *testing.T) {
+	tr := New(poolstats.New(poolstats.Options{}), nil, Options{Recycle: true})
+	for scheme, want := range map[string]bool{"http": true, "https": true, "ftp": false, "custom": false} {
+		req, _ := http.NewRequest(http.MethodGet, scheme+"://example.com/", nil)
+		if got := tr.recycles(req); got != want {
+			t.Errorf("recycles(%s) = %v, want %v", scheme, got, want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
+	if New(poolstats.New(poolstats.Options{}), nil, Options{}).recycles(req) {
+		t.Error("recycles without Options.Recycle")
 	}
 }
