@@ -146,8 +146,7 @@ func emptyWallProfile(start, end time.Time) *profile.Profile {
 }
 
 // Capture runs a profile of the given continuous kind (CPU, Wall, Mutex or
-// Block) for d
-// and returns it parsed. When ctx ends first, Capture stops early and still
+// Block) for d and returns it parsed. When ctx ends first, Capture stops early and still
 // returns what was gathered so far with a nil error; the profile's
 // DurationNanos tells how long it really ran, and the caller, who owns ctx,
 // can tell the two cases apart with ctx.Err. A ctx that has already ended
