@@ -53,11 +53,16 @@ type Process struct {
 	TCP           TCP     `json:"tcp"`
 
 	// Figures of the Go runtime (runtime/metrics), over the time since
-	// the previous reading (since the process started, for the first).
+	// the previous reading (since the process started, for the first),
+	// except where said.
 	//
 	// GCCPUPercent is the share of the CPU time the Go runtime used
 	// (user code, GC, scavenging: /cpu/classes/total less idle) that went
-	// to garbage collection (/cpu/classes/gc/total), as a percentage.
+	// to garbage collection (/cpu/classes/gc/total), as a percentage. The
+	// runtime updates these figures at the end of each GC cycle, so the
+	// share is over the cycles that ended between the two latest
+	// readings that saw them change; it drops to 0 once no cycle has
+	// ended for twice that span (at least 5 s).
 	GCCPUPercent float64 `json:"gc_cpu_percent"`
 	// SchedLatencyP99Ms is the 99th percentile of the time goroutines
 	// waited runnable before they ran (/sched/latencies:seconds), among

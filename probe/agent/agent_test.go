@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
@@ -327,6 +328,13 @@ func TestAgentInfo(t *testing.T) {
 	if in.Limits.MaxStreams != 3 || in.Limits.MaxProfileSeconds != 60 || in.Limits.MinIntervalMs != 100 {
 		t.Errorf("limits = %+v", in.Limits)
 	}
+	// A test binary records its main module (and no dependencies).
+	if in.MainModule != "github.com/httptop/httptop" {
+		t.Errorf("main module = %q, want github.com/httptop/httptop", in.MainModule)
+	}
+	if !slices.Contains(in.Limits.ProfileKinds, snapshot.ProfileMutex) || !slices.Contains(in.Limits.ProfileKinds, snapshot.ProfileBlock) {
+		t.Errorf("profile kinds %v lack mutex and block", in.Limits.ProfileKinds)
+	}
 }
 
 // TestAgentSnapshot checks that a snapshot served by the agent holds the
@@ -525,7 +533,7 @@ func TestAgentProfilerInUse(t *testing.T) {
 func TestAgentProfileKinds(t *testing.T) {
 	a := startAgent(t, Options{})
 	c := newAgentClient(t, a)
-	for _, q := range []string{"kind=heap", "kind=goroutine", "kind=goroutine&seconds=999", "kind=wall&seconds=0.05", "kind=cpu&seconds=0.05"} {
+	for _, q := range []string{"kind=heap", "kind=goroutine", "kind=goroutine&seconds=999", "kind=wall&seconds=0.05", "kind=cpu&seconds=0.05", "kind=mutex&seconds=0.05", "kind=block&seconds=0.05"} {
 		t.Run(q, func(t *testing.T) {
 			status, body := c.get(t.Context(), "profile?"+q)
 			if status == http.StatusConflict && bytes.Contains(body, []byte(snapshot.ErrCodeProfilerInUse)) {

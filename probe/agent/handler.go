@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,8 +43,8 @@ import (
 // server's connections close: http.Server.Shutdown waits for them (until
 // its context ends), http.Server.Close ends them. It bounds stream
 // intervals, profile durations and the number of streams (see the bounds
-// in package snapshot), takes one CPU and one wall-clock profile at a
-// time, and never answers with a request's headers, body or query string,
+// in package snapshot), takes one profile of each continuous kind (CPU,
+// wall-clock, mutex, block) at a time, and never answers with a request's headers, body or query string,
 // which the snapshot does not hold.
 func Handler(c *probe.Collector, token string) http.Handler {
 	if c == nil {
@@ -68,8 +69,9 @@ type handler struct {
 	proc       *processSampler
 	metrics    http.Handler // the Prometheus exposition of col
 
-	profilers profileSlots // the CPU and wall-clock profiles being taken
-	streams   atomic.Int32 // streams being served
+	profilers profileSlots  // the continuous profiles being taken
+	streams   atomic.Int32  // streams being served
+	modules   flame.Modules // the program's module list, for info
 
 	// profileStarted, when set (tests), is called once a continuous
 	// profile has started, before the handler waits for its end.
@@ -89,6 +91,7 @@ func newHandler(c *probe.Collector, token string, maxStreams int) *handler {
 		maxStreams: maxStreams,
 		proc:       newProcessSampler(),
 		metrics:    promexport.NewHandler(c, promexport.Options{}),
+		modules:    programModules(),
 	}
 }
 
@@ -99,8 +102,20 @@ const writeTimeout = 10 * time.Second
 // maxQuery bounds the query string; the API's parameters are a few bytes.
 const maxQuery = 1 << 10
 
-// ServeHTTP implements http.Handler.
+// agentLabels are the pprof labels the agent's work runs under, so that a
+// CPU profile of the program tells httptop's cost apart (see
+// flame.LabelKey). Goroutines the agent starts (the profilers' own)
+// inherit them.
+var agentLabels = pprof.Labels(flame.LabelKey, "agent")
+
+// ServeHTTP implements http.Handler. Everything it does runs under
+// agentLabels.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pprof.Do(r.Context(), agentLabels, func(context.Context) { h.serve(w, r) })
+}
+
+// serve answers one request.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
 	hdr.Set("Cache-Control", "no-store")
@@ -184,7 +199,19 @@ func (h *handler) info() snapshot.AgentInfo {
 			ProfileKinds:      snapshot.ProfileKinds,
 			OneProfileAtATime: true,
 		},
+		MainModule: h.modules.Main,
+		Modules:    h.modules.Deps,
 	}
+}
+
+// programModules returns the program's module list for AgentInfo, its
+// dependencies cut to snapshot.MaxInfoModules.
+func programModules() flame.Modules {
+	m := flame.ReadModules()
+	if len(m.Deps) > snapshot.MaxInfoModules {
+		m.Deps = m.Deps[:snapshot.MaxInfoModules]
+	}
+	return m
 }
 
 // snapshot takes the collector's snapshot with the process's figures
@@ -263,7 +290,7 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	kind, err := snapshot.ParseProfileKind(q.Get("kind"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
-			fmt.Sprintf("kind %q: want cpu, wall, heap or goroutine", q.Get("kind")))
+			fmt.Sprintf("kind %q: want cpu, wall, heap, goroutine, mutex or block", q.Get("kind")))
 		return
 	}
 	var buf bytes.Buffer
@@ -298,7 +325,8 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// takeProfile runs a CPU or wall-clock profile for d into buf. It answers
+// takeProfile runs a continuous profile (CPU, wall-clock, mutex, block)
+// for d into buf. It answers
 // the client itself and returns false when the profile cannot be taken
 // (another is running, the program runs its own CPU profile) or the client
 // went away before it ended.
@@ -349,13 +377,18 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 
 // profileSlots holds one slot per continuous kind of profile.
 type profileSlots struct {
-	cpu, wall profileSlot
+	cpu, wall, mutex, block profileSlot
 }
 
 // slot returns the slot of a continuous kind.
 func (s *profileSlots) slot(kind snapshot.ProfileKind) *profileSlot {
-	if kind == snapshot.ProfileCPU {
+	switch kind {
+	case snapshot.ProfileCPU:
 		return &s.cpu
+	case snapshot.ProfileMutex:
+		return &s.mutex
+	case snapshot.ProfileBlock:
+		return &s.block
 	}
 	return &s.wall
 }

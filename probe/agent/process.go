@@ -28,8 +28,9 @@ const (
 )
 
 // processSampler reads the figures of the whole process for snapshots:
-// CPU, memory, goroutines, threads, file descriptors and TCP sockets. CPU
-// percent is computed over the time since its previous reading (since the
+// CPU, memory, goroutines, threads, file descriptors, TCP sockets and the
+// Go runtime's figures (runtimeReader). CPU percent and the runtime's
+// rates are computed over the time since its previous reading (since the
 // process started, for the first).
 type processSampler struct {
 	mu      sync.Mutex
@@ -39,6 +40,7 @@ type processSampler struct {
 	peers   map[netip.AddrPort]time.Time // remote addresses, last seen
 	read    func() (procStat, error)     // the OS's figures; readProcStat
 	sockets func(context.Context) ([]socket, []socket, error)
+	rt      *runtimeReader // the Go runtime's figures
 
 	// The TCP table is read at most every tcpEvery, which grows with
 	// the time a read takes: /proc/net/tcp of a host with thousands of
@@ -73,6 +75,7 @@ func newProcessSampler() *processSampler {
 		peers:   make(map[netip.AddrPort]time.Time),
 		read:    readProcStat,
 		sockets: readSockets,
+		rt:      newRuntimeReader(),
 	}
 }
 
@@ -103,6 +106,7 @@ func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snap
 		out.RSSBytes, out.Threads, out.FDs = st.rss, st.threads, st.fds
 		p.cpu = st.cpu
 	}
+	p.rt.read(&out, now)
 	if p.tcpAt.IsZero() || now.Sub(p.tcpAt) >= p.tcpEvery {
 		start := time.Now()
 		p.lastTCP = p.tcp(ctx, conns, now)
