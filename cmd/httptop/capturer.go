@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/dashboard"
@@ -39,6 +40,7 @@ func (c capturer) Capture(ctx context.Context, progress func(done, total time.Du
 		Dir:      dir,
 		Target:   fmt.Sprintf("pid %d (%s)", c.info.PID, c.info.Addr),
 		Progress: progress,
+		Modules:  modulesOf(c.info),
 	})
 	return dir, err
 }
@@ -56,4 +58,9 @@ func recordCapture(ctx context.Context, src capture.Source, opts capture.Options
 	}
 	r := report.Build(c, profs)
 	return c, errors.Join(err, report.Write(opts.Dir, r))
+}
+
+// modulesOf is the module list an agent sent, for attributing profiles.
+func modulesOf(info agentclient.Info) flame.Modules {
+	return flame.Modules{Main: info.MainModule, Deps: info.Modules}
 }

@@ -67,6 +67,7 @@ func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval t
 		Dir:      dir,
 		Target:   cmp.Or(target, fmt.Sprintf("pid %d", info.PID)),
 		Progress: bar.update,
+		Modules:  modulesOf(info),
 	})
 	bar.finish()
 	if cp == nil {
@@ -95,7 +96,8 @@ func (m *Main) writeCaptureSummary(c *capture.Capture, dir string) {
 		fmt.Fprintf(w, "  problem: %s: %s%s\n", e.Op, e.Message, times)
 	}
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile,
-		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", capture.CaptureFile} {
+		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz",
+		capture.MutexProfile, capture.BlockProfile, capture.CaptureFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			fmt.Fprintf(w, "  wrote %s\n", filepath.Join(dir, name))
 		}

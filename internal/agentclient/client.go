@@ -73,6 +73,11 @@ type Info struct {
 	GoVersion       string
 	SnapshotVersion int
 	Limits          snapshot.AgentLimits
+	// MainModule and Modules are the program's module list (its main
+	// module and dependencies), for attributing its profiles; empty
+	// from an agent that does not send them.
+	MainModule string
+	Modules    []string
 }
 
 // List returns the agents running on this machine, by pid, from the
@@ -356,6 +361,8 @@ func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 	c.info.GoVersion = in.GoVersion
 	c.info.SnapshotVersion = in.SnapshotVersion
 	c.info.Limits = in.Limits
+	c.info.MainModule = in.MainModule
+	c.info.Modules = in.Modules
 	c.where = fmt.Sprintf("the agent of pid %d (%s)", in.PID, c.info.Addr)
 	return nil
 }
@@ -539,7 +546,7 @@ func (c *Client) RollingProfile(ctx context.Context, kind snapshot.ProfileKind, 
 func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration, yield bool) ([]byte, error) {
 	k, err := snapshot.ParseProfileKind(string(kind))
 	if err != nil {
-		return nil, newError(nil, err, "profile kind %q: want cpu, wall, heap or goroutine", oneLine(string(kind), 40))
+		return nil, newError(nil, err, "profile kind %q: want cpu, wall, heap, goroutine, mutex or block", oneLine(string(kind), 40))
 	}
 	q := url.Values{"kind": {string(k)}}
 	timeout := replyTimeout
