@@ -70,6 +70,7 @@ func runDashboard(ctx context.Context, c *agentclient.Client, interval time.Dura
 		Interval: interval,
 		Title:    title,
 		Capturer: newCapturer(c, c.Info(), defaultCaptureDuration),
+		Modules:  modulesOf(c.Info()),
 	})
 }
 

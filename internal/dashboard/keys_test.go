@@ -239,16 +239,38 @@ func TestProfileUnavailable(t *testing.T) {
 	if !f.contains("profiling unavailable: agent: profile cpu: the program runs its own CPU") || !f.contains("(w: try wall-clock)") {
 		t.Errorf("the hot pane should say why:\n%s", f.text())
 	}
-	// w switches to wall-clock, which works.
+	// w switches to wall-clock, which works: it was taken at the same
+	// time, so it shows at once.
 	f = hs.rune('w', "wall-clock functions", func(f frame) bool { return f.hotKind == snapshot.ProfileWall && f.hotFuncs > 0 })
-	if !f.contains("Hot functions · wall-clock") || !f.contains("runtime.gopark") {
+	if !f.contains("Hot functions · wall-clock · where requests wait") || !f.contains("waiting for a connection") {
 		t.Errorf("wall-clock pane:\n%s", f.text())
 	}
 	hs.src.mu.Lock()
 	asked := slices.Clone(hs.src.asked)
 	hs.src.mu.Unlock()
-	if len(asked) < 2 || asked[0] != snapshot.ProfileCPU || asked[len(asked)-1] != snapshot.ProfileWall {
-		t.Errorf("profiles asked for: %v", asked)
+	if len(asked) < 2 || !slices.Contains(asked[:2], snapshot.ProfileCPU) || !slices.Contains(asked[:2], snapshot.ProfileWall) {
+		t.Errorf("profiles asked for: %v, want a CPU and a wall-clock one together", asked)
+	}
+}
+
+// TestHotViewKey cycles the hot functions pane's views with v.
+func TestHotViewKey(t *testing.T) {
+	hs := start(t, 200, 50)
+	hs.send(testSnapshot(1))
+	hs.waitFrame("code view", func(f frame) bool { return f.hotFuncs > 0 && f.hotView == viewCode })
+	for _, want := range []struct {
+		view  hotView
+		title string
+	}{
+		{viewPackages, "Hot functions · CPU · packages · httptop 2.0%"},
+		{viewCategories, "Hot functions · CPU · kinds of work"},
+		{viewFlat, "Hot functions · CPU · flat"},
+		{viewCode, "Hot functions · CPU · code"},
+	} {
+		f := hs.rune('v', "view", func(f frame) bool { return f.hotView == want.view })
+		if !f.contains(want.title) {
+			t.Errorf("after v, the title lacks %q:\n%s", want.title, f.text())
+		}
 	}
 }
 
@@ -263,7 +285,7 @@ func TestProfileOnlyWhileVisible(t *testing.T) {
 		t.Errorf("%d profiles taken while the hot pane was hidden", n)
 	}
 	f := hs.key(tcell.KeyTab, 0, "hot", func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 })
-	if !f.contains("sha256.block") {
+	if !f.contains("main.(*signer).sign") {
 		t.Errorf("hot pane:\n%s", f.text())
 	}
 }

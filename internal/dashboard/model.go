@@ -3,6 +3,7 @@ package dashboard
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,16 +37,76 @@ type sortState struct {
 	desc bool
 }
 
-// hotState is what the hot functions pane shows.
-type hotState struct {
-	// kind is the profile kind the pane asks for (snapshot.ProfileCPU or
-	// snapshot.ProfileWall).
-	kind snapshot.ProfileKind
-	// funcs are the top functions of the latest profile of kind; nil
-	// until one arrives (and again after the kind changes).
-	funcs []flame.Func
+// hotView is one way the hot functions pane sums a profile up.
+type hotView int
+
+const (
+	viewCode       hotView = iota // CPU charged to the program's functions
+	viewPackages                  // cumulative share per package
+	viewCategories                // kinds of work
+	viewFlat                      // go tool pprof's top
+	viewWaits                     // wall-clock: where requests wait
+)
+
+// hotViews lists the views of each kind of profile, in the order v cycles
+// through them.
+var hotViews = map[snapshot.ProfileKind][]hotView{
+	snapshot.ProfileCPU:  {viewCode, viewPackages, viewCategories, viewFlat},
+	snapshot.ProfileWall: {viewWaits, viewFlat},
+}
+
+// hotViewNames name the views in the pane's title.
+var hotViewNames = map[hotView]string{
+	viewCode: "code", viewPackages: "packages", viewCategories: "kinds of work", viewFlat: "flat", viewWaits: "where requests wait",
+}
+
+// hotProfile is the latest profile of one kind, summed up.
+type hotProfile struct {
+	// attr is its attribution, cut to the pane's length; nil until a
+	// profile of the kind arrives.
+	attr *flame.Attribution
+	// waits is where requests wait (wall-clock profiles only).
+	waits *flame.Waits
 	// err is why the latest profile failed; empty when it did not.
 	err string
+}
+
+// hotState is what the hot functions pane shows. Both kinds of profile
+// are taken side by side, so switching kind or view shows the latest
+// results at once.
+type hotState struct {
+	// kind is the profile kind on show (snapshot.ProfileCPU or
+	// snapshot.ProfileWall).
+	kind snapshot.ProfileKind
+	// views holds the view on show for each kind, an index into
+	// hotViews[kind].
+	views map[snapshot.ProfileKind]int
+	cpu   hotProfile
+	wall  hotProfile
+	// rows and header are what the table shows, derived from the above
+	// when any of it changes.
+	rows   []hotRow
+	header [3]string
+}
+
+// hotRow is one line of the hot functions table: two figures and a name.
+type hotRow struct {
+	a, b, name string
+	role       role // of the name
+}
+
+// profile returns the latest profile of the kind on show.
+func (h *hotState) profile() *hotProfile {
+	if h.kind == snapshot.ProfileWall {
+		return &h.wall
+	}
+	return &h.cpu
+}
+
+// view returns the view on show.
+func (h *hotState) view() hotView {
+	vs := hotViews[h.kind]
+	return vs[h.views[h.kind]%len(vs)]
 }
 
 // captureState is the progress of a capture started with the c key.
@@ -118,7 +179,7 @@ func newModel() *model {
 		connSort: sortState{col: 0},
 		history:  make(map[hostKey]*hostHistory),
 		lower:    paneConns,
-		hot:      hotState{kind: snapshot.ProfileCPU},
+		hot:      hotState{kind: snapshot.ProfileCPU, views: map[snapshot.ProfileKind]int{}},
 	}
 }
 
@@ -394,33 +455,100 @@ func (m *model) cycleFocus(back bool) {
 	m.setFocus((m.focus + step) % numPanes)
 }
 
-// toggleProfileKind switches the hot functions pane between CPU and
-// wall-clock profiles; the pane is empty until the first profile of the
-// new kind arrives.
+// toggleProfileKind switches the hot functions pane between the CPU and
+// the wall-clock profile, each in the view it was last left in.
 func (m *model) toggleProfileKind() {
 	if m.hot.kind == snapshot.ProfileCPU {
 		m.hot.kind = snapshot.ProfileWall
 	} else {
 		m.hot.kind = snapshot.ProfileCPU
 	}
-	m.hot.err = ""
-	m.hot.funcs = nil // the other kind's functions would mislead
+	m.deriveHot()
 }
 
-// setProfile records the outcome of a profile of kind: its top functions,
-// or why it failed (keeping the previous functions on show). A profile
-// that ends while the view is paused is dropped with the rest of the
-// view's updates.
-func (m *model) setProfile(kind snapshot.ProfileKind, funcs []flame.Func, err error) {
-	if kind != m.hot.kind || m.paused {
-		return // the user switched kinds, or paused, while it ran
-	}
-	if err != nil {
-		m.hot.err = err.Error()
+// cycleHotView shows the next view of the profile on show.
+func (m *model) cycleHotView() {
+	m.hot.views[m.hot.kind] = (m.hot.views[m.hot.kind] + 1) % len(hotViews[m.hot.kind])
+	m.deriveHot()
+}
+
+// setProfile records the outcome of a profile of kind: its attribution
+// (and, wall-clock, its waits), or why it failed (keeping the previous
+// results on show). A profile that ends while the view is paused is
+// dropped with the rest of the view's updates.
+func (m *model) setProfile(kind snapshot.ProfileKind, r profileResult) {
+	if m.paused {
 		return
 	}
-	m.hot.err = ""
-	m.hot.funcs = funcs
+	hp := &m.hot.cpu
+	if kind == snapshot.ProfileWall {
+		hp = &m.hot.wall
+	}
+	if r.err != nil {
+		hp.err = r.err.Error()
+		return
+	}
+	hp.err = ""
+	hp.attr, hp.waits = r.attr, r.waits
+	if kind == m.hot.kind {
+		m.deriveHot()
+	}
+}
+
+// deriveHot computes the hot functions table's rows for the kind and view
+// on show.
+func (m *model) deriveHot() {
+	h := &m.hot
+	h.rows = h.rows[:0]
+	hp := h.profile()
+	if hp.attr == nil {
+		return
+	}
+	add := func(a, b, name string, r role) { h.rows = append(h.rows, hotRow{a, b, name, r}) }
+	switch h.view() {
+	case viewCode:
+		h.header = [3]string{"SHARE", "CUM", "FUNCTION"}
+		for _, e := range hp.attr.Code {
+			if e.IsCategory() {
+				add(fmtPct1(e.Pct), "", "["+e.Name+"]", roleDim)
+			} else {
+				add(fmtPct1(e.Pct), fmtPct1(e.CumPct), shortFuncName(e.Name), roleNormal)
+			}
+		}
+	case viewPackages:
+		h.header = [3]string{"CUM", "", "PACKAGE"}
+		for _, e := range hp.attr.Packages {
+			add(fmtPct1(e.Pct), "", e.Name, roleNormal)
+		}
+	case viewCategories:
+		h.header = [3]string{"SHARE", "", "KIND OF WORK"}
+		for _, e := range hp.attr.Categories {
+			r := roleNormal
+			if e.Category == flame.CategoryHttptop {
+				r = roleDim
+			}
+			add(fmtPct1(e.Pct), "", e.Name, r)
+		}
+	case viewFlat:
+		h.header = [3]string{"FLAT", "CUM", "FUNCTION"}
+		for _, f := range hp.attr.Flat {
+			add(fmtPct1(f.FlatPct), fmtPct1(f.CumPct), shortFuncName(f.Name), roleNormal)
+		}
+	case viewWaits:
+		h.header = [3]string{"SHARE", "GOR", "WHERE REQUESTS WAIT"}
+		if hp.waits == nil || hp.waits.Requests == 0 {
+			return
+		}
+		for _, b := range hp.waits.Buckets {
+			if b.Value == 0 {
+				continue
+			}
+			add(fmtPct1(b.Pct), strconv.FormatFloat(b.Goroutines, 'f', 1, 64), b.Title, roleBold)
+			for _, f := range b.Funcs[:min(hotWaitFuncs, len(b.Funcs))] {
+				add("", "", "  "+shortFuncName(f.Name)+" "+fmtPct(f.Pct), roleDim)
+			}
+		}
+	}
 }
 
 // setDisconnected records that the source went away with err and that the

@@ -153,6 +153,10 @@ func headerLines(m *model, title string, w int) (line, line) {
 			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal},
 			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal},
 			item{"time_wait ", "tw ", strconv.Itoa(p.TCP.TimeWait), twRole(p.TCP.TimeWait)},
+			item{"GC ", "gc ", fmtPct1(p.GCCPUPercent), roleNormal},
+			item{"sched p99 ", "sch ", fmtMs(p.SchedLatencyP99Ms), roleNormal},
+			item{"lock wait ", "lkw ", strconv.FormatFloat(p.MutexWaitPerSecond, 'f', 2, 64) + "/s", lockRole(p.MutexWaitPerSecond)},
+			item{"runnable ", "run ", strconv.Itoa(p.RunnableGoroutines), roleNormal},
 		)
 	}
 	errRole := roleNormal
@@ -194,6 +198,15 @@ func headerLines(m *model, title string, w int) (line, line) {
 	l := line{seg{last[0].short, roleDim}, seg{last[0].value, last[0].role}, seg{" ", roleNormal},
 		seg{last[1].short, roleDim}, seg{last[1].value, last[1].role}}
 	return l1, l.clip(w)
+}
+
+// lockRole highlights lock contention: half a goroutine or more waiting
+// for a lock on average.
+func lockRole(perSecond float64) role {
+	if perSecond >= 0.5 {
+		return roleWarn
+	}
+	return roleNormal
 }
 
 // twRole highlights a TIME_WAIT pile-up, the outside sign of connection
@@ -245,7 +258,8 @@ var keys = []keyHelp{
 	{"S", "reverse", "reverse the sort"},
 	{"/", "filter", "show only hosts whose client or host contains the text"},
 	{"p", "pause", "pause: freeze the view (p again shows the latest data)"},
-	{"w", "wall/cpu", "hot functions: CPU or wall-clock (fgprof) profile"},
+	{"w", "wall/cpu", "hot functions: CPU or wall-clock (fgprof) profile; both are taken, w switches at once"},
+	{"v", "view", "hot functions: CPU by your code, packages, kinds of work or flat; wall-clock by where requests wait or flat"},
 	{"c", "capture", "capture profiles and snapshots to a directory"},
 }
 
@@ -278,6 +292,9 @@ func footerLine(m *model, w int) line {
 	}
 	if m.drill != nil {
 		items[3] = [2]string{"esc", "all conns"}
+	}
+	if m.focus == paneHot {
+		items[3] = [2]string{"v", "view"} // enter does nothing there
 	}
 	for _, sep := range []string{"  ", " "} {
 		k := l
@@ -370,33 +387,38 @@ func diagLines(m *model) []line {
 	return out
 }
 
-// hotTitle names the hot functions pane's profile.
+// hotTitle names the hot functions pane's profile and view, and says
+// what httptop itself took of it.
 func hotTitle(m *model) string {
+	t := "Hot functions · CPU"
 	if m.hot.kind == snapshot.ProfileWall {
-		return "Hot functions · wall-clock"
+		t = "Hot functions · wall-clock"
 	}
-	return "Hot functions · CPU"
+	t += " · " + hotViewNames[m.hot.view()]
+	if a := m.hot.profile().attr; a != nil && m.hot.kind == snapshot.ProfileCPU {
+		t += " · httptop " + fmtPct1(a.HttptopPct)
+	}
+	return t
 }
 
 // hotStatus is the hot functions pane's notice: why profiling is
-// unavailable, or that a profile is on its way; "" when the table says it
-// all.
+// unavailable, or that profiles are on their way; "" when the table says
+// it all.
 func hotStatus(m *model, d time.Duration) string {
+	hp := m.hot.profile()
 	switch {
-	case m.hot.err != "":
-		s := "profiling unavailable: " + m.hot.err
+	case hp.err != "":
+		s := "profiling unavailable: " + hp.err
 		if m.hot.kind == snapshot.ProfileCPU {
 			s += " (w: try wall-clock)"
 		}
 		return s
-	case m.hot.funcs == nil && m.paused:
+	case hp.attr == nil && m.paused:
 		return "paused"
-	case m.hot.funcs == nil:
-		kind := "CPU"
-		if m.hot.kind == snapshot.ProfileWall {
-			kind = "wall-clock"
-		}
-		return "taking a " + fmtSeconds(int64(d/time.Second)) + " " + kind + " profile…"
+	case hp.attr == nil:
+		return "taking " + fmtSeconds(int64(d/time.Second)) + " CPU and wall-clock profiles…"
+	case m.hot.view() == viewWaits && (hp.waits == nil || hp.waits.Requests == 0):
+		return "no goroutine was inside an HTTP client call during the last profile"
 	}
 	return ""
 }

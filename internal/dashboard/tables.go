@@ -51,32 +51,31 @@ func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
 	return cell
 }
 
-// hotColumns are the hot functions table's columns.
-var hotColumns = []string{"FLAT", "CUM", "FUNCTION"}
-
-// hotContent is a tview.TableContent over the model's hot functions.
+// hotContent is a tview.TableContent over the model's hot functions
+// rows (see model.deriveHot): two figures and a name, under the view's
+// column titles.
 type hotContent struct {
 	tview.TableContentReadOnly
 	th *theme
 	m  *model
 }
 
-// GetRowCount returns the functions plus the title row; none while there
-// are no functions.
+// GetRowCount returns the rows plus the title row; none while there are
+// no rows.
 func (h *hotContent) GetRowCount() int {
-	if len(h.m.hot.funcs) == 0 {
+	if len(h.m.hot.rows) == 0 {
 		return 0
 	}
-	return 1 + len(h.m.hot.funcs)
+	return 1 + len(h.m.hot.rows)
 }
 
 // GetColumnCount returns the number of columns.
-func (h *hotContent) GetColumnCount() int { return len(hotColumns) }
+func (h *hotContent) GetColumnCount() int { return 3 }
 
 // GetCell renders one cell from the model.
 func (h *hotContent) GetCell(row, col int) *tview.TableCell {
-	funcs := h.m.hot.funcs
-	if col < 0 || col >= len(hotColumns) || row < 0 || row > len(funcs) {
+	rows := h.m.hot.rows
+	if col < 0 || col >= 3 || row < 0 || row > len(rows) {
 		return nil
 	}
 	cell := &tview.TableCell{}
@@ -84,19 +83,20 @@ func (h *hotContent) GetCell(row, col int) *tview.TableCell {
 		cell.Align = tview.AlignRight
 	}
 	if row == 0 {
-		cell.Text = hotColumns[col]
+		cell.Text = h.m.hot.header[col]
 		cell.Style = h.th.header
 		cell.NotSelectable = true
 		return cell
 	}
-	f := &funcs[row-1]
+	r := &rows[row-1]
 	switch col {
 	case 0:
-		cell.Text = fmtPct1(f.FlatPct)
+		cell.Text = r.a
 	case 1:
-		cell.Text = fmtPct1(f.CumPct)
+		cell.Text = r.b
 	default:
-		cell.Text = escape(shortFuncName(f.Name))
+		cell.Text = escape(r.name)
+		cell.Style = h.th.style(r.role)
 		cell.Expansion = 1
 	}
 	return cell
