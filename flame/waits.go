@@ -203,7 +203,8 @@ func waitMarkOf(name string) waitMark {
 // program's code that issues them: any goroutine whose stack shares a
 // frame of the program's code with a goroutine inside a call. Server
 // connections, idle workers and the transport's own read and write loops
-// are left out. Each kept sample goes to the first WaitKind its frames
+// are left out, and so are httptop's own goroutines (see Attribute).
+// Each kept sample goes to the first WaitKind its frames
 // match, innermost first: dialing (net.Dialer, crypto/tls handshakes,
 // net/http's dialConn), waiting for a connection (getConn), waiting for
 // response headers (persistConn.roundTrip, HTTP/2's roundTrip), reading
@@ -264,6 +265,10 @@ func AttributeWaits(p *profile.Profile, sampleIndex int, mods Modules) (*Waits, 
 		}
 		sc := c.classifySample(s, buf)
 		switch {
+		case sc.httptop:
+			// httptop's own requests (the httptop command's client in
+			// httptop demo, or a capture of its own process).
+			continue
 		case marks&markDialer != 0 && marks&markCall == 0:
 			dialer += v
 			continue
@@ -271,9 +276,7 @@ func AttributeWaits(p *profile.Profile, sampleIndex int, mods Modules) (*Waits, 
 			slot += v
 			continue
 		case marks&(markCall|markBody) == 0:
-			if !sc.httptop {
-				outside = append(outside, s)
-			}
+			outside = append(outside, s)
 			continue
 		}
 		k := WaitTransport
