@@ -154,8 +154,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	case snapshot.EndpointSnapshot:
 		s := snapshots.Get().(*snapshot.Snapshot)
 		h.snapshot(r.Context(), s)
-		writeJSON(w, s)
+		data, err := appendSnapshot(nil, s)
 		snapshots.Put(s)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, "encode: "+err.Error())
+			return
+		}
+		writeBody(w, append(data, '\n'))
 	case snapshot.EndpointStream:
 		h.serveStream(w, r)
 	case snapshot.EndpointProfile:
@@ -258,16 +263,17 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
-	var buf bytes.Buffer
+	var buf []byte
 	var s snapshot.Snapshot // its connection table is reused from one to the next
 	for {
 		h.snapshot(ctx, &s)
-		buf.Reset()
-		if err := json.NewEncoder(&buf).Encode(&s); err != nil { // Encode ends the line
+		var err error
+		if buf, err = appendSnapshot(buf[:0], &s); err != nil {
 			return
 		}
+		buf = append(buf, '\n')
 		rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // best effort
-		if _, err := w.Write(buf.Bytes()); err != nil {
+		if _, err := w.Write(buf); err != nil {
 			return
 		}
 		if err := rc.Flush(); err != nil {
@@ -462,7 +468,11 @@ func writeJSON(w http.ResponseWriter, v any) {
 		writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, "encode: "+err.Error())
 		return
 	}
-	data = append(data, '\n')
+	writeBody(w, append(data, '\n'))
+}
+
+// writeBody answers 200 with data, a line of JSON.
+func writeBody(w http.ResponseWriter, data []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)

@@ -12,14 +12,25 @@ import (
 	"strings"
 )
 
-// readSockets returns the TCP sockets the process holds (from gopsutil)
-// and the orphaned ones of its network namespace: sockets closed by their
-// program that the kernel keeps a while (TIME_WAIT, FIN_WAIT, LAST_ACK,
-// CLOSING), which have no inode and so no owner. gopsutil can list those
-// only by mapping every process's file descriptors to sockets, which is
-// far too costly for a snapshot; the process's own view of the table,
-// /proc/self/net/tcp, lists them with inode 0.
+// readSockets returns the TCP sockets the process holds and the orphaned
+// ones of its network namespace: sockets closed by their program that the
+// kernel keeps a while (TIME_WAIT, FIN_WAIT, LAST_ACK, CLOSING), which
+// have no inode and so no owner. It asks the kernel through sock_diag
+// (diagSockets); where netlink is refused, it falls back to gopsutil for
+// the sockets the process holds and to the process's own view of the
+// table, /proc/self/net/tcp, where orphans have inode 0 (gopsutil can
+// list those only by mapping every process's file descriptors to
+// sockets, far too costly for a snapshot). Reading /proc/net/tcp costs
+// the kernel over a second of CPU for tens of thousands of sockets.
 func readSockets(ctx context.Context) (owned, orphans []socket, err error) {
+	if owned, orphans, _, err := diagSockets(); err == nil {
+		return owned, orphans, nil
+	}
+	return procSockets(ctx)
+}
+
+// procSockets is readSockets through gopsutil and /proc/self/net/tcp.
+func procSockets(ctx context.Context) (owned, orphans []socket, err error) {
 	owned, err = ownedSockets(ctx)
 	if err != nil {
 		return nil, nil, err
