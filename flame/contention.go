@@ -28,6 +28,11 @@ type Site struct {
 	// in a mutex profile, sync.(*Mutex).Unlock (the mutex profile records
 	// where a contended lock was released).
 	On string `json:"on"`
+	// In is the function that called On, when it is not Func: the
+	// library or standard function the program's code waited inside
+	// (net/http.(*Transport).getConn for a request waiting for a pooled
+	// connection).
+	In string `json:"in,omitempty"`
 	// Delay is the time waited (nanoseconds when the profile's unit is)
 	// and Pct its share of the profile's total; Count the number of
 	// waits, when the profile has a count type.
@@ -54,8 +59,8 @@ func Contention(p *profile.Profile, mods Modules, n int) ([]Site, int64, error) 
 	countIdx, cerr := SampleIndex(p, "contentions")
 	c := newClassifier(p, mods)
 	type key struct {
-		fn, on int32
-		line   int64
+		fn, on, in int32
+		line       int64
 	}
 	type acc struct {
 		delay, count int64
@@ -91,7 +96,10 @@ func Contention(p *profile.Profile, mods Modules, n int) ([]Site, int64, error) 
 		if fn < 0 {
 			continue
 		}
-		k := key{fn: fn, on: on}
+		k := key{fn: fn, on: on, in: -1}
+		if i < len(buf) && buf[i] != fn {
+			k.in = buf[i]
+		}
 		var file string
 		k.line, file = lineOf(s, c, fn)
 		a := sites[k]
@@ -115,10 +123,14 @@ func Contention(p *profile.Profile, mods Modules, n int) ([]Site, int64, error) 
 		if k.on >= 0 {
 			st.On = c.st.names[k.on]
 		}
+		if k.in >= 0 {
+			st.In = c.st.names[k.in]
+		}
 		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b Site) int {
-		return cmp.Or(cmp.Compare(b.Delay, a.Delay), strings.Compare(a.Func, b.Func), cmp.Compare(a.Line, b.Line), strings.Compare(a.On, b.On))
+		return cmp.Or(cmp.Compare(b.Delay, a.Delay), strings.Compare(a.Func, b.Func), cmp.Compare(a.Line, b.Line),
+			strings.Compare(a.On, b.On), strings.Compare(a.In, b.In))
 	})
 	if n > 0 && len(out) > n {
 		out = out[:n]

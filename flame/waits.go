@@ -159,8 +159,8 @@ var waitFrames = []struct {
 	{"golang.org/x/net/http2.(*Transport).dialClientConn", markDial},
 	{"golang.org/x/net/http2.(*Transport).dialTLS", markDial},
 
-	{"net/http.(*body).Read", markBody},
-	{"net/http.(*body).Close", markBody},
+	// Response bodies only: a client's HTTP/1 body is a bodyEOFSignal
+	// (net/http.(*body) below it is also a server's request body).
 	{"net/http.(*bodyEOFSignal).Read", markBody},
 	{"net/http.(*bodyEOFSignal).Close", markBody},
 	{"net/http.(*gzipReader).Read", markBody},

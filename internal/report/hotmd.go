@@ -92,7 +92,7 @@ func (r *Report) writeHotMarkdown(w io.Writer) {
 		}
 		p("| # | call site | waits on | delay | share | waits |\n|--:|:--|:--|--:|--:|--:|\n")
 		for i, s := range ct.Sites {
-			p("| %d | %s | %s | %s | %s | %d |\n", i+1, mdCode(siteName(s)), mdCode(s.On), fmtValue(s.Delay, "nanoseconds"), fmtPctValue(s.Pct), s.Count)
+			p("| %d | %s | %s | %s | %s | %d |\n", i+1, mdCode(siteName(s)), waitsOn(s, mdCode), fmtValue(s.Delay, "nanoseconds"), fmtPctValue(s.Pct), s.Count)
 		}
 		p("\n")
 	}
@@ -159,4 +159,13 @@ func siteName(s flame.Site) string {
 		name += ":" + strconv.FormatInt(s.Line, 10)
 	}
 	return name
+}
+
+// waitsOn says what a contention site waited on: the primitive, and the
+// function it waited inside when that is not the site's.
+func waitsOn(s flame.Site, code func(string) string) string {
+	if s.In == "" {
+		return code(s.On)
+	}
+	return code(s.On) + " in " + code(s.In)
 }
