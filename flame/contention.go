@@ -43,8 +43,9 @@ type Site struct {
 
 // Contention returns the call sites of a block or mutex profile
 // (runtime/pprof's "contentions" and "delay" sample types), the longest
-// delay first, without httptop's own waits. mods is the program's module
-// list, as for Attribute. n <= 0 returns every site.
+// delay first, and the total delay they share: httptop's own waits (its
+// agent's, its profilers') are left out of both. mods is the program's
+// module list, as for Attribute. n <= 0 returns every site.
 func Contention(p *profile.Profile, mods Modules, n int) ([]Site, int64, error) {
 	if p == nil {
 		return nil, 0, fmt.Errorf("flame: contention: %w", ErrNilProfile)
@@ -74,12 +75,12 @@ func Contention(p *profile.Profile, mods Modules, n int) ([]Site, int64, error) 
 			continue
 		}
 		d := s.Value[delayIdx]
-		total += d
 		buf = c.stack(s, buf)
 		sc := c.classifySample(s, buf)
 		if sc.httptop {
 			continue
 		}
+		total += d
 		// The primitive: the outermost of the runtime and sync frames
 		// at the leaf.
 		on, i := int32(-1), 0

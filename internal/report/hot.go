@@ -72,8 +72,7 @@ type ContentionTable struct {
 	Kind    snapshot.ProfileKind `json:"kind"`
 	Profile string               `json:"profile"`
 	Seconds float64              `json:"seconds"`
-	// Total is the delay of every wait (nanoseconds), httptop's own
-	// included; the sites leave httptop's out.
+	// Total is the delay of every wait (nanoseconds) but httptop's own.
 	Total int64        `json:"total"`
 	Sites []flame.Site `json:"sites"`
 }

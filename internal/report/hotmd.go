@@ -85,7 +85,7 @@ func (r *Report) writeHotMarkdown(w io.Writer) {
 		if ct.Kind == "mutex" {
 			title, note = "Contention: mutexes", mutexNote
 		}
-		p("### %s\n\n%s Over %s, %s of waiting in all.\n\n", title, mdText(note), fmtSeconds(ct.Seconds), fmtValue(ct.Total, "nanoseconds"))
+		p("### %s\n\n%s Over %s, %s of waiting in all, httptop's own left out.\n\n", title, mdText(note), fmtSeconds(ct.Seconds), fmtValue(ct.Total, "nanoseconds"))
 		if len(ct.Sites) == 0 {
 			p("No contention outside httptop.\n\n")
 			continue
