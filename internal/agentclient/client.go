@@ -534,11 +534,17 @@ func (c *Client) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 	return c.profile(ctx, kind, d, false)
 }
 
+// RollingWallHz is the rate of the wall-clock profiles RollingProfile
+// takes (fgprof, and captures, sample at 99 Hz).
+const RollingWallHz = 19
+
 // RollingProfile is Profile for a profile that gives way: when another
 // client asks for a profile with Profile (a capture) while this one runs,
 // the agent ends this one early and returns what it gathered. The
 // dashboard's hot functions pane takes these, so that a capture never
-// finds the agent busy because someone is watching.
+// finds the agent busy because someone is watching. A wall-clock one is
+// sampled at RollingWallHz, a fifth of a capture's rate, since it runs as
+// long as someone watches.
 func (c *Client) RollingProfile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return c.profile(ctx, kind, d, true)
 }
@@ -560,6 +566,13 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		q.Set("seconds", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
 		if yield {
 			q.Set("yield", "1")
+			if k == snapshot.ProfileWall {
+				// A fifth of fgprof's rate: walking every goroutine's
+				// stack 99 times a second is what a wall-clock profile
+				// costs, and a rolling one runs as long as someone
+				// watches.
+				q.Set("hz", strconv.Itoa(RollingWallHz))
+			}
 		}
 		timeout = d + stallGrace
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/fixtures"
+	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
 	"github.com/httptop/httptop/tlsstats/tlstest"
@@ -45,7 +47,9 @@ const (
 // "stream" is the snapshot stream alone (the dashboard with the hot
 // functions pane hidden); "stream+profiles" adds the rolling CPU and
 // wall-clock profiles the pane takes while it is on screen (2 s each,
-// back to back, side by side).
+// back to back, side by side, the wall-clock one at
+// agentclient.RollingWallHz), and "stream+cpu" and "stream+wall" each of
+// them alone.
 func BenchmarkAgentCost(b *testing.B) {
 	srv := tlstest.Start(b, "TestHelperServers", tlstest.Spec{Proto: fixtures.HTTPS1, Servers: 1})
 	// Plain HTTP for the churn: a TLS client closing a connection with
@@ -154,7 +158,11 @@ func BenchmarkAgentCost(b *testing.B) {
 				for _, kind := range bc.profiles {
 					loops.Go(func() {
 						for sctx.Err() == nil {
-							r, err := call(sctx, "profile?kind="+kind+"&seconds=2&yield=1")
+							q := "profile?kind=" + kind + "&seconds=2&yield=1"
+							if kind == "wall" {
+								q += "&hz=" + strconv.Itoa(agentclient.RollingWallHz)
+							}
+							r, err := call(sctx, q)
 							if err != nil {
 								return
 							}

@@ -311,7 +311,17 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 			}
 			d = time.Duration(secs * float64(time.Second))
 		}
-		if !h.takeProfile(w, r, kind, d, &buf) {
+		hz := flame.WallHz
+		if v := q.Get("hz"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > flame.WallHz || kind != snapshot.ProfileWall {
+				writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+					fmt.Sprintf("hz %q: a wall profile's rate, from 1 to %d", v, flame.WallHz))
+				return
+			}
+			hz = n
+		}
+		if !h.takeProfile(w, r, kind, d, hz, &buf) {
 			return
 		}
 	} else {
@@ -331,12 +341,12 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// takeProfile runs a continuous profile (CPU, wall-clock, mutex, block)
-// for d into buf. It answers
+// takeProfile runs a continuous profile (CPU, wall-clock sampled at hz,
+// mutex, block) for d into buf. It answers
 // the client itself and returns false when the profile cannot be taken
 // (another is running, the program runs its own CPU profile) or the client
 // went away before it ended.
-func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snapshot.ProfileKind, d time.Duration, buf *bytes.Buffer) bool {
+func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snapshot.ProfileKind, d time.Duration, hz int, buf *bytes.Buffer) bool {
 	// One continuous profile of each kind at a time, so that a CPU and a
 	// wall-clock profile cover the same window; a second of the same kind
 	// is refused at once rather than queued: a queue would hold
@@ -352,7 +362,13 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 		return false
 	}
 	defer release()
-	stop, err := flame.Start(buf, kind)
+	var stop func() error
+	var err error
+	if kind == snapshot.ProfileWall {
+		stop, err = flame.StartWall(buf, hz)
+	} else {
+		stop, err = flame.Start(buf, kind)
+	}
 	if errors.Is(err, flame.ErrCPUProfileBusy) {
 		writeError(w, http.StatusConflict, snapshot.ErrCodeProfilerInUse,
 			"the program is already running a cpu profile of its own (net/http/pprof, -cpuprofile, another agent): retry when it ends, or take a wall profile")
