@@ -15,14 +15,20 @@ import (
 const WallHz = 99
 
 // StartWall begins a wall-clock profile that samples every goroutine's
-// stack hz times a second, and returns the function that stops it and
-// writes the profile to w in pprof format, shaped like fgprof's (sample
-// types samples/count and time/nanoseconds). At WallHz it is fgprof's
-// profile, as Start takes it. A lower rate costs proportionally less:
-// each sample walks the stack of every goroutine (runtime.GoroutineProfile),
-// which for a program of 20,000 goroutines takes milliseconds; the
-// dashboard's rolling profiles sample at a fraction of fgprof's rate.
-// hz must be between 1 and WallHz.
+// stack up to hz times a second, and returns the function that stops it
+// and writes the profile to w in pprof format, shaped like fgprof's
+// (sample types samples/count and time/nanoseconds). At WallHz it is
+// fgprof's profile, as Start takes it.
+//
+// Below WallHz, StartWall also bounds its own cost. Each sample walks the
+// stack of every goroutine (runtime.GoroutineProfile, about a microsecond
+// a goroutine: 20 ms for a program of 20,000 goroutines), so it waits at
+// least wallCostFactor times the last sample's cost before the next one
+// (2% of a core at most), and each sample counts for the time since the
+// one before. A program of a few hundred goroutines is sampled at hz; a
+// large one less often, for the same picture at a lower resolution. The
+// dashboard's rolling profiles are taken this way; hz must be between 1
+// and WallHz.
 func StartWall(w io.Writer, hz int) (stop func() error, err error) {
 	if w == nil {
 		return nil, fmt.Errorf("flame: start wall profile: nil writer")
@@ -36,22 +42,32 @@ func StartWall(w io.Writer, hz int) (stop func() error, err error) {
 	return startSampledWall(w, hz), nil
 }
 
-// startSampledWall samples goroutine stacks at hz on a goroutine of its
-// own until stopped.
+// wallCostFactor bounds the share of a core StartWall's sampling takes
+// below WallHz: the next sample comes at the earliest after this many
+// times the last one's cost (50: 2%).
+const wallCostFactor = 50
+
+// startSampledWall samples goroutine stacks on a goroutine of its own
+// until stopped.
 func startSampledWall(w io.Writer, hz int) func() error {
-	s := &wallSampler{stacks: map[[32]uintptr]int64{}, start: time.Now()}
+	start := time.Now()
+	s := &wallSampler{stacks: map[[32]uintptr]*wallCount{}, start: start, last: start}
 	done := make(chan struct{})
 	stopped := make(chan struct{})
+	period := time.Second / time.Duration(hz)
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(time.Second / time.Duration(hz))
+		t := time.NewTimer(period)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				s.sample()
+				now := time.Now()
+				s.sample(now.Sub(s.last))
+				s.last = now
+				t.Reset(max(period, wallCostFactor*time.Since(now)))
 			}
 		}
 	}()
@@ -63,7 +79,12 @@ func startSampledWall(w io.Writer, hz int) func() error {
 		once.Do(func() {
 			close(done)
 			<-stopped
-			if e := s.profile(time.Now()).Write(w); e != nil {
+			// A last sample, here so that the goroutine left out as
+			// the caller is this one, for the time since the one
+			// before.
+			now := time.Now()
+			s.sample(now.Sub(s.last))
+			if e := s.profile(now).Write(w); e != nil {
 				err = fmt.Errorf("flame: write wall profile: %w", e)
 			}
 		})
@@ -74,37 +95,42 @@ func startSampledWall(w io.Writer, hz int) func() error {
 // wallSampler counts goroutine stacks.
 type wallSampler struct {
 	records []runtime.StackRecord
-	stacks  map[[32]uintptr]int64
-	samples int64 // ticks taken
+	stacks  map[[32]uintptr]*wallCount
 	start   time.Time
+	last    time.Time // of the latest sample
 }
 
-// sample records every goroutine's stack once, but the sampler's own.
-func (s *wallSampler) sample() {
+// wallCount is how often a stack was seen and the time it stands for.
+type wallCount struct {
+	n    int64
+	time time.Duration
+}
+
+// sample records every goroutine's stack (but the sampler's own) as
+// standing for the interval since the previous sample.
+func (s *wallSampler) sample(interval time.Duration) {
 	for {
 		n, ok := runtime.GoroutineProfile(s.records)
 		if ok {
 			// The first record is the calling goroutine: this one.
 			for _, r := range s.records[min(1, n):n] {
-				s.stacks[r.Stack0]++
+				c := s.stacks[r.Stack0]
+				if c == nil {
+					c = &wallCount{}
+					s.stacks[r.Stack0] = c
+				}
+				c.n++
+				c.time += interval
 			}
-			s.samples++
 			return
 		}
 		s.records = make([]runtime.StackRecord, n+n/10+10)
 	}
 }
 
-// profile builds the pprof profile of what was sampled up to end: each
-// sample is worth the time between two ticks as they really came.
+// profile builds the pprof profile of what was sampled up to end.
 func (s *wallSampler) profile(end time.Time) *profile.Profile {
-	d := end.Sub(s.start)
 	p := emptyWallProfile(s.start, end)
-	if s.samples == 0 || d <= 0 {
-		return p
-	}
-	period := int64(d) / s.samples
-	p.Period = period
 	m := p.Mapping[0]
 	funcs := map[string]*profile.Function{}
 	locs := map[uintptr]*profile.Location{}
@@ -135,8 +161,8 @@ func (s *wallSampler) profile(end time.Time) *profile.Profile {
 		p.Location = append(p.Location, l)
 		return l
 	}
-	for stack, n := range s.stacks {
-		sm := &profile.Sample{Value: []int64{n, n * period}}
+	for stack, c := range s.stacks {
+		sm := &profile.Sample{Value: []int64{c.n, int64(c.time)}}
 		for _, pc := range stack {
 			if pc == 0 {
 				break

@@ -104,3 +104,50 @@ func TestStartWallErrors(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestStartWallBoundsItsCost parks 20,000 goroutines, which makes each
+// sample walk 20,000 stacks: the sampler slows down rather than spend
+// more than about 2% of a core, and the samples it takes still account
+// for the whole span.
+func TestStartWallBoundsItsCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parks 20,000 goroutines")
+	}
+	const n = 20000
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { parkedInWallTest(release) })
+	}
+	defer func() { close(release); wg.Wait() }()
+	var buf bytes.Buffer
+	stop, err := StartWall(&buf, 19)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the span profiled
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.ParseData(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples, parkedTime int64
+	for _, s := range p.Sample {
+		for _, l := range s.Location {
+			if l.Line[len(l.Line)-1].Function.Name == "github.com/httptop/httptop/flame.parkedInWallTest" {
+				samples += s.Value[0]
+				parkedTime += s.Value[1]
+			}
+		}
+	}
+	ticks := samples / n
+	t.Logf("%d samples of %d goroutines in 1 s at most 19 Hz; %.2f s of goroutine time for %.2f s", ticks, n, float64(parkedTime)/1e9, float64(p.DurationNanos)/1e9)
+	if ticks >= 19 {
+		t.Errorf("%d samples of 20,000 goroutines in a second: the sampler did not slow down", ticks)
+	}
+	if want := float64(n) * float64(p.DurationNanos); math.Abs(float64(parkedTime)-want) > 0.1*want {
+		t.Errorf("the parked goroutines account for %.0f goroutine-seconds, want %.0f", float64(parkedTime)/1e9, want/1e9)
+	}
+}
