@@ -22,11 +22,13 @@ const WallHz = 99
 //
 // Below WallHz, StartWall also bounds its own cost. Each sample walks the
 // stack of every goroutine (runtime.GoroutineProfile, about a microsecond
-// a goroutine: 20 ms for a program of 20,000 goroutines), so it waits at
-// least wallCostFactor times the last sample's cost before the next one
-// (2% of a core at most), and each sample counts for the time since the
-// one before. A program of a few hundred goroutines is sampled at hz; a
-// large one less often, for the same picture at a lower resolution. The
+// a goroutine: 20 ms for a program of 20,000 goroutines), so the next
+// sample of any such profile of the process waits at least
+// wallCostFactor times the last one's cost (2% of a core at most), and
+// each sample counts for the time since the one before (the last also for
+// the time until stop). A program of a few hundred goroutines is sampled
+// at hz; a large one less often, for the same picture at a lower
+// resolution, and a profile too short for even one sample is empty. The
 // dashboard's rolling profiles are taken this way; hz must be between 1
 // and WallHz.
 func StartWall(w io.Writer, hz int) (stop func() error, err error) {
@@ -47,6 +49,30 @@ func StartWall(w io.Writer, hz int) (stop func() error, err error) {
 // times the last one's cost (50: 2%).
 const wallCostFactor = 50
 
+// wallPace paces the samples of every StartWall profile of the process
+// together, so that back-to-back profiles (the dashboard's) stay within
+// the bound too: next is the earliest time of the next sample.
+var wallPace struct {
+	mu   sync.Mutex
+	next time.Time
+}
+
+// wallSlot reports whether a sample may be taken at now.
+func wallSlot(now time.Time) bool {
+	wallPace.mu.Lock()
+	defer wallPace.mu.Unlock()
+	return !now.Before(wallPace.next)
+}
+
+// wallTook records that a sample taken at start cost until end, and
+// returns when the next may come.
+func wallTook(start, end time.Time, period time.Duration) time.Time {
+	wallPace.mu.Lock()
+	defer wallPace.mu.Unlock()
+	wallPace.next = start.Add(max(period, wallCostFactor*end.Sub(start)))
+	return wallPace.next
+}
+
 // startSampledWall samples goroutine stacks on a goroutine of its own
 // until stopped.
 func startSampledWall(w io.Writer, hz int) func() error {
@@ -57,7 +83,13 @@ func startSampledWall(w io.Writer, hz int) func() error {
 	period := time.Second / time.Duration(hz)
 	go func() {
 		defer close(stopped)
-		t := time.NewTimer(period)
+		first := start.Add(period)
+		wallPace.mu.Lock()
+		if wallPace.next.After(first) {
+			first = wallPace.next
+		}
+		wallPace.mu.Unlock()
+		t := time.NewTimer(time.Until(first))
 		defer t.Stop()
 		for {
 			select {
@@ -65,9 +97,12 @@ func startSampledWall(w io.Writer, hz int) func() error {
 				return
 			case <-t.C:
 				now := time.Now()
-				s.sample(now.Sub(s.last))
-				s.last = now
-				t.Reset(max(period, wallCostFactor*time.Since(now)))
+				if !wallSlot(now) { // another profile sampled meanwhile
+					t.Reset(period)
+					continue
+				}
+				s.sample(now)
+				t.Reset(time.Until(wallTook(now, time.Now(), period)))
 			}
 		}
 	}()
@@ -79,11 +114,21 @@ func startSampledWall(w io.Writer, hz int) func() error {
 		once.Do(func() {
 			close(done)
 			<-stopped
-			// A last sample, here so that the goroutine left out as
-			// the caller is this one, for the time since the one
-			// before.
 			now := time.Now()
-			s.sample(now.Sub(s.last))
+			switch {
+			case s.samples == 0 && wallSlot(now):
+				// One sample, here so that the goroutine left out as the
+				// caller is this one, for the whole span.
+				s.sample(now)
+				wallTook(now, time.Now(), period)
+			case s.samples > 0:
+				// The goroutines of the last sample stand for the time
+				// since.
+				tail := now.Sub(s.last)
+				for _, c := range s.lastCounts {
+					c.time += tail
+				}
+			}
 			if e := s.profile(now).Write(w); e != nil {
 				err = fmt.Errorf("flame: write wall profile: %w", e)
 			}
@@ -94,10 +139,12 @@ func startSampledWall(w io.Writer, hz int) func() error {
 
 // wallSampler counts goroutine stacks.
 type wallSampler struct {
-	records []runtime.StackRecord
-	stacks  map[[32]uintptr]*wallCount
-	start   time.Time
-	last    time.Time // of the latest sample
+	records    []runtime.StackRecord
+	stacks     map[[32]uintptr]*wallCount
+	start      time.Time
+	last       time.Time    // of the latest sample
+	lastCounts []*wallCount // one per goroutine of the latest sample
+	samples    int
 }
 
 // wallCount is how often a stack was seen and the time it stands for.
@@ -107,11 +154,15 @@ type wallCount struct {
 }
 
 // sample records every goroutine's stack (but the sampler's own) as
-// standing for the interval since the previous sample.
-func (s *wallSampler) sample(interval time.Duration) {
+// standing for the time since the previous sample (or the start).
+func (s *wallSampler) sample(now time.Time) {
+	interval := now.Sub(s.last)
+	s.last = now
+	s.samples++
 	for {
 		n, ok := runtime.GoroutineProfile(s.records)
 		if ok {
+			s.lastCounts = s.lastCounts[:0]
 			// The first record is the calling goroutine: this one.
 			for _, r := range s.records[min(1, n):n] {
 				c := s.stacks[r.Stack0]
@@ -121,6 +172,7 @@ func (s *wallSampler) sample(interval time.Duration) {
 				}
 				c.n++
 				c.time += interval
+				s.lastCounts = append(s.lastCounts, c)
 			}
 			return
 		}

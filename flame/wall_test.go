@@ -3,6 +3,7 @@ package flame
 import (
 	"bytes"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,8 @@ func parkedInWallTest(release chan struct{}) { <-release }
 // parked in a known function: the profile has fgprof's shape, and that
 // goroutine's time is the profile's duration.
 func TestStartWallRate(t *testing.T) {
+	runtime.GC() // what an earlier test left, out of the samples' cost
+	resetWallPace()
 	release := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { parkedInWallTest(release) })
@@ -61,7 +64,9 @@ func TestStartWallRate(t *testing.T) {
 	}
 	d := float64(p.DurationNanos)
 	t.Logf("%d samples of the parked goroutine, %.0f ms of %.0f ms", parked, float64(parkedTime)/1e6, d/1e6)
-	if parked < 5 || parked > 12 {
+	// About 9; fewer when a sample was slow (a busy machine, a GC),
+	// which makes the sampler wait 50 times as long.
+	if parked < 3 || parked > 12 {
 		t.Errorf("the parked goroutine was sampled %d times in 0.5 s at 19 Hz, want about 9", parked)
 	}
 	if math.Abs(float64(parkedTime)-d) > 0.25*d {
@@ -113,6 +118,7 @@ func TestStartWallBoundsItsCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parks 20,000 goroutines")
 	}
+	resetWallPace()
 	const n = 20000
 	release := make(chan struct{})
 	var wg sync.WaitGroup
@@ -150,4 +156,12 @@ func TestStartWallBoundsItsCost(t *testing.T) {
 	if want := float64(n) * float64(p.DurationNanos); math.Abs(float64(parkedTime)-want) > 0.1*want {
 		t.Errorf("the parked goroutines account for %.0f goroutine-seconds, want %.0f", float64(parkedTime)/1e9, want/1e9)
 	}
+}
+
+// resetWallPace forgets the pace earlier profiles set, so that a test's
+// profile samples from its start.
+func resetWallPace() {
+	wallPace.mu.Lock()
+	wallPace.next = time.Time{}
+	wallPace.mu.Unlock()
 }

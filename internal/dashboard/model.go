@@ -489,6 +489,12 @@ func (m *model) setProfile(kind snapshot.ProfileKind, r profileResult) {
 		return
 	}
 	hp.err = ""
+	if r.attr != nil && r.attr.Total == 0 && hp.attr != nil {
+		// A rolling wall-clock profile of a program with many
+		// goroutines may hold no sample: it samples less often than
+		// the pane refreshes (see flame.StartWall). Keep the last.
+		return
+	}
 	hp.attr, hp.waits = r.attr, r.waits
 	if kind == m.hot.kind {
 		m.deriveHot()
