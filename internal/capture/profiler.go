@@ -246,13 +246,7 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 			file, svg, folded, title = WallProfile, WallFlame, WallFolded, "Wall-clock"
 		}
 		if merged != nil {
-			if err := flame.WriteFile(filepath.Join(dir, file), merged); err != nil {
-				errs = append(errs, err)
-				c.AddError("write "+file, err)
-			} else {
-				info.File = file
-				out = setProfile(out, k.kind, merged)
-			}
+			errs = append(errs, writeProfile(c, dir, file, k.kind, merged, &info, &out))
 			t := fmt.Sprintf("%s: %s (pid %d), %.1f s", title, name, c.PID, info.Seconds)
 			var err error
 			info.FlameGraph, info.Folded, err = renderFlame(dir, merged, svg, folded, t)
@@ -294,17 +288,23 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 			file = BlockProfile
 		}
 		if merged != nil {
-			if err := flame.WriteFile(filepath.Join(dir, file), merged); err != nil {
-				errs = append(errs, err)
-				c.AddError("write "+file, err)
-			} else {
-				info.File = file
-				out = setProfile(out, k.kind, merged)
-			}
+			errs = append(errs, writeProfile(c, dir, file, k.kind, merged, &info, &out))
 		}
 		c.Profiles = append(c.Profiles, info)
 	}
 	return out, errors.Join(errs...)
+}
+
+// writeProfile writes the merged profile of a kind to dir/file and records
+// it in info and out, or the failure in c.
+func writeProfile(c *Capture, dir, file string, kind snapshot.ProfileKind, merged *profile.Profile, info *ProfileInfo, out *Profiles) error {
+	if err := flame.WriteFile(filepath.Join(dir, file), merged); err != nil {
+		c.AddError("write "+file, err)
+		return err
+	}
+	info.File = file
+	*out = setProfile(*out, kind, merged)
+	return nil
 }
 
 // collect merges the segments of kind k into one profile (nil when none

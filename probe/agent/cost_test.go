@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -65,23 +64,7 @@ func BenchmarkAgentCost(b *testing.B) {
 
 	// 10,000 connections held open by requests the server answers in
 	// ten minutes.
-	ctx, cancel := context.WithCancel(context.Background())
-	var got, done sync.WaitGroup
-	b.Cleanup(func() { cancel(); done.Wait(); tr.CloseIdleConnections() })
-	got.Add(costOpen)
-	for range costOpen {
-		done.Go(func() {
-			var once sync.Once
-			trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { once.Do(got.Done) }}
-			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, srv.URLs[0]+"/?latency=10m", nil)
-			resp, err := cl.Do(req)
-			once.Do(got.Done)
-			if err == nil {
-				resp.Body.Close()
-			}
-		})
-	}
-	got.Wait()
+	tlstest.Hold(b, cl, srv.URLs[0], costOpen)
 
 	a, err := Start(Options{Collector: col, NoDiscovery: true})
 	if err != nil {

@@ -14,13 +14,7 @@ import (
 // TestCountFDs compares countFDs with gopsutil's count, with a thousand
 // more descriptors open than usual.
 func TestCountFDs(t *testing.T) {
-	for range 500 {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close(); w.Close() })
-	}
+	openPipes(t, 500)
 	p, err := process.NewProcess(int32(os.Getpid()))
 	if err != nil {
 		t.Fatal(err)
@@ -39,13 +33,7 @@ func TestCountFDs(t *testing.T) {
 }
 
 func BenchmarkCountFDs(b *testing.B) {
-	for range 5000 {
-		r, w, err := os.Pipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { r.Close(); w.Close() })
-	}
+	openPipes(b, 5000)
 	p, _ := process.NewProcess(int32(os.Getpid()))
 	b.Run("countFDs/fds=10000", func(b *testing.B) {
 		b.ReportAllocs()
@@ -141,4 +129,16 @@ func BenchmarkReadSockets(b *testing.B) {
 			procSockets(context.Background())
 		}
 	})
+}
+
+// openPipes opens n pipes (2n descriptors) until tb's test ends.
+func openPipes(tb testing.TB, n int) {
+	tb.Helper()
+	for range n {
+		r, w, err := os.Pipe()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { r.Close(); w.Close() })
+	}
 }
