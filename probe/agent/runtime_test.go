@@ -80,8 +80,10 @@ func TestRuntimeGCShare(t *testing.T) {
 	p = snapshot.Process{}
 	r.read(&p, now)
 	t.Logf("GC share while allocating: %.1f%%", p.GCCPUPercent)
-	if p.GCCPUPercent < 10 {
-		t.Errorf("GC share while only allocating = %.1f%%, want well above 10%%", p.GCCPUPercent)
+	// About 15-20% here; the race detector slows allocation down and
+	// halves it.
+	if p.GCCPUPercent < 5 {
+		t.Errorf("GC share while only allocating = %.1f%%, want well above 5%%", p.GCCPUPercent)
 	}
 	// No cycle ends from here (GC off, nothing allocated that matters):
 	// the share holds for a while, then drops to 0.
