@@ -24,8 +24,8 @@ import (
 // stop the other one.
 var ErrCPUProfileBusy = errors.New("a cpu profile is already running in this process")
 
-// Start begins a profile of the given continuous kind (CPU or Wall) and
-// returns the function that stops it. Stop writes the profile to w in pprof
+// Start begins a profile of the given continuous kind (CPU, Wall, Mutex or
+// Block) and returns the function that stops it. Stop writes the profile to w in pprof
 // format (gzipped protobuf, readable with profile.Parse and go tool pprof)
 // and returns the first error met writing it. Stop may be called more than
 // once; later calls do nothing and return the same error.
@@ -33,6 +33,11 @@ var ErrCPUProfileBusy = errors.New("a cpu profile is already running in this pro
 // Nothing is written to w for a Wall profile until stop is called; a CPU
 // profile is streamed to w while it runs, so w must be safe to write from
 // another goroutine until stop returns.
+//
+// A Mutex or Block profile is the difference between runtime/pprof's
+// cumulative profile at stop and at start: the contention of that span.
+// Start turns the runtime's sampling on for the span when the program has
+// not (see MutexFraction and BlockRate) and stop restores it.
 //
 // Start fails with ErrCPUProfileBusy when a CPU profile already runs, and
 // with ErrUnsupportedKind for Heap and Goroutine, which are read at once
@@ -46,6 +51,8 @@ func Start(w io.Writer, kind snapshot.ProfileKind) (stop func() error, err error
 		return startCPU(w)
 	case snapshot.ProfileWall:
 		return startWall(w), nil
+	case snapshot.ProfileMutex, snapshot.ProfileBlock:
+		return startContention(w, kind)
 	case snapshot.ProfileHeap, snapshot.ProfileGoroutine:
 		return nil, fmt.Errorf("flame: start %s profile: %w: it is a point-in-time profile, use Snapshot", kind, ErrUnsupportedKind)
 	default:
@@ -138,8 +145,8 @@ func emptyWallProfile(start, end time.Time) *profile.Profile {
 	}
 }
 
-// Capture runs a profile of the given continuous kind (CPU or Wall) for d
-// and returns it parsed. When ctx ends first, Capture stops early and still
+// Capture runs a profile of the given continuous kind (CPU, Wall, Mutex or
+// Block) for d and returns it parsed. When ctx ends first, Capture stops early and still
 // returns what was gathered so far with a nil error; the profile's
 // DurationNanos tells how long it really ran, and the caller, who owns ctx,
 // can tell the two cases apart with ctx.Err. A ctx that has already ended

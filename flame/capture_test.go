@@ -216,7 +216,7 @@ func TestCaptureErrors(t *testing.T) {
 	}{
 		{"canceled before start", canceled, snapshot.ProfileWall, time.Second, context.Canceled},
 		{"snapshot kind", context.Background(), snapshot.ProfileHeap, time.Second, ErrUnsupportedKind},
-		{"unknown kind", context.Background(), snapshot.ProfileKind("block"), time.Second, ErrUnsupportedKind},
+		{"unknown kind", context.Background(), snapshot.ProfileKind("threadcreate"), time.Second, ErrUnsupportedKind},
 		{"zero duration", context.Background(), snapshot.ProfileWall, 0, nil},
 	}
 	for _, tt := range tests {
@@ -244,7 +244,7 @@ func TestStartErrors(t *testing.T) {
 	}{
 		{"heap", io.Discard, snapshot.ProfileHeap, ErrUnsupportedKind},
 		{"goroutine", io.Discard, snapshot.ProfileGoroutine, ErrUnsupportedKind},
-		{"unknown", io.Discard, snapshot.ProfileKind("mutex"), ErrUnsupportedKind},
+		{"unknown", io.Discard, snapshot.ProfileKind("threadcreate"), ErrUnsupportedKind},
 		{"nil writer", nil, snapshot.ProfileWall, nil},
 	}
 	for _, tt := range tests {

@@ -18,7 +18,7 @@ import (
 func Snapshot(kind snapshot.ProfileKind) (*profile.Profile, error) {
 	switch kind {
 	case snapshot.ProfileHeap, snapshot.ProfileGoroutine:
-	case snapshot.ProfileCPU, snapshot.ProfileWall:
+	case snapshot.ProfileCPU, snapshot.ProfileWall, snapshot.ProfileMutex, snapshot.ProfileBlock:
 		return nil, fmt.Errorf("flame: snapshot %s profile: %w: it needs a duration, use Capture", kind, ErrUnsupportedKind)
 	default:
 		return nil, fmt.Errorf("flame: snapshot %q profile: %w", string(kind), ErrUnsupportedKind)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"runtime"
@@ -619,25 +618,7 @@ func BenchmarkSnapshotTLS(b *testing.B) {
 	col := probe.NewCollector(probe.CollectorOptions{})
 	cl := &http.Client{Transport: probe.Wrap(tr, probe.WithCollector(col))}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var got, done sync.WaitGroup
-	b.Cleanup(func() { cancel(); done.Wait(); tr.CloseIdleConnections() })
-	got.Add(n)
-	for range n {
-		done.Go(func() {
-			var once sync.Once
-			trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { once.Do(got.Done) }}
-			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, srv.URLs[0]+"/?latency=10m", nil)
-			resp, err := cl.Do(req)
-			once.Do(got.Done)
-			if err == nil {
-				resp.Body.Close()
-			} else if ctx.Err() == nil {
-				b.Error(err)
-			}
-		})
-	}
-	got.Wait()
+	tlstest.Hold(b, cl, srv.URLs[0], n)
 	if s := col.Snapshot(); len(s.Conns) != n || s.Conns[0].TLS == nil {
 		b.Fatalf("%d connections (first TLS %v), want %d TLS connections", len(s.Conns), s.Conns[0].TLS, n)
 	}

@@ -25,6 +25,7 @@ func full() snapshot.Snapshot {
 		Version: snapshot.Version, Time: at, PID: 4242, Program: "checkout",
 		Process: &snapshot.Process{
 			CPUPercent: 151.5, RSSBytes: 64 << 20, Goroutines: 120, Threads: 14, FDs: 57, UptimeSeconds: 3600,
+			GCCPUPercent: 8.5, SchedLatencyP99Ms: 1.2, MutexWaitPerSecond: 0.05, RunnableGoroutines: 3,
 			TCP: snapshot.TCP{Established: 40, SynSent: 1, TimeWait: 700, CloseWait: 2, FinWait: 3, Listen: 1, Other: 4, AgeSeconds: 2.5},
 		},
 		Hosts: []snapshot.Host{{
@@ -143,6 +144,7 @@ func fullInfo() snapshot.AgentInfo {
 	return snapshot.AgentInfo{
 		Agent: snapshot.AgentName, Protocol: snapshot.ProtocolVersion, SnapshotVersion: snapshot.Version,
 		Version: "v0.3.0", GoVersion: "go1.26.8", PID: 4242, Program: "checkout",
+		MainModule: "example.com/checkout", Modules: []string{"github.com/httptop/httptop", "golang.org/x/net"},
 		Started: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC),
 		Limits: snapshot.AgentLimits{MinIntervalMs: 100, MaxIntervalMs: 60000, MaxProfileSeconds: 60, MaxStreams: 8,
 			ProfileKinds: snapshot.ProfileKinds, OneProfileAtATime: true, ProfileEnd: true},

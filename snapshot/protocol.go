@@ -105,7 +105,19 @@ type AgentInfo struct {
 	Started time.Time `json:"started"`
 	// Limits are the bounds the agent applies.
 	Limits AgentLimits `json:"limits"`
+	// MainModule is the path of the program's main module and Modules
+	// the paths of the modules it depends on, from its build
+	// information (runtime/debug.ReadBuildInfo), so that the command can
+	// tell the program's code and libraries from the standard library
+	// in profiles. Both are empty when the program has no build
+	// information; Modules is cut to MaxInfoModules entries.
+	MainModule string   `json:"main_module,omitempty"`
+	Modules    []string `json:"modules,omitempty"`
 }
+
+// MaxInfoModules bounds AgentInfo.Modules, so that the info reply stays
+// small whatever the program links.
+const MaxInfoModules = 500
 
 // AgentLimits are the bounds the agent applies, so that a client can tell
 // its user before asking.
@@ -191,10 +203,20 @@ const (
 	// ProfileGoroutine is runtime/pprof's goroutine profile: the stacks
 	// of all current goroutines.
 	ProfileGoroutine ProfileKind = "goroutine"
+	// ProfileMutex is runtime/pprof's mutex profile over a span of time
+	// (the difference between its state at the end and at the start):
+	// where contended locks were released, and how long others waited.
+	// The agent turns mutex profiling on for the span if it is off.
+	ProfileMutex ProfileKind = "mutex"
+	// ProfileBlock is runtime/pprof's block profile over a span of time:
+	// where goroutines blocked on locks, channels, select and
+	// sync.WaitGroup, and for how long. The agent turns block profiling
+	// on for the span if the program does not profile blocking itself.
+	ProfileBlock ProfileKind = "block"
 )
 
 // ProfileKinds lists every ProfileKind.
-var ProfileKinds = []ProfileKind{ProfileCPU, ProfileWall, ProfileHeap, ProfileGoroutine}
+var ProfileKinds = []ProfileKind{ProfileCPU, ProfileWall, ProfileHeap, ProfileGoroutine, ProfileMutex, ProfileBlock}
 
 // ParseProfileKind returns the kind named s, so that the agent and the
 // command validate input the same way.
@@ -204,12 +226,15 @@ func ParseProfileKind(s string) (ProfileKind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown profile kind %q (want cpu, wall, heap or goroutine)", s)
+	return "", fmt.Errorf("unknown profile kind %q (want cpu, wall, heap, goroutine, mutex or block)", s)
 }
 
 // Continuous reports whether k is gathered over a span of time (CPU,
-// wall-clock) rather than read at one instant (heap, goroutine).
-func (k ProfileKind) Continuous() bool { return k == ProfileCPU || k == ProfileWall }
+// wall-clock, mutex, block) rather than read at one instant (heap,
+// goroutine).
+func (k ProfileKind) Continuous() bool {
+	return k == ProfileCPU || k == ProfileWall || k == ProfileMutex || k == ProfileBlock
+}
 
 // String returns the kind's wire name.
 func (k ProfileKind) String() string { return string(k) }

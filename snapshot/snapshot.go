@@ -68,6 +68,33 @@ type Process struct {
 	UptimeSeconds float64 `json:"uptime_s"`
 	// TCP counts the process's TCP sockets by state.
 	TCP TCP `json:"tcp"`
+
+	// Figures of the Go runtime (runtime/metrics), over the time since
+	// the previous reading (since the process started, for the first),
+	// except where said.
+	//
+	// GCCPUPercent is the share of the CPU time the Go runtime used
+	// (user code, GC, scavenging: /cpu/classes/total less idle) that went
+	// to garbage collection (/cpu/classes/gc/total), as a percentage. The
+	// runtime updates these figures at the end of each GC cycle, so the
+	// share is over the cycles that ended between the two latest
+	// readings that saw them change; it drops to 0 once no cycle has
+	// ended for twice that span (at least 5 s).
+	GCCPUPercent float64 `json:"gc_cpu_percent"`
+	// SchedLatencyP99Ms is the 99th percentile of the time goroutines
+	// waited runnable before they ran (/sched/latencies:seconds), among
+	// those scheduled since the previous reading; the bucket's upper
+	// bound, so at most a bucket's width (up to ×2) too high.
+	SchedLatencyP99Ms float64 `json:"sched_latency_p99_ms"`
+	// MutexWaitPerSecond is the time goroutines spent blocked on
+	// sync.Mutex, sync.RWMutex and the runtime's own locks
+	// (/sync/mutex/wait/total:seconds) per second: the mean number of
+	// goroutines waiting for a lock.
+	MutexWaitPerSecond float64 `json:"mutex_wait_per_s"`
+	// RunnableGoroutines is the number of goroutines ready to run and
+	// waiting for a thread, at the reading
+	// (/sched/goroutines/runnable:goroutines).
+	RunnableGoroutines int `json:"runnable_goroutines"`
 }
 
 // TCP counts the process's TCP sockets by state. TIME_WAIT piling up is how

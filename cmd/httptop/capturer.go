@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/dashboard"
@@ -41,6 +42,7 @@ func (c capturer) Capture(ctx context.Context, progress func(done, total time.Du
 		Dir:      dir,
 		Target:   fmt.Sprintf("pid %d (%s)", info.PID, info.Addr),
 		Progress: progress,
+		Modules:  modulesOf(info),
 	}, nil)
 	return dir, err
 }
@@ -83,4 +85,9 @@ func writeBaselineDiff(dir string, base diff.Input, c *capture.Capture, profs ca
 	}
 	c.Baseline = &capture.Baseline{Dir: base.Dir, Diff: capture.DiffHTMLFile}
 	return d, capture.Write(dir, c)
+}
+
+// modulesOf is the module list an agent sent, for attributing profiles.
+func modulesOf(info agentclient.Info) flame.Modules {
+	return flame.Modules{Main: info.MainModule, Deps: info.Modules}
 }

@@ -61,6 +61,7 @@ func runDashboard(ctx context.Context, f *follower, interval time.Duration, titl
 		Title:     title,
 		TitleFunc: titleFunc,
 		Capturer:  newCapturer(f, defaultCaptureDuration),
+		Modules:   modulesOf(f.client().Info()),
 	})
 }
 

@@ -80,6 +80,7 @@ func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval t
 		Dir:      dir,
 		Target:   cmp.Or(target, fmt.Sprintf("pid %d", info.PID)),
 		Progress: bar.update,
+		Modules:  modulesOf(info),
 	}, base)
 	bar.finish()
 	if cp == nil {
@@ -112,7 +113,8 @@ func (m *Main) writeCaptureSummary(c *capture.Capture, dir string) {
 		fmt.Fprintf(w, "  problem: %s: %s%s\n", e.Op, e.Message, times)
 	}
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile,
-		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz", capture.CaptureFile,
+		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz",
+		capture.MutexProfile, capture.BlockProfile, capture.CaptureFile,
 		capture.DiffHTMLFile, capture.DiffMarkdownFile, capture.DiffJSONFile, capture.DiffCPUFlame, capture.DiffWallFlame,
 		capture.CPUBefore, capture.CPUAfter, capture.WallBefore, capture.WallAfter} {
 		if exists(filepath.Join(dir, name)) {

@@ -77,6 +77,11 @@ type Info struct {
 	GoVersion       string
 	SnapshotVersion int
 	Limits          snapshot.AgentLimits
+	// MainModule and Modules are the program's module list (its main
+	// module and dependencies), for attributing its profiles; empty
+	// from an agent that does not send them.
+	MainModule string
+	Modules    []string
 }
 
 // List returns the agents running on this machine, by pid, from the
@@ -383,6 +388,8 @@ func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 	c.info.GoVersion = in.GoVersion
 	c.info.SnapshotVersion = in.SnapshotVersion
 	c.info.Limits = in.Limits
+	c.info.MainModule = in.MainModule
+	c.info.Modules = in.Modules
 	c.where = fmt.Sprintf("the agent of pid %d (%s)", in.PID, c.info.Addr)
 	return nil
 }
@@ -606,11 +613,17 @@ func newProfileID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// RollingWallHz is the rate of the wall-clock profiles RollingProfile
+// takes (fgprof, and captures, sample at 99 Hz).
+const RollingWallHz = 19
+
 // RollingProfile is Profile for a profile that gives way: when another
 // client asks for a profile with Profile (a capture) while this one runs,
 // the agent ends this one early and returns what it gathered. The
 // dashboard's hot functions pane takes these, so that a capture never
-// finds the agent busy because someone is watching.
+// finds the agent busy because someone is watching. A wall-clock one is
+// sampled at RollingWallHz, a fifth of a capture's rate, since it runs as
+// long as someone watches.
 func (c *Client) RollingProfile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
 	return c.profile(ctx, kind, d, true)
 }
@@ -618,7 +631,7 @@ func (c *Client) RollingProfile(ctx context.Context, kind snapshot.ProfileKind, 
 func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration, yield bool) ([]byte, error) {
 	k, err := snapshot.ParseProfileKind(string(kind))
 	if err != nil {
-		return nil, newError(nil, err, "profile kind %q: want cpu, wall, heap or goroutine", oneLine(string(kind), 40))
+		return nil, newError(nil, err, "profile kind %q: want cpu, wall, heap, goroutine, mutex or block", oneLine(string(kind), 40))
 	}
 	q := url.Values{"kind": {string(k)}}
 	timeout := replyTimeout
@@ -632,6 +645,13 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		q.Set("seconds", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
 		if yield {
 			q.Set("yield", "1")
+			if k == snapshot.ProfileWall {
+				// A fifth of fgprof's rate: walking every goroutine's
+				// stack 99 times a second is what a wall-clock profile
+				// costs, and a rolling one runs as long as someone
+				// watches.
+				q.Set("hz", strconv.Itoa(RollingWallHz))
+			}
 		}
 		timeout = d + stallGrace
 	}

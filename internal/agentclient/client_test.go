@@ -430,3 +430,38 @@ func TestClientTokenRedacted(t *testing.T) {
 	defer c.Close()
 	redacttest.Check(t, "*Client", c, a.Token())
 }
+
+// TestRollingProfileQuery checks what a rolling profile asks for: it
+// yields, and a wall-clock one samples at RollingWallHz.
+func TestRollingProfileQuery(t *testing.T) {
+	dir := agentDir(t)
+	queries := make(chan string, 4)
+	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+		if strings.HasSuffix(r.URL.Path, "/info") {
+			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+			return
+		}
+		queries <- r.URL.RawQuery
+		w.Write([]byte{0x1f, 0x8b, 0})
+	})
+	writeRecord(t, dir, discovery.Record{PID: os.Getpid(), Addr: addr})
+	c, err := Dial(t.Context(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for kind, want := range map[snapshot.ProfileKind]string{
+		snapshot.ProfileWall: "hz=" + strconv.Itoa(RollingWallHz) + "&kind=wall&seconds=2&yield=1",
+		snapshot.ProfileCPU:  "kind=cpu&seconds=2&yield=1",
+	} {
+		c.RollingProfile(t.Context(), kind, 2*time.Second)
+		if got := <-queries; got != want {
+			t.Errorf("rolling %s profile asks %q, want %q", kind, got, want)
+		}
+	}
+	c.Profile(t.Context(), snapshot.ProfileWall, 2*time.Second)
+	if got := <-queries; got != "kind=wall&seconds=2" {
+		t.Errorf("a capture's wall profile asks %q, want fgprof's rate (no hz)", got)
+	}
+}

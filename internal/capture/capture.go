@@ -10,12 +10,16 @@
 //
 //   - snapshots at Options.Interval (at most a second apart);
 //   - a CPU and a wall-clock profile, requested from the agent in segments
-//     of Options.Segment and merged. Run asks for both together; an
+//     of Options.Segment and merged (each covers the whole window when the
+//     agent runs them side by side, as it does). Run asks for both together; an
 //     agent that refuses to run two profiles at once (an older one, or
 //     one busy with someone else's profile) gets them in turns for the
 //     rest of the window, so each covers about half of it, spread over
 //     all of it. Capture.ProfileMode records which happened, and every
 //     segment is listed in Capture.Profiles;
+//   - a mutex and a block profile (contention), in segments of their own
+//     over the same window; an agent that does not serve them leaves them
+//     out;
 //   - a heap profile at the end.
 //
 // Cancelling the context (Ctrl-C) ends the window early: the snapshots so
@@ -94,6 +98,10 @@ type Options struct {
 	// more when the window ends. done never decreases. It is called on
 	// the goroutine that called Run.
 	Progress func(done, total time.Duration)
+	// Modules is the program's module list, from its agent's info
+	// (agentclient.Info.MainModule and Modules); it is stored in
+	// capture.json for the report's attribution.
+	Modules flame.Modules
 }
 
 // busy reports whether a Profile error means the agent refused because a
@@ -125,7 +133,8 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // Run records a capture from src and writes it to opts.Dir: the profiles
-// (cpu.pb.gz, wall.pb.gz, heap.pb.gz), the flame graphs (cpu.svg,
+// (cpu.pb.gz, wall.pb.gz, heap.pb.gz, mutex.pb.gz, block.pb.gz), the
+// flame graphs (cpu.svg,
 // wall.svg) and folded stacks (cpu.folded, wall.folded) and capture.json.
 // It returns the capture and its parsed profiles, from which the caller
 // builds the report (package report).
@@ -150,6 +159,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Capture, Profiles, err
 	c.Target = opts.Target
 	c.RequestedSeconds = opts.Duration.Seconds()
 	c.IntervalSeconds = opts.Interval.Seconds()
+	c.Modules = opts.Modules
 
 	p := newProfiler(src, opts, start)
 	done := make(chan struct{})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -36,6 +38,9 @@ type fakeSource struct {
 	// partialOnCancel makes a canceled cpu or wall profile return what it
 	// gathered, with ctx's error.
 	partialOnCancel bool
+	// noContention refuses mutex and block profiles, as an agent older
+	// than them does.
+	noContention bool
 
 	mu         sync.Mutex
 	snapshots  int
@@ -93,6 +98,11 @@ func (f *fakeSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d t
 	case "heap":
 		return encode(cannedProfile(kind, 0)), nil
 	case "cpu", "wall":
+	case "mutex", "block":
+		if f.noContention {
+			return nil, fmt.Errorf("agent: %w", &snapshot.AgentError{Code: snapshot.ErrCodeBadRequest, Message: "kind: want cpu, wall, heap or goroutine"})
+		}
+		return f.contention(ctx, kind, d)
 	default:
 		return nil, fmt.Errorf("agent: unknown profile kind %q", kind)
 	}
@@ -127,6 +137,19 @@ func (f *fakeSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d t
 	}
 }
 
+// contention serves a mutex or block profile covering d, on a timer that
+// a canceled context cuts short.
+func (f *fakeSource) contention(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return encode(cannedProfile(kind, d)), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // cannedProfile returns a small profile of the given kind covering d: the
 // CPU goes to main.burnCPU, wall-clock time to waiting on the network.
 func cannedProfile(kind snapshot.ProfileKind, d time.Duration) *profile.Profile {
@@ -138,6 +161,9 @@ func cannedProfile(kind snapshot.ProfileKind, d time.Duration) *profile.Profile 
 	case "heap":
 		types = []*profile.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}}
 		leaf = "main.allocate"
+	case "mutex", "block":
+		types = []*profile.ValueType{{Type: "contentions", Unit: "count"}, {Type: "delay", Unit: "nanoseconds"}}
+		leaf = "sync.(*Mutex).Lock"
 	}
 	m := &profile.Mapping{ID: 1, HasFunctions: true}
 	fmain := &profile.Function{ID: 1, Name: "main.main", SystemName: "main.main"}
@@ -162,7 +188,7 @@ func encode(p *profile.Profile) []byte {
 // allFiles are the files a complete capture directory holds.
 var allFiles = []string{
 	CPUProfile, WallProfile, HeapProfile, CPUFlame, WallFlame,
-	CPUFolded, WallFolded, CaptureFile,
+	CPUFolded, WallFolded, CaptureFile, MutexProfile, BlockProfile,
 }
 
 // checkFiles fails the test unless every named file exists in dir and is
@@ -239,9 +265,10 @@ func TestRunConcurrentAgent(t *testing.T) {
 	// Segments are short against the window so that a loaded machine,
 	// delaying timers, still leaves room for several.
 	const window = time.Second
+	mods := flame.Modules{Main: "example.com/fakeprog", Deps: []string{"github.com/aws/aws-sdk-go-v2"}}
 	c, profs, err := Run(context.Background(), src, Options{
 		Duration: window, Interval: 25 * time.Millisecond, Segment: 100 * time.Millisecond,
-		Dir: dir, Target: "pid 99", Progress: prog.record,
+		Dir: dir, Target: "pid 99", Progress: prog.record, Modules: mods,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +328,52 @@ func TestRunConcurrentAgent(t *testing.T) {
 	got, gotProfs, err := Load(dir)
 	if err != nil || len(got.Snapshots) != len(c.Snapshots) || len(got.Series) != 1 || gotProfs.CPU == nil || gotProfs.Wall == nil {
 		t.Errorf("capture read back: %v, %d snapshots (want %d), profiles cpu %v wall %v", err, len(got.Snapshots), len(c.Snapshots), gotProfs.CPU != nil, gotProfs.Wall != nil)
+	}
+
+	// The contention profiles cover the window too, and come back with
+	// the module list.
+	var kinds []snapshot.ProfileKind
+	for _, pi := range c.Profiles {
+		kinds = append(kinds, pi.Kind)
+	}
+	if want := []snapshot.ProfileKind{"cpu", "wall", "heap", "mutex", "block"}; !slices.Equal(kinds, want) {
+		t.Errorf("profiles %v, want %v", kinds, want)
+	}
+	for _, kind := range []snapshot.ProfileKind{snapshot.ProfileMutex, snapshot.ProfileBlock} {
+		info := c.Profile(kind)
+		if info.File == "" || info.Error != "" || info.Seconds < 0.5 {
+			t.Errorf("%s profile = %+v, want a file covering most of the window", kind, info)
+		}
+	}
+	if profs.Mutex == nil || profs.Block == nil || gotProfs.Mutex == nil || gotProfs.Block == nil {
+		t.Error("the mutex and block profiles are missing from the returned or loaded profiles")
+	}
+	if got.Modules.Main != mods.Main || !slices.Equal(got.Modules.Deps, mods.Deps) {
+		t.Errorf("modules read back %+v, want %+v", got.Modules, mods)
+	}
+}
+
+// TestRunAgentWithoutContention: an agent that serves no mutex or block
+// profile (older than them) still gives a complete capture of the rest,
+// the two marked missing with the agent's reason.
+func TestRunAgentWithoutContention(t *testing.T) {
+	dir := t.TempDir()
+	src := &fakeSource{noContention: true}
+	c, profs, err := Run(context.Background(), src, Options{Duration: 300 * time.Millisecond, Interval: 50 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if profs.CPU == nil || profs.Wall == nil || profs.Mutex != nil || profs.Block != nil {
+		t.Errorf("profiles cpu %v wall %v mutex %v block %v", profs.CPU != nil, profs.Wall != nil, profs.Mutex != nil, profs.Block != nil)
+	}
+	for _, kind := range []snapshot.ProfileKind{snapshot.ProfileMutex, snapshot.ProfileBlock} {
+		info := c.Profile(kind)
+		if info == nil || info.File != "" || !strings.Contains(info.Error, "want cpu, wall, heap or goroutine") {
+			t.Errorf("%s profile = %+v, want missing with the agent's reason", kind, info)
+		}
+		if n := src.calls[kind]; n != 1 {
+			t.Errorf("%s asked %d times, want once (a refusal that is not busy drops the kind)", kind, n)
+		}
 	}
 }
 

@@ -13,14 +13,16 @@ import (
 	"github.com/httptop/httptop/snapshot"
 )
 
-// Profiles are the parsed CPU and wall-clock profiles of a capture; either
-// may be nil.
+// Profiles are the parsed profiles of a capture the report reads: CPU,
+// wall-clock, and the mutex and block profiles of its window; any may be
+// nil.
 type Profiles struct {
-	CPU, Wall *profile.Profile
+	CPU, Wall    *profile.Profile
+	Mutex, Block *profile.Profile
 }
 
-// Load reads a capture directory: capture.json and the CPU and wall-clock
-// profiles it names. A profile that cannot be read is left out of the
+// Load reads a capture directory: capture.json and the CPU, wall-clock,
+// mutex and block profiles it names. A profile that cannot be read is left out of the
 // returned Profiles and noted in the capture's Errors, since the report
 // is still worth writing without it; only a missing or invalid
 // capture.json is an error.
@@ -33,7 +35,7 @@ func Load(dir string) (*Capture, Profiles, error) {
 	for _, k := range []struct {
 		kind snapshot.ProfileKind
 		dst  **profile.Profile
-	}{{snapshot.ProfileCPU, &p.CPU}, {snapshot.ProfileWall, &p.Wall}} {
+	}{{snapshot.ProfileCPU, &p.CPU}, {snapshot.ProfileWall, &p.Wall}, {snapshot.ProfileMutex, &p.Mutex}, {snapshot.ProfileBlock, &p.Block}} {
 		info := c.Profile(k.kind)
 		if info == nil || info.File == "" {
 			continue

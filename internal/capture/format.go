@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -30,6 +31,8 @@ const (
 	WallFlame    = "wall.svg"     // interactive flame graph of the wall-clock profile
 	CPUFolded    = "cpu.folded"   // folded stacks of the CPU profile
 	WallFolded   = "wall.folded"  // folded stacks of the wall-clock profile
+	MutexProfile = "mutex.pb.gz"  // contended mutexes over the window
+	BlockProfile = "block.pb.gz"  // blocking (locks, channels, select) over the window
 )
 
 // Names of the files `httptop diff` writes, and `httptop capture
@@ -96,8 +99,12 @@ type Capture struct {
 	// window: one of the Mode constants.
 	ProfileMode ProfileMode `json:"profile_mode"`
 	// Profiles describes every profile the capture tried to take, in the
-	// order cpu, wall, heap.
+	// order cpu, wall, heap, then mutex and block.
 	Profiles []ProfileInfo `json:"profiles"`
+	// Modules is the program's module list (main module and
+	// dependencies) as its agent sent it, from which the report tells
+	// the program's code from the standard library in the profiles.
+	Modules flame.Modules `json:"modules"`
 	// Snapshots are the snapshots taken, oldest first, without
 	// Host.Series and Conns (see Series and Conns).
 	Snapshots []snapshot.Snapshot `json:"snapshots"`
@@ -126,7 +133,7 @@ type Capture struct {
 // ProfileInfo describes one profile of a capture: whether it was taken,
 // over how much of the window, and where it is stored.
 type ProfileInfo struct {
-	// Kind is cpu, wall or heap.
+	// Kind is cpu, wall, heap, mutex or block.
 	Kind snapshot.ProfileKind `json:"kind"`
 	// File is the profile's name in the capture directory (cpu.pb.gz);
 	// empty when no profile was written.

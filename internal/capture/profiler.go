@@ -34,6 +34,9 @@ type profiler struct {
 	minSeg  time.Duration
 	kinds   [2]*kindState // cpu, wall
 	mode    ProfileMode
+	// contention are the mutex and block profiles, each on a lane of its
+	// own for the whole window.
+	contention [2]*kindState
 }
 
 // kindState is what one kind of profile gathered. Only one goroutine at a
@@ -73,14 +76,20 @@ func newProfiler(src Source, opts Options, start time.Time) *profiler {
 		segment: opts.Segment,
 		// A leftover shorter than this at the end of the window is not
 		// worth a request.
-		minSeg: min(time.Second, opts.Segment/4),
-		kinds:  [2]*kindState{{kind: snapshot.ProfileCPU}, {kind: snapshot.ProfileWall}},
-		mode:   ModeNone,
+		minSeg:     min(time.Second, opts.Segment/4),
+		kinds:      [2]*kindState{{kind: snapshot.ProfileCPU}, {kind: snapshot.ProfileWall}},
+		mode:       ModeNone,
+		contention: [2]*kindState{{kind: snapshot.ProfileMutex}, {kind: snapshot.ProfileBlock}},
 	}
 }
 
 // run takes profiles until the window ends or ctx is canceled.
 func (p *profiler) run(ctx context.Context) {
+	var cw sync.WaitGroup
+	defer cw.Wait()
+	for _, k := range p.contention {
+		cw.Go(func() { p.lane(ctx, []*kindState{k}) })
+	}
 	d := min(p.segment, time.Until(p.end))
 	if d < p.minSeg {
 		return
@@ -222,7 +231,8 @@ func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segm
 }
 
 // write merges each kind's segments, writes the profiles, flame graphs and
-// folded stacks and the heap profile into dir, and records them in c. It
+// folded stacks, the heap profile and the contention profiles into dir,
+// and records them in c (in the order cpu, wall, heap, mutex, block). It
 // returns the merged profiles for the report, and the errors writing
 // files.
 func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Profiles, error) {
@@ -235,50 +245,13 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 		name = "program"
 	}
 	for _, k := range p.kinds {
-		info := ProfileInfo{Kind: k.kind, Segments: k.segments}
+		info, merged := collect(c, k)
 		file, svg, folded, title := CPUProfile, CPUFlame, CPUFolded, "CPU"
 		if k.kind == snapshot.ProfileWall {
 			file, svg, folded, title = WallProfile, WallFlame, WallFolded, "Wall-clock"
 		}
-		failed := 0
-		for _, s := range k.segments {
-			if !s.OK && s.Error != "" {
-				failed++
-			}
-		}
-		if failed > 0 {
-			info.Error = fmt.Sprintf("%d of %d segments failed", failed, len(k.segments))
-			if k.lastErr != nil {
-				info.Error += ": " + k.lastErr.Error()
-			} else {
-				info.Error += " (the capture was canceled)"
-			}
-		}
-		if len(k.segments) == 0 {
-			info.Error = "not taken: the capture ended before the first segment"
-		}
-		var merged *profile.Profile
-		switch len(k.profiles) {
-		case 0:
-		case 1:
-			merged = k.profiles[0]
-		default:
-			m, err := profile.Merge(k.profiles)
-			if err != nil {
-				c.AddError("merge "+string(k.kind)+" profile", err)
-				m = k.profiles[0]
-			}
-			merged = m
-		}
 		if merged != nil {
-			info.Seconds = round3(float64(merged.DurationNanos) / 1e9)
-			if err := flame.WriteFile(filepath.Join(dir, file), merged); err != nil {
-				errs = append(errs, err)
-				c.AddError("write "+file, err)
-			} else {
-				info.File = file
-				out = setProfile(out, k.kind, merged)
-			}
+			errs = append(errs, writeProfile(c, dir, file, k.kind, merged, &info, &out))
 			t := fmt.Sprintf("%s: %s (pid %d), %.1f s", title, name, c.PID, info.Seconds)
 			var err error
 			info.FlameGraph, info.Folded, err = renderFlame(dir, merged, svg, folded, t)
@@ -286,9 +259,6 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 				errs = append(errs, err)
 				c.AddError("render "+string(k.kind)+" flame graph", err)
 			}
-		}
-		if k.lastErr != nil {
-			c.AddError(string(k.kind)+" profile", k.lastErr)
 		}
 		c.Profiles = append(c.Profiles, info)
 	}
@@ -315,15 +285,87 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 		hinfo.File = HeapProfile
 	}
 	c.Profiles = append(c.Profiles, hinfo)
+
+	for _, k := range p.contention {
+		info, merged := collect(c, k)
+		file := MutexProfile
+		if k.kind == snapshot.ProfileBlock {
+			file = BlockProfile
+		}
+		if merged != nil {
+			errs = append(errs, writeProfile(c, dir, file, k.kind, merged, &info, &out))
+		}
+		c.Profiles = append(c.Profiles, info)
+	}
 	return out, errors.Join(errs...)
+}
+
+// writeProfile writes the merged profile of a kind to dir/file and records
+// it in info and out, or the failure in c.
+func writeProfile(c *Capture, dir, file string, kind snapshot.ProfileKind, merged *profile.Profile, info *ProfileInfo, out *Profiles) error {
+	if err := flame.WriteFile(filepath.Join(dir, file), merged); err != nil {
+		c.AddError("write "+file, err)
+		return err
+	}
+	info.File = file
+	*out = setProfile(*out, kind, merged)
+	return nil
+}
+
+// collect merges the segments of kind k into one profile (nil when none
+// came back) and describes them, recording k's last error in c.
+func collect(c *Capture, k *kindState) (ProfileInfo, *profile.Profile) {
+	info := ProfileInfo{Kind: k.kind, Segments: k.segments}
+	failed := 0
+	for _, s := range k.segments {
+		if !s.OK && s.Error != "" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		info.Error = fmt.Sprintf("%d of %d segments failed", failed, len(k.segments))
+		if k.lastErr != nil {
+			info.Error += ": " + k.lastErr.Error()
+		} else {
+			info.Error += " (the capture was canceled)"
+		}
+	}
+	if len(k.segments) == 0 {
+		info.Error = "not taken: the capture ended before the first segment"
+	}
+	var merged *profile.Profile
+	switch len(k.profiles) {
+	case 0:
+	case 1:
+		merged = k.profiles[0]
+	default:
+		m, err := profile.Merge(k.profiles)
+		if err != nil {
+			c.AddError("merge "+string(k.kind)+" profile", err)
+			m = k.profiles[0]
+		}
+		merged = m
+	}
+	if merged != nil {
+		info.Seconds = round3(float64(merged.DurationNanos) / 1e9)
+	}
+	if k.lastErr != nil {
+		c.AddError(string(k.kind)+" profile", k.lastErr)
+	}
+	return info, merged
 }
 
 // setProfile sets the profile of the given kind in ps.
 func setProfile(ps Profiles, kind snapshot.ProfileKind, p *profile.Profile) Profiles {
-	if kind == snapshot.ProfileCPU {
+	switch kind {
+	case snapshot.ProfileCPU:
 		ps.CPU = p
-	} else {
+	case snapshot.ProfileWall:
 		ps.Wall = p
+	case snapshot.ProfileMutex:
+		ps.Mutex = p
+	case snapshot.ProfileBlock:
+		ps.Block = p
 	}
 	return ps
 }

@@ -30,7 +30,6 @@ import (
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
-	"github.com/google/pprof/profile"
 	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -46,11 +45,7 @@ func benchUI(b *testing.B, hosts, conns, w, h int) (*ui, tcell.SimulationScreen)
 	scr.SetSize(w, h)
 	u := newUI(Options{Source: newFakeSource(), Screen: scr, clock: &fakeClock{}})
 	u.m.ingest(bigSnapshot(hosts, conns))
-	p, err := profile.ParseData(testProfile())
-	if err != nil {
-		b.Fatal(err)
-	}
-	u.m.setProfile(snapshot.ProfileCPU, flame.Top(p, -1, hotFuncs), nil)
+	u.m.setProfile(snapshot.ProfileCPU, summarise(snapshot.ProfileCPU, testProfile(), flame.Modules{}))
 	u.syncSelection()
 	return u, scr
 }

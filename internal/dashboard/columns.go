@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -330,14 +329,15 @@ func tlsMem(c *snapshot.Conn) int64 {
 	return c.TLS.MemBytes
 }
 
-// hotColumns are the hot functions table's columns.
-var hotColumns = []column[*flame.Func]{
-	{title: "FLAT", align: alignRight, text: func(f *flame.Func) string { return fmtPct1(f.FlatPct) }, descFirst: true,
-		cmp: func(a, b *flame.Func) int { return cmp.Or(cmp.Compare(a.Flat, b.Flat), cmp.Compare(a.Cum, b.Cum)) }},
-	{title: "CUM", align: alignRight, text: func(f *flame.Func) string { return fmtPct1(f.CumPct) }, descFirst: true,
-		cmp: func(a, b *flame.Func) int { return cmp.Or(cmp.Compare(a.Cum, b.Cum), cmp.Compare(a.Flat, b.Flat)) }},
-	{title: "FUNCTION", text: func(f *flame.Func) string { return shortFuncName(f.Name) },
-		cmp: func(a, b *flame.Func) int { return strings.Compare(shortFuncName(a.Name), shortFuncName(b.Name)) }},
+// hotColumns are what the hot functions table can be sorted by: its two
+// figures, largest first, and the name. Their titles depend on the view
+// (hotState.header); only the orders are used.
+var hotColumns = []column[*hotRow]{
+	{title: "FIRST", descFirst: true,
+		cmp: func(a, b *hotRow) int { return cmp.Or(cmp.Compare(a.av, b.av), cmp.Compare(a.bv, b.bv)) }},
+	{title: "SECOND", descFirst: true,
+		cmp: func(a, b *hotRow) int { return cmp.Or(cmp.Compare(a.bv, b.bv), cmp.Compare(a.av, b.av)) }},
+	{title: "NAME", cmp: func(a, b *hotRow) int { return strings.Compare(a.key, b.key) }},
 }
 
 // diagColumns are what the diagnoses can be sorted by (the pane is a

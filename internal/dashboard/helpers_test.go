@@ -133,6 +133,7 @@ type frame struct {
 	state    connState
 	hotFuncs int
 	hotKind  snapshot.ProfileKind
+	hotView  hotView
 	hotErr   string
 	capture  bool
 	message  string
@@ -229,7 +230,7 @@ func (hs *harness) record(screen tcell.Screen) {
 	m := hs.u.m
 	f.received, f.gen, f.paused, f.help, f.focus = m.received, m.gen, m.paused, m.helpOpen, m.focus
 	f.detail = m.detailOpen
-	f.drilled, f.state, f.hotFuncs, f.hotKind, f.hotErr = m.drill != nil, m.state, len(m.hot.funcs), m.hot.kind, m.hot.err
+	f.drilled, f.state, f.hotFuncs, f.hotKind, f.hotErr, f.hotView = m.drill != nil, m.state, len(m.hot.rows), m.hot.kind, m.hot.profile().err, m.hot.view()
 	f.capture, f.message, f.hosts, f.conns, f.mode = m.capture.running, m.message, len(m.hostView), len(m.connView), hs.u.mode
 	f.selHost, f.hostSort, f.selConn = m.selHost.host, m.hostSort, m.selConn
 	hs.mu.Lock()
@@ -331,6 +332,7 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 			CPUPercent: 37.5, RSSBytes: 48 << 20, Goroutines: 311, Threads: 14, FDs: 57,
 			UptimeSeconds: 3725,
 			TCP:           snapshot.TCP{Established: 31, TimeWait: 212},
+			GCCPUPercent:  8.5, SchedLatencyP99Ms: 0.42, MutexWaitPerSecond: 0.03, RunnableGoroutines: 3,
 		},
 		Hosts: []snapshot.Host{
 			{
@@ -478,7 +480,8 @@ func bigSnapshot(nhosts, nconns int) *snapshot.Snapshot {
 	return s
 }
 
-// testProfile is a CPU profile of a client that signs and decodes JSON.
+// testProfile is a one-second CPU profile of a client that signs and
+// decodes JSON, with httptop's agent taking 2% of it.
 func testProfile() []byte {
 	return buildProfile([]*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
 		[][]string{
@@ -487,12 +490,13 @@ func testProfile() []byte {
 			{"main.main", "main.(*client).do", "main.decode", "runtime.mallocgc"},
 			{"net/http.(*persistConn).readLoop", "bufio.(*Reader).Read", "syscall.Syscall"},
 			{"net/http.(*persistConn).writeLoop", "runtime.memmove"},
+			{"net/http.(*conn).serve", "github.com/httptop/httptop/probe/agent.(*handler).ServeHTTP", "encoding/json.Marshal"},
 		},
-		[]int64{400, 250, 150, 120, 80})
+		[]int64{400, 250, 150, 120, 60, 20})
 }
 
-// testWallProfile is a wall-clock profile of the same client: mostly
-// waiting for the network.
+// testWallProfile is a one-second wall-clock profile of the same client:
+// mostly waiting for a connection.
 func testWallProfile() []byte {
 	return buildProfile([]*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}},
 		[][]string{
@@ -507,7 +511,7 @@ func testWallProfile() []byte {
 // of weight weights[i] in the last sample type.
 func buildProfile(types []*profile.ValueType, stacks [][]string, weights []int64) []byte {
 	m := &profile.Mapping{ID: 1, HasFunctions: true}
-	p := &profile.Profile{SampleType: types, PeriodType: types[len(types)-1], Period: 1, Mapping: []*profile.Mapping{m}}
+	p := &profile.Profile{SampleType: types, PeriodType: types[len(types)-1], Period: 1, Mapping: []*profile.Mapping{m}, DurationNanos: 1e9}
 	funcs := map[string]*profile.Function{}
 	for i, st := range stacks {
 		sample := &profile.Sample{Value: []int64{weights[i] / 10, weights[i] * 1e6}}

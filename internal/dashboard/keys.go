@@ -89,6 +89,8 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 			u.syncSelection()
 		case 'w':
 			m.toggleProfileKind()
+		case 'v':
+			m.cycleHotView()
 		case 'c':
 			u.startCapture()
 		default:

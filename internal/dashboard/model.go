@@ -3,6 +3,7 @@ package dashboard
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,16 +37,85 @@ type sortState struct {
 	desc bool
 }
 
-// hotState is what the hot functions pane shows.
-type hotState struct {
-	// kind is the profile kind the pane asks for (snapshot.ProfileCPU or
-	// snapshot.ProfileWall).
-	kind snapshot.ProfileKind
-	// funcs are the top functions of the latest profile of kind; nil
-	// until one arrives (and again after the kind changes).
-	funcs []flame.Func
+// hotView is one way the hot functions pane sums a profile up.
+type hotView int
+
+const (
+	viewCode       hotView = iota // CPU charged to the program's functions
+	viewPackages                  // cumulative share per package
+	viewCategories                // kinds of work
+	viewFlat                      // go tool pprof's top
+	viewWaits                     // wall-clock: where requests wait
+)
+
+// hotViews lists the views of each kind of profile, in the order v cycles
+// through them.
+var hotViews = map[snapshot.ProfileKind][]hotView{
+	snapshot.ProfileCPU:  {viewCode, viewPackages, viewCategories, viewFlat},
+	snapshot.ProfileWall: {viewWaits, viewFlat},
+}
+
+// hotViewNames name the views in the pane's title.
+var hotViewNames = map[hotView]string{
+	viewCode: "code", viewPackages: "packages", viewCategories: "kinds of work", viewFlat: "flat", viewWaits: "where requests wait",
+}
+
+// hotProfile is the latest profile of one kind, summed up.
+type hotProfile struct {
+	// attr is its attribution, cut to the pane's length; nil until a
+	// profile of the kind arrives.
+	attr *flame.Attribution
+	// waits is where requests wait (wall-clock profiles only).
+	waits *flame.Waits
 	// err is why the latest profile failed; empty when it did not.
 	err string
+}
+
+// hotState is what the hot functions pane shows. Both kinds of profile
+// are taken side by side, so switching kind or view shows the latest
+// results at once.
+type hotState struct {
+	// kind is the profile kind on show (snapshot.ProfileCPU or
+	// snapshot.ProfileWall).
+	kind snapshot.ProfileKind
+	// views holds the view on show for each kind, an index into
+	// hotViews[kind].
+	views map[snapshot.ProfileKind]int
+	cpu   hotProfile
+	wall  hotProfile
+	// rows and header are what the table shows, derived from the above
+	// when any of it changes.
+	rows   []hotRow
+	header [3]string
+	// total and matched count the table's entries (a wait bucket with
+	// its functions is one) before and after the filter.
+	total, matched int
+}
+
+// hotRow is one line of the hot functions table: two figures and a name.
+type hotRow struct {
+	a, b, name string
+	role       role // of the name
+	// av and bv are the figures as numbers, key the name in full: what
+	// the table is sorted and filtered by.
+	av, bv float64
+	key    string
+	// child marks a function listed under the wait bucket above it.
+	child bool
+}
+
+// profile returns the latest profile of the kind on show.
+func (h *hotState) profile() *hotProfile {
+	if h.kind == snapshot.ProfileWall {
+		return &h.wall
+	}
+	return &h.cpu
+}
+
+// view returns the view on show.
+func (h *hotState) view() hotView {
+	vs := hotViews[h.kind]
+	return vs[h.views[h.kind]%len(vs)]
 }
 
 // captureState is the progress of a capture started with the c key.
@@ -108,8 +178,7 @@ type model struct {
 	selConn uint64
 
 	hot     hotState
-	hotView []int32   // indexes into hot.funcs: filtered, then sorted
-	hotSort sortState // a column of hotColumns
+	hotSort sortState // a column of the hot functions table (0, 1 or 2)
 	capture captureState
 	// message is a one-line notice shown in the footer until the next key.
 	message   string
@@ -128,8 +197,8 @@ func newModel() *model {
 		history:   make(map[hostKey]*hostHistory),
 		hostWidth: hostWidthCompact,
 		lower:     paneConns,
-		hot:       hotState{kind: snapshot.ProfileCPU},
-		hotSort:   sortState{col: colIndex(hotColumns, "FLAT"), desc: true},
+		hot:       hotState{kind: snapshot.ProfileCPU, views: map[snapshot.ProfileKind]int{}},
+		hotSort:   sortState{col: 0, desc: true},
 		diagSort:  sortState{col: colIndex(diagColumns, "SEVERITY"), desc: true},
 	}
 }
@@ -331,28 +400,6 @@ func (m *model) deriveDiags() {
 	})
 }
 
-// deriveHot filters the hot functions (by name) and sorts them by hotSort.
-func (m *model) deriveHot() {
-	m.hotView = m.hotView[:0]
-	for i := range m.hot.funcs {
-		if m.filter == "" || containsFold(m.hot.funcs[i].Name, m.filter) {
-			m.hotView = append(m.hotView, int32(i))
-		}
-	}
-	col := hotColumns[m.hotSort.col]
-	desc := m.hotSort.desc
-	slices.SortStableFunc(m.hotView, func(i, j int32) int {
-		c := col.cmp(&m.hot.funcs[i], &m.hot.funcs[j])
-		if desc {
-			c = -c
-		}
-		return c
-	})
-}
-
-// hotFunc returns the i-th row of the hot functions table.
-func (m *model) hotFunc(i int) *flame.Func { return &m.hot.funcs[m.hotView[i]] }
-
 // host returns the i-th row of the hosts table (0 is the first host).
 func (m *model) host(i int) *hostRow { return &m.hosts[m.hostView[i]] }
 
@@ -487,35 +534,168 @@ func (m *model) cycleFocus(back bool) {
 	m.setFocus((m.focus + step) % numPanes)
 }
 
-// toggleProfileKind switches the hot functions pane between CPU and
-// wall-clock profiles; the pane is empty until the first profile of the
-// new kind arrives.
+// toggleProfileKind switches the hot functions pane between the CPU and
+// the wall-clock profile, each in the view it was last left in.
 func (m *model) toggleProfileKind() {
 	if m.hot.kind == snapshot.ProfileCPU {
 		m.hot.kind = snapshot.ProfileWall
 	} else {
 		m.hot.kind = snapshot.ProfileCPU
 	}
-	m.hot.err = ""
-	m.hot.funcs = nil // the other kind's functions would mislead
 	m.deriveHot()
 }
 
-// setProfile records the outcome of a profile of kind: its top functions,
-// or why it failed (keeping the previous functions on show). A profile
-// that ends while the view is paused is dropped with the rest of the
-// view's updates.
-func (m *model) setProfile(kind snapshot.ProfileKind, funcs []flame.Func, err error) {
-	if kind != m.hot.kind || m.paused {
-		return // the user switched kinds, or paused, while it ran
-	}
-	if err != nil {
-		m.hot.err = err.Error()
+// cycleHotView shows the next view of the profile on show.
+func (m *model) cycleHotView() {
+	m.hot.views[m.hot.kind] = (m.hot.views[m.hot.kind] + 1) % len(hotViews[m.hot.kind])
+	m.deriveHot()
+}
+
+// setProfile records the outcome of a profile of kind: its attribution
+// (and, wall-clock, its waits), or why it failed (keeping the previous
+// results on show). A profile that ends while the view is paused is
+// dropped with the rest of the view's updates.
+func (m *model) setProfile(kind snapshot.ProfileKind, r profileResult) {
+	if m.paused {
 		return
 	}
-	m.hot.err = ""
-	m.hot.funcs = funcs
-	m.deriveHot()
+	hp := &m.hot.cpu
+	if kind == snapshot.ProfileWall {
+		hp = &m.hot.wall
+	}
+	if r.err != nil {
+		hp.err = r.err.Error()
+		return
+	}
+	hp.err = ""
+	if r.attr != nil && r.attr.Total == 0 && hp.attr != nil {
+		// A rolling wall-clock profile of a program with many
+		// goroutines may hold no sample: it samples less often than
+		// the pane refreshes (see flame.StartWall). Keep the last.
+		return
+	}
+	hp.attr, hp.waits = r.attr, r.waits
+	if kind == m.hot.kind {
+		m.deriveHot()
+	}
+}
+
+// deriveHot computes the hot functions table's rows for the kind and view
+// on show, then filters and sorts them (filterSortHot).
+func (m *model) deriveHot() {
+	h := &m.hot
+	h.rows = h.rows[:0]
+	hp := h.profile()
+	if hp.attr == nil {
+		return
+	}
+	// add appends a row: its two figures as shown and as numbers (for
+	// sorting), its name as shown and in full (for the filter).
+	add := func(a, b string, av, bv float64, name, key string, r role) *hotRow {
+		h.rows = append(h.rows, hotRow{a: a, b: b, av: av, bv: bv, name: name, key: key, role: r})
+		return &h.rows[len(h.rows)-1]
+	}
+	switch h.view() {
+	case viewCode:
+		h.header = [3]string{"SHARE", "CUM", "FUNCTION"}
+		for _, e := range hp.attr.Code {
+			if e.IsCategory() {
+				add(fmtPct1(e.Pct), "", e.Pct, 0, "["+e.Name+"]", e.Name, roleDim)
+			} else {
+				add(fmtPct1(e.Pct), fmtPct1(e.CumPct), e.Pct, e.CumPct, shortFuncName(e.Name), e.Name, roleNormal)
+			}
+		}
+	case viewPackages:
+		h.header = [3]string{"CUM", "", "PACKAGE"}
+		for _, e := range hp.attr.Packages {
+			add(fmtPct1(e.Pct), "", e.Pct, 0, e.Name, e.Name, roleNormal)
+		}
+	case viewCategories:
+		h.header = [3]string{"SHARE", "", "KIND OF WORK"}
+		for _, e := range hp.attr.Categories {
+			r := roleNormal
+			if e.Category == flame.CategoryHttptop {
+				r = roleDim
+			}
+			add(fmtPct1(e.Pct), "", e.Pct, 0, e.Name, e.Name, r)
+		}
+	case viewFlat:
+		h.header = [3]string{"FLAT", "CUM", "FUNCTION"}
+		for _, f := range hp.attr.Flat {
+			add(fmtPct1(f.FlatPct), fmtPct1(f.CumPct), f.FlatPct, f.CumPct, shortFuncName(f.Name), f.Name, roleNormal)
+		}
+	case viewWaits:
+		h.header = [3]string{"SHARE", "GOR", "WHERE REQUESTS WAIT"}
+		if hp.waits == nil || hp.waits.Requests == 0 {
+			break
+		}
+		for _, b := range hp.waits.Buckets {
+			if b.Value == 0 {
+				continue
+			}
+			add(fmtPct1(b.Pct), strconv.FormatFloat(b.Goroutines, 'f', 1, 64), b.Pct, b.Goroutines, b.Title, b.Title, roleBold)
+			for _, f := range b.Funcs[:min(hotWaitFuncs, len(b.Funcs))] {
+				add("", "", f.Pct, 0, "  "+shortFuncName(f.Name)+" "+fmtPct(f.Pct), f.Name, roleDim).child = true
+			}
+		}
+	}
+	m.filterSortHot()
+}
+
+// filterSortHot keeps the hot functions rows whose name contains the
+// filter and sorts them by hotSort. The functions under a wait bucket
+// (child rows) go with it: a bucket whose title matches keeps them all,
+// one that does not keeps those that match and stays if any does; the
+// buckets are sorted, their functions keep their order.
+func (m *model) filterSortHot() {
+	h := &m.hot
+	type group struct {
+		head hotRow
+		kids []hotRow
+	}
+	var groups []group
+	for _, r := range h.rows {
+		if r.child && len(groups) > 0 {
+			g := &groups[len(groups)-1]
+			g.kids = append(g.kids, r)
+			continue
+		}
+		groups = append(groups, group{head: r})
+	}
+	h.total = len(groups)
+	if m.filter != "" {
+		kept := groups[:0]
+		for _, g := range groups {
+			if !containsFold(g.head.key, m.filter) {
+				var kids []hotRow
+				for _, k := range g.kids {
+					if containsFold(k.key, m.filter) {
+						kids = append(kids, k)
+					}
+				}
+				if len(kids) == 0 {
+					continue
+				}
+				g.kids = kids
+			}
+			kept = append(kept, g)
+		}
+		groups = kept
+	}
+	h.matched = len(groups)
+	col, desc := hotColumns[m.hotSort.col], m.hotSort.desc
+	slices.SortStableFunc(groups, func(a, b group) int {
+		c := col.cmp(&a.head, &b.head)
+		if desc {
+			c = -c
+		}
+		return c
+	})
+	h.rows = h.rows[:0]
+	for _, g := range groups {
+		h.rows = append(h.rows, g.head)
+		h.rows = append(h.rows, g.kids...)
+	}
 }
 
 // setDisconnected records that the source went away with err and that the

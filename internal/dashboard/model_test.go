@@ -145,8 +145,8 @@ func TestModelPause(t *testing.T) {
 	if m.snap != s1 || m.received != 2 {
 		t.Errorf("paused: showing %p (want %p), received %d", m.snap, s1, m.received)
 	}
-	m.setProfile(snapshot.ProfileCPU, []flame.Func{{Name: "f"}}, nil)
-	if m.hot.funcs != nil {
+	m.setProfile(snapshot.ProfileCPU, summarise(snapshot.ProfileCPU, testProfile(), flame.Modules{}))
+	if m.hot.cpu.attr != nil || len(m.hot.rows) != 0 {
 		t.Error("a profile changed the paused view")
 	}
 	m.setPaused(false)
@@ -196,22 +196,74 @@ func TestModelDiagnosesOrder(t *testing.T) {
 
 func TestModelProfile(t *testing.T) {
 	m := newModel()
-	m.setProfile(snapshot.ProfileCPU, []flame.Func{{Name: "a"}}, nil)
-	m.setProfile(snapshot.ProfileCPU, nil, errors.New("busy"))
-	if len(m.hot.funcs) != 1 || m.hot.err != "busy" {
-		t.Errorf("after a failure: funcs %v, err %q; the last functions should stay", m.hot.funcs, m.hot.err)
+	cpu := summarise(snapshot.ProfileCPU, testProfile(), flame.Modules{})
+	wall := summarise(snapshot.ProfileWall, testWallProfile(), flame.Modules{})
+	if cpu.err != nil || wall.err != nil {
+		t.Fatal(cpu.err, wall.err)
+	}
+	m.setProfile(snapshot.ProfileCPU, cpu)
+	m.setProfile(snapshot.ProfileCPU, profileResult{err: errors.New("busy")})
+	if len(m.hot.rows) == 0 || m.hot.profile().err != "busy" {
+		t.Errorf("after a failure: %d rows, err %q; the last results should stay", len(m.hot.rows), m.hot.profile().err)
+	}
+	// Both kinds are kept: switching shows the other's latest at once.
+	m.setProfile(snapshot.ProfileWall, wall)
+	if m.hot.rows[0].name != "main.(*signer).sign" {
+		t.Errorf("a wall-clock result changed the CPU rows: %+v", m.hot.rows[0])
 	}
 	m.toggleProfileKind()
-	if m.hot.kind != snapshot.ProfileWall || m.hot.funcs != nil || m.hot.err != "" {
-		t.Errorf("after toggling, CPU results still show: %+v", m.hot)
+	if m.hot.kind != snapshot.ProfileWall || m.hot.view() != viewWaits || len(m.hot.rows) == 0 || m.hot.rows[0].name != flame.WaitConn.Title() {
+		t.Errorf("after w: kind %s view %d rows %+v, want where requests wait", m.hot.kind, m.hot.view(), m.hot.rows)
 	}
-	m.setProfile(snapshot.ProfileCPU, []flame.Func{{Name: "b"}}, nil) // a late CPU result
-	if m.hot.funcs != nil {
-		t.Errorf("a late result of the other kind was shown: %+v", m.hot)
+	m.toggleProfileKind()
+	if m.hot.kind != snapshot.ProfileCPU || m.hot.profile().err != "busy" {
+		t.Errorf("back to CPU: %+v", m.hot)
 	}
-	m.setProfile(snapshot.ProfileWall, []flame.Func{{Name: "c"}}, nil)
-	if len(m.hot.funcs) != 1 || m.hot.funcs[0].Name != "c" {
-		t.Errorf("wall-clock result not shown: %+v", m.hot)
+}
+
+// TestModelHotViews checks every view's rows against the test profiles:
+// the CPU profile (1000 ms) signs in main.(*signer).sign (400), decodes
+// in main.decode (400), reads and writes in net/http's loops (180) and
+// serves httptop's agent (20); the
+// wall-clock one waits for a connection (700 of the requests' 750).
+func TestModelHotViews(t *testing.T) {
+	m := newModel()
+	m.setProfile(snapshot.ProfileCPU, summarise(snapshot.ProfileCPU, testProfile(), flame.Modules{}))
+	m.setProfile(snapshot.ProfileWall, summarise(snapshot.ProfileWall, testWallProfile(), flame.Modules{}))
+	row := func(r hotRow) string { return r.a + "|" + r.b + "|" + r.name }
+	tests := []struct {
+		view   hotView
+		header [3]string
+		first  []string
+	}{
+		{viewCode, [3]string{"SHARE", "CUM", "FUNCTION"}, []string{"40.0%|40.0%|main.(*signer).sign", "40.0%|40.0%|main.decode", "12.0%||[syscalls & network I/O]", "6.0%||[HTTP client (net/http, x/net/http2)]"}},
+		{viewPackages, [3]string{"CUM", "", "PACKAGE"}, []string{"80.0%||main", "40.0%||crypto/hmac", "40.0%||crypto/sha256", "25.0%||encoding/json", "21.0%||runtime", "18.0%||net/http"}},
+		{viewCategories, [3]string{"SHARE", "", "KIND OF WORK"}, []string{"40.0%||TLS & crypto", "25.0%||encoding (JSON, protobuf, compression)", "15.0%||GC & allocation", "12.0%||syscalls & network I/O", "6.0%||HTTP client (net/http, x/net/http2)", "2.0%||httptop itself"}},
+		{viewFlat, [3]string{"FLAT", "CUM", "FUNCTION"}, []string{"40.0%|40.0%|sha256.block", "25.0%|25.0%|json.(*decodeState).object"}},
+	}
+	for _, tt := range tests {
+		if m.hot.view() != tt.view {
+			t.Fatalf("view %d, want %d", m.hot.view(), tt.view)
+		}
+		if m.hot.header != tt.header || len(m.hot.rows) < len(tt.first) {
+			t.Fatalf("view %d: header %v, %d rows", tt.view, m.hot.header, len(m.hot.rows))
+		}
+		for i, want := range tt.first {
+			if got := row(m.hot.rows[i]); got != want {
+				t.Errorf("view %d row %d = %q, want %q", tt.view, i, got, want)
+			}
+		}
+		m.cycleHotView()
+	}
+	if m.hot.view() != viewCode {
+		t.Errorf("v after flat shows view %d, want code again", m.hot.view())
+	}
+	m.toggleProfileKind()
+	want := []string{"93.3%|0.7|waiting for a connection", "||  main.(*client).do 100%", "6.7%|0.1|outside the transport", "||  main.(*signer).sign 100%"}
+	for i, w := range want {
+		if got := row(m.hot.rows[i]); got != w {
+			t.Errorf("waits row %d = %q, want %q", i, got, w)
+		}
 	}
 }
 

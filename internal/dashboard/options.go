@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/httptop/httptop/flame"
 )
 
 // Options configure Run. Only Source is required.
@@ -33,6 +34,10 @@ type Options struct {
 	// ProfileDuration is the length of each rolling profile the hot
 	// functions pane takes while it is on screen; 0 means two seconds.
 	ProfileDuration time.Duration
+	// Modules is the program's module list (from its agent's info), with
+	// which the hot functions pane tells its code from the standard
+	// library; the zero value works (see flame.Modules).
+	Modules flame.Modules
 
 	// clock replaces the wall clock in tests.
 	clock clock

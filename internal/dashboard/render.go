@@ -155,14 +155,18 @@ func headerLines(m *model, title string, w int) (line, line) {
 			tw += " (" + fmtAge(p.TCP.AgeSeconds) + " old)"
 		}
 		items = append(items,
-			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 6},
-			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 5},
-			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 3},
-			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 1},
-			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 2},
-			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 4},
+			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 10},
+			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 9},
+			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 6},
+			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 2},
+			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 4},
+			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 8},
 			// TIME_WAIT piling up is how churn shows: it goes last.
-			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 7},
+			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 11},
+			item{"GC ", "gc ", fmtPct1(p.GCCPUPercent), roleNormal, 7},
+			item{"sched p99 ", "sch ", fmtMs(p.SchedLatencyP99Ms), roleNormal, 5},
+			item{"lock wait ", "lkw ", strconv.FormatFloat(p.MutexWaitPerSecond, 'f', 2, 64) + "/s", lockRole(p.MutexWaitPerSecond), 3},
+			item{"runnable ", "run ", strconv.Itoa(p.RunnableGoroutines), roleNormal, 1},
 		)
 	}
 	errRole := roleNormal
@@ -214,6 +218,15 @@ func headerLines(m *model, title string, w int) (line, line) {
 // tcpStale is the age from which the TCP counts say how old they are.
 const tcpStale = 2.0
 
+// lockRole highlights lock contention: half a goroutine or more waiting
+// for a lock on average.
+func lockRole(perSecond float64) role {
+	if perSecond >= 0.5 {
+		return roleWarn
+	}
+	return roleNormal
+}
+
 // twRole highlights a TIME_WAIT pile-up, the outside sign of connection
 // churn.
 func twRole(n int) role {
@@ -263,7 +276,8 @@ var keys = []keyHelp{
 	{"S", "reverse", "reverse the focused pane's sort"},
 	{"/", "filter", "show only what contains the text, in every pane"},
 	{"p", "pause", "pause: freeze the view (p again shows the latest data)"},
-	{"w", "wall/cpu", "hot functions: CPU or wall-clock (fgprof) profile"},
+	{"w", "wall/cpu", "hot functions: CPU or wall-clock (fgprof) profile; both are taken, w switches at once"},
+	{"v", "view", "hot functions: CPU by your code, packages, kinds of work or flat; wall-clock by where requests wait or flat"},
 	{"c", "capture", "capture profiles and snapshots to a directory"},
 }
 
@@ -296,6 +310,9 @@ func footerLine(m *model, w int) line {
 	}
 	if m.drill != nil {
 		items[3] = [2]string{"esc", "all conns"}
+	}
+	if m.focus == paneHot {
+		items[3] = [2]string{"v", "view"} // enter does nothing there
 	}
 	for _, sep := range []string{"  ", " "} {
 		k := l
@@ -439,38 +456,41 @@ func severityLabel(s snapshot.Severity) (string, role) {
 	return "INFO", roleNormal
 }
 
-// hotTitle names the hot functions pane's profile, and says what the
-// filter leaves.
+// hotTitle names the hot functions pane's profile and view, says what
+// httptop itself took of it, and what the filter leaves.
 func hotTitle(m *model) string {
 	t := "Hot functions · CPU"
 	if m.hot.kind == snapshot.ProfileWall {
 		t = "Hot functions · wall-clock"
 	}
-	if m.filter != "" && len(m.hot.funcs) > 0 {
-		t += " " + strconv.Itoa(len(m.hotView)) + "/" + strconv.Itoa(len(m.hot.funcs)) + " matching \"" + m.filter + "\""
+	t += " · " + hotViewNames[m.hot.view()]
+	if a := m.hot.profile().attr; a != nil && m.hot.kind == snapshot.ProfileCPU {
+		t += " · httptop " + fmtPct1(a.HttptopPct)
+	}
+	if m.filter != "" && m.hot.total > 0 {
+		t += " · " + strconv.Itoa(m.hot.matched) + "/" + strconv.Itoa(m.hot.total) + " matching \"" + m.filter + "\""
 	}
 	return t
 }
 
 // hotStatus is the hot functions pane's notice: why profiling is
-// unavailable, or that a profile is on its way; "" when the table says it
-// all.
+// unavailable, or that profiles are on their way; "" when the table says
+// it all.
 func hotStatus(m *model, d time.Duration) string {
+	hp := m.hot.profile()
 	switch {
-	case m.hot.err != "":
-		s := "profiling unavailable: " + m.hot.err
+	case hp.err != "":
+		s := "profiling unavailable: " + hp.err
 		if m.hot.kind == snapshot.ProfileCPU {
 			s += " (w: try wall-clock)"
 		}
 		return s
-	case m.hot.funcs == nil && m.paused:
+	case hp.attr == nil && m.paused:
 		return "paused"
-	case m.hot.funcs == nil:
-		kind := "CPU"
-		if m.hot.kind == snapshot.ProfileWall {
-			kind = "wall-clock"
-		}
-		return "taking a " + fmtSeconds(int64(d/time.Second)) + " " + kind + " profile…"
+	case hp.attr == nil:
+		return "taking " + fmtSeconds(int64(d/time.Second)) + " CPU and wall-clock profiles…"
+	case m.hot.view() == viewWaits && (hp.waits == nil || hp.waits.Requests == 0):
+		return "no goroutine was inside an HTTP client call during the last profile"
 	}
 	return ""
 }

@@ -1,10 +1,13 @@
 package dashboard
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -25,7 +28,7 @@ func TestHeaderFits(t *testing.T) {
 		}
 	}
 	_, l2 := headerLines(m, "", 200)
-	if got, want := l2.String(), "CPU 37.5%   RSS 48MiB   goroutines 311   threads 14   fds 57   TCP estab 31   time_wait 212   req/s 400   err/s 0.2"; got != want {
+	if got, want := l2.String(), "CPU 37.5%   RSS 48MiB   goroutines 311   threads 14   fds 57   TCP estab 31   time_wait 212   GC 8.5%   sched p99 420µs   lock wait 0.03/s   runnable 3   req/s 400   err/s 0.2"; got != want {
 		t.Errorf("wide line 2:\n got %q\nwant %q", got, want)
 	}
 	// Narrow, the process figures go least useful first; TIME_WAIT, the
@@ -34,7 +37,7 @@ func TestHeaderFits(t *testing.T) {
 		w    int
 		want string
 	}{
-		{80, "cpu 37.5%  rss 48MiB  gor 311  fd 57  est 31  tw 212  req/s 400  err/s 0.2"},
+		{80, "cpu 37.5%  rss 48MiB  gor 311  est 31  tw 212  gc 8.5%  req/s 400  err/s 0.2"},
 		{60, "cpu 37.5%  rss 48MiB  est 31  tw 212  req/s 400  err/s 0.2"},
 		{40, "cpu 37.5%  tw 212  req/s 400  err/s 0.2"},
 	} {
@@ -131,16 +134,23 @@ func TestProgressBar(t *testing.T) {
 
 func TestHotStatus(t *testing.T) {
 	m := newModel()
-	if got := hotStatus(m, 2*time.Second); got != "taking a 2s CPU profile…" {
+	if got := hotStatus(m, 2*time.Second); got != "taking 2s CPU and wall-clock profiles…" {
 		t.Errorf("before the first profile: %q", got)
 	}
-	m.hot.err = "the program runs its own CPU profile"
+	m.setProfile(snapshot.ProfileCPU, profileResult{err: errors.New("the program runs its own CPU profile")})
 	if got := hotStatus(m, 2*time.Second); got != "profiling unavailable: the program runs its own CPU profile (w: try wall-clock)" {
 		t.Errorf("on error: %q", got)
 	}
 	m.toggleProfileKind()
-	if got := hotStatus(m, 2*time.Second); got != "taking a 2s wall-clock profile…" {
+	if got := hotStatus(m, 2*time.Second); got != "taking 2s CPU and wall-clock profiles…" {
 		t.Errorf("after w: %q", got)
+	}
+	// A wall-clock profile with no request in it says so.
+	m.setProfile(snapshot.ProfileWall, summarise(snapshot.ProfileWall, buildProfile(
+		[]*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}},
+		[][]string{{"main.main", "time.Sleep"}}, []int64{10}), flame.Modules{}))
+	if got := hotStatus(m, 2*time.Second); got != "no goroutine was inside an HTTP client call during the last profile" {
+		t.Errorf("no requests: %q", got)
 	}
 }
 

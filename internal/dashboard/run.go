@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,14 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Source == nil {
 		return errors.New("dashboard: Options.Source is nil")
 	}
-	return newUI(opts).run(ctx)
+	// In httptop demo the dashboard shares its process with the
+	// workload: its goroutines (and those they start) carry httptop's
+	// pprof label, so that profiles show its cost apart.
+	var err error
+	pprof.Do(ctx, pprof.Labels(flame.LabelKey, "dashboard"), func(ctx context.Context) {
+		err = newUI(opts).run(ctx)
+	})
+	return err
 }
 
 // Backoff between attempts to reach the source.
@@ -34,8 +42,12 @@ const (
 	// profileRetry is the wait after a failed profile before the next
 	// attempt.
 	profileRetry = 10 * time.Second
-	// hotFuncs is how many functions the hot functions pane keeps.
+	// hotFuncs is how many entries of each view the hot functions pane
+	// keeps.
 	hotFuncs = 50
+	// hotWaitFuncs is how many functions the pane lists under each kind
+	// of wait.
+	hotWaitFuncs = 2
 )
 
 // run runs the application and its background loops until q or ctx.
@@ -239,10 +251,9 @@ func (u *ui) streamLoop(ctx context.Context) {
 }
 
 // profWant is what the profiler should be doing: whether anyone watches
-// the hot functions, and which kind of profile they show.
+// the hot functions.
 type profWant struct {
-	on   bool
-	kind snapshot.ProfileKind
+	on bool
 }
 
 // profControl passes profWant from the UI goroutine to the profiler.
@@ -273,15 +284,23 @@ func (p *profControl) get() profWant {
 	return p.want
 }
 
-// profileResult is the outcome of one profile.
+// profileResult is the outcome of one profile: its attribution (and, for
+// a wall-clock profile, where requests wait), or why it failed.
 type profileResult struct {
-	funcs []flame.Func
+	attr  *flame.Attribution
+	waits *flame.Waits
 	err   error
 }
 
+// rollingKinds are the profiles the hot functions pane takes, side by
+// side over the same span, so that switching between them shows results
+// at once.
+var rollingKinds = []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileWall}
+
 // profileLoop takes profiles back to back while the hot functions pane is
-// watched, and posts their top functions. A profile in flight is
-// cancelled when the pane goes away or the kind changes.
+// watched, a CPU and a wall-clock profile at the same time, and posts
+// what they show. Profiles in flight are cancelled when the pane goes
+// away.
 func (u *ui) profileLoop(ctx context.Context) {
 	d := u.opts.ProfileDuration
 	clk := u.opts.clock
@@ -296,11 +315,19 @@ func (u *ui) profileLoop(ctx context.Context) {
 			}
 		}
 		pctx, pcancel := context.WithCancel(ctx)
-		done := make(chan profileResult, 1)
+		done := make(chan [2]profileResult, 1)
 		start := clk.Now()
-		go func() { done <- u.takeProfile(pctx, w.kind, d) }()
+		go func() {
+			var res [2]profileResult
+			var wg sync.WaitGroup
+			for i, kind := range rollingKinds {
+				wg.Go(func() { res[i] = u.takeProfile(pctx, kind, d) })
+			}
+			wg.Wait()
+			done <- res
+		}()
 		var (
-			r         profileResult
+			res       [2]profileResult
 			cancelled bool
 		)
 	wait:
@@ -315,7 +342,7 @@ func (u *ui) profileLoop(ctx context.Context) {
 					cancelled = true
 					break wait
 				}
-			case r = <-done:
+			case res = <-done:
 				break wait
 			}
 		}
@@ -324,13 +351,18 @@ func (u *ui) profileLoop(ctx context.Context) {
 			<-done
 			continue
 		}
-		u.post(mailOther, func() { u.m.setProfile(w.kind, r.funcs, r.err) })
+		failed := false
+		for i, kind := range rollingKinds {
+			r := res[i]
+			failed = failed || r.err != nil
+			u.post(mailOther, func() { u.m.setProfile(kind, r) })
+		}
 
 		// Pace the loop: after a failure wait before trying again; after
-		// a profile that came back much sooner than asked, wait out its
+		// profiles that came back much sooner than asked, wait out their
 		// span, so a source that answers at once is not asked in a loop.
 		var pause time.Duration
-		if r.err != nil {
+		if failed {
 			pause = profileRetry
 		} else if el := clk.Now().Sub(start); el < d/2 {
 			pause = d - el
@@ -346,22 +378,34 @@ func (u *ui) profileLoop(ctx context.Context) {
 	}
 }
 
-// takeProfile asks the source for a profile and reduces it to its top
-// functions.
+// takeProfile asks the source for a profile and sums it up in the
+// program's terms.
 func (u *ui) takeProfile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) profileResult {
 	data, err := u.opts.Source.Profile(ctx, kind, d)
 	if err != nil {
 		return profileResult{err: err}
 	}
+	return summarise(kind, data, u.opts.Modules)
+}
+
+// summarise parses a profile of kind and sums it up for the hot functions
+// pane.
+func summarise(kind snapshot.ProfileKind, data []byte, mods flame.Modules) profileResult {
 	p, err := profile.ParseData(data)
 	if err != nil {
 		return profileResult{err: fmt.Errorf("parse %s profile: %w", kind, err)}
 	}
-	idx, err := flame.SampleIndex(p, "")
+	a, err := flame.Attribute(p, -1, mods)
 	if err != nil {
 		return profileResult{err: err}
 	}
-	return profileResult{funcs: flame.Top(p, idx, hotFuncs)}
+	r := profileResult{attr: a.Trim(hotFuncs)}
+	if kind == snapshot.ProfileWall {
+		if r.waits, err = flame.AttributeWaits(p, -1, mods); err != nil {
+			return profileResult{err: err}
+		}
+	}
+	return r
 }
 
 // startCapture starts a capture with the Capturer, if there is one and

@@ -137,47 +137,55 @@ func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
 	return cell
 }
 
-// hotContent is a tview.TableContent over the model's hot functions, in
-// the order of its hotView.
+// hotContent is a tview.TableContent over the model's hot functions
+// rows (see model.deriveHot): two figures and a name, under the view's
+// column titles.
 type hotContent struct {
 	tview.TableContentReadOnly
 	th *theme
 	m  *model
 }
 
-// GetRowCount returns the functions plus the title row; none while there
-// are no functions.
+// GetRowCount returns the rows plus the title row; none while there are
+// no rows.
 func (h *hotContent) GetRowCount() int {
-	if len(h.m.hot.funcs) == 0 {
+	if len(h.m.hot.rows) == 0 {
 		return 0
 	}
-	return 1 + len(h.m.hotView)
+	return 1 + len(h.m.hot.rows)
 }
 
 // GetColumnCount returns the number of columns.
-func (h *hotContent) GetColumnCount() int { return len(hotColumns) }
+func (h *hotContent) GetColumnCount() int { return 3 }
 
 // GetCell renders one cell from the model.
 func (h *hotContent) GetCell(row, col int) *tview.TableCell {
-	if col < 0 || col >= len(hotColumns) || row < 0 || row > len(h.m.hotView) {
+	rows := h.m.hot.rows
+	if col < 0 || col >= 3 || row < 0 || row > len(rows) {
 		return nil
 	}
-	c := &hotColumns[col]
 	cell := &tview.TableCell{}
-	if c.align == alignRight {
+	if col < 2 {
 		cell.Align = tview.AlignRight
 	}
 	if row == 0 {
-		cell.Text = c.title
-		if h.m.hotSort.col == col {
+		cell.Text = h.m.hot.header[col]
+		if h.m.hotSort.col == col && cell.Text != "" {
 			cell.Text += sortMark(h.m.hotSort.desc)
 		}
 		cell.Style = h.th.header
 		cell.NotSelectable = true
 		return cell
 	}
-	cell.Text = escape(c.text(h.m.hotFunc(row - 1)))
-	if col == len(hotColumns)-1 {
+	r := &rows[row-1]
+	switch col {
+	case 0:
+		cell.Text = r.a
+	case 1:
+		cell.Text = r.b
+	default:
+		cell.Text = escape(r.name)
+		cell.Style = h.th.style(r.role)
 		cell.Expansion = 1
 	}
 	return cell

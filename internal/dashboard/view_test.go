@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/httptop/httptop/snapshot"
 )
 
 // TestGoldenFrames draws the dashboard at the sizes a new user meets
@@ -23,6 +24,20 @@ func TestGoldenFrames(t *testing.T) {
 		{name: "compact_80x24", w: 80, h: 24},
 		{name: "compact_80x24_hot", w: 80, h: 24, keys: []rune{'\t', '\t'},
 			ready: func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 }},
+		{name: "compact_80x24_hot_packages", w: 80, h: 24, keys: []rune{'\t', '\t', 'v'},
+			ready: func(f frame) bool { return f.hotView == viewPackages && f.hotFuncs > 0 }},
+		{name: "compact_80x24_hot_categories", w: 80, h: 24, keys: []rune{'\t', '\t', 'v', 'v'},
+			ready: func(f frame) bool { return f.hotView == viewCategories && f.hotFuncs > 0 }},
+		{name: "compact_80x24_hot_flat", w: 80, h: 24, keys: []rune{'\t', '\t', 'v', 'v', 'v'},
+			ready: func(f frame) bool { return f.hotView == viewFlat && f.hotFuncs > 0 }},
+		{name: "compact_80x24_hot_wall", w: 80, h: 24, keys: []rune{'\t', '\t', 'w'},
+			ready: func(f frame) bool {
+				return f.hotKind == snapshot.ProfileWall && f.hotView == viewWaits && f.hotFuncs > 0
+			}},
+		{name: "compact_80x24_hot_wall_flat", w: 80, h: 24, keys: []rune{'\t', '\t', 'w', 'v'},
+			ready: func(f frame) bool {
+				return f.hotKind == snapshot.ProfileWall && f.hotView == viewFlat && f.hotFuncs > 0
+			}},
 		{name: "compact_80x24_diag", w: 80, h: 24, keys: []rune{'\t', '\t', '\t'},
 			ready: func(f frame) bool { return f.focus == paneDiag }},
 		{name: "help_80x24", w: 80, h: 24, keys: []rune{'h'},

@@ -341,7 +341,7 @@ func (u *ui) layout(w, h int) {
 		hotW = w*2/5 - 2
 	}
 	switch {
-	case len(m.hot.funcs) == 0:
+	case len(m.hot.rows) == 0:
 		u.hotBox.ResizeItem(u.hotStatus, 0, 1).ResizeItem(u.hot, 0, 0)
 	case status != "":
 		u.hotBox.ResizeItem(u.hotStatus, min(wrappedLines(status, hotW), 3), 0).ResizeItem(u.hot, 0, 1)
@@ -456,12 +456,11 @@ func (u *ui) hotVisible() bool {
 }
 
 // updateProfiling tells the profiler whether anyone watches the hot
-// functions pane, and which kind of profile it shows.
+// functions pane.
 func (u *ui) updateProfiling() {
 	m := u.m
 	u.prof.set(profWant{
-		on:   u.hotVisible() && !m.paused && m.state == stateLive,
-		kind: m.hot.kind,
+		on: u.hotVisible() && !m.paused && m.state == stateLive,
 	})
 }
 

@@ -115,6 +115,8 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	// everything is runtime.gopark).
 	r.TopCPU = topTable(snapshot.ProfileCPU, c.Profile(snapshot.ProfileCPU), p.CPU, OrderFlat)
 	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
+	r.Hot = buildHot(c, p)
+	r.Runtime = runtimeSummary(c)
 	return r
 }
 

@@ -57,7 +57,12 @@ func fixtureCapture() *capture.Capture {
 		{Kind: snapshot.ProfileWall, File: capture.WallProfile, FlameGraph: capture.WallFlame, Folded: capture.WallFolded, Seconds: 20,
 			Segments: []capture.Segment{{Offset: 0, Requested: 20, Seconds: 20.02, OK: true}}},
 		{Kind: snapshot.ProfileHeap, File: capture.HeapProfile},
+		{Kind: snapshot.ProfileMutex, File: capture.MutexProfile, Seconds: 20,
+			Segments: []capture.Segment{{Offset: 0, Requested: 20, Seconds: 20.01, OK: true}}},
+		{Kind: snapshot.ProfileBlock, File: capture.BlockProfile, Seconds: 20,
+			Segments: []capture.Segment{{Offset: 0, Requested: 20, Seconds: 20.01, OK: true}}},
 	}
+	c.Modules = flame.Modules{Main: "example.com/orders", Deps: []string{"github.com/aws/aws-sdk-go-v2"}}
 	c.AddError("snapshot", fmt.Errorf("agent: read snapshot: unexpected EOF"))
 	return c
 }
@@ -67,7 +72,8 @@ func fixtureSnapshot(k int) snapshot.Snapshot {
 	now := t0.Add(time.Duration(k) * time.Second)
 	s := snapshot.Snapshot{
 		Version: snapshot.Version, Time: now, PID: 4242, Program: "orders-api",
-		Process: &snapshot.Process{CPUPercent: 35, RSSBytes: 64 << 20, Goroutines: 70, Threads: 12, FDs: 30},
+		Process: &snapshot.Process{CPUPercent: 35, RSSBytes: 64 << 20, Goroutines: 70, Threads: 12, FDs: 30,
+			GCCPUPercent: 12 + float64(k%3), SchedLatencyP99Ms: 0.5 + 0.25*float64(k%5), MutexWaitPerSecond: 0.25, RunnableGoroutines: k % 4},
 	}
 
 	// backend: saturated pool of 4.
@@ -213,13 +219,33 @@ func fixtureCPU() *profile.Profile {
 
 func fixtureWall() *profile.Profile {
 	return buildProfile(proftest.WallTypes, 20, []stack{
-		{[]string{"main.main", "main.worker", "net/http.(*Client).Do", "net/http.(*Transport).roundTrip", "net/http.(*Transport).getConn", "runtime.selectgo", "runtime.gopark"}, 22400},
-		{[]string{"main.main", "main.worker", "net/http.(*Client).Do", "net/http.(*persistConn).roundTrip", "runtime.selectgo", "runtime.gopark"}, 3200},
+		{[]string{"runtime.goexit", "main.worker", "net/http.(*Client).Do", "net/http.(*Transport).roundTrip", "net/http.(*Transport).getConn", "runtime.selectgo", "runtime.gopark"}, 22400},
+		{[]string{"runtime.goexit", "main.worker", "net/http.(*Client).Do", "net/http.(*persistConn).roundTrip", "runtime.selectgo", "runtime.gopark"}, 3200},
 		{[]string{"net/http.(*persistConn).readLoop", "bufio.(*Reader).Peek", "internal/poll.(*FD).Read", "runtime.gopark"}, 7800},
 		{[]string{"net/http.(*persistConn).writeLoop", "runtime.selectgo", "runtime.gopark"}, 7800},
-		{[]string{"main.main", "main.worker", "main.encodeOrder", "encoding/json.Marshal"}, 580},
-		{[]string{"main.main", "main.worker", "main.decodeReply", "encoding/json.Unmarshal"}, 80},
+		{[]string{"runtime.goexit", "main.worker", "main.encodeOrder", "encoding/json.Marshal"}, 580},
+		{[]string{"runtime.goexit", "main.worker", "main.decodeReply", "encoding/json.Unmarshal"}, 80},
 		{[]string{"main.main", "sync.(*WaitGroup).Wait", "runtime.gopark"}, 2000},
+	})
+}
+
+var contentionTypes = []*profile.ValueType{{Type: "contentions", Unit: "count"}, {Type: "delay", Unit: "nanoseconds"}}
+
+// fixtureBlock: workers wait on the cache's lock and a rate limiter, and
+// a connection's read loop waits in select (no frame of the program).
+func fixtureBlock() *profile.Profile {
+	return buildProfile(contentionTypes, 20, []stack{
+		{[]string{"main.worker", "main.(*cache).get", "sync.(*Mutex).Lock"}, 80},
+		{[]string{"main.worker", "main.(*limiter).Wait", "runtime.chanrecv1"}, 30},
+		{[]string{"net/http.(*persistConn).readLoop", "runtime.selectgo"}, 50},
+		{[]string{"github.com/httptop/httptop/probe/agent.(*handler).serveStream", "runtime.selectgo"}, 40},
+	})
+}
+
+// fixtureMutex: the cache's lock, released in get.
+func fixtureMutex() *profile.Profile {
+	return buildProfile(contentionTypes, 20, []stack{
+		{[]string{"main.worker", "main.(*cache).get", "sync.(*Mutex).Unlock"}, 60},
 	})
 }
 
@@ -231,7 +257,10 @@ func writeFixtureDir(t testing.TB) string {
 	if err := capture.Write(dir, fixtureCapture()); err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]*profile.Profile{capture.CPUProfile: fixtureCPU(), capture.WallProfile: fixtureWall(), capture.HeapProfile: fixtureCPU()} {
+	for name, p := range map[string]*profile.Profile{
+		capture.CPUProfile: fixtureCPU(), capture.WallProfile: fixtureWall(), capture.HeapProfile: fixtureCPU(),
+		capture.MutexProfile: fixtureMutex(), capture.BlockProfile: fixtureBlock(),
+	} {
 		if err := flame.WriteFile(dir+"/"+name, p); err != nil {
 			t.Fatal(err)
 		}

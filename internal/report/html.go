@@ -43,7 +43,13 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"sorted":   sortedKeys,
 	"inc":      func(i int) int { return i + 1 },
 	"bytes":    func(v float64) string { return fmtBytes(int64(math.Round(v))) },
+	"site":     siteName,
 }).Parse(htmlSource))
+
+// hotNotes are the texts that say what the hot tables mean.
+type hotNotes struct {
+	Code, Packages, Categories, Waits, Block, Mutex string
+}
 
 // htmlView is what the template draws.
 type htmlView struct {
@@ -56,6 +62,9 @@ type htmlView struct {
 	Hosts    []hostView
 	Top      []topView
 	Model    []string
+	Notes    hotNotes
+	// RuntimeRows are the Go runtime's figures: name, median, max.
+	RuntimeRows [][3]string
 }
 
 // hostView is one host's section.
@@ -88,7 +97,11 @@ type topView struct {
 // WriteHTML writes the report as one self-contained HTML page: inline CSS,
 // charts as inline SVG, no scripts and nothing fetched from the network.
 func (r *Report) WriteHTML(w io.Writer) error {
-	v := htmlView{R: r, Style: Stylesheet(), Title: r.title(), Subtitle: r.subtitle(), Note: r.tableNote(), Model: modelText}
+	v := htmlView{R: r, Style: Stylesheet(), Title: r.title(), Subtitle: r.subtitle(), Note: r.tableNote(), Model: modelText,
+		Notes: hotNotes{codeNote, packagesNote, categoriesNote, waitsNote, blockNote, mutexNote}}
+	if r.Runtime != nil {
+		v.RuntimeRows = runtimeRows(r.Runtime)
+	}
 	if r.ProfileMode != "" && r.ProfileMode != capture.ModeNone {
 		v.ModeText = "CPU and wall-clock " + modeText(r.ProfileMode) + "."
 	}

@@ -24,18 +24,25 @@ var chartTitles = []string{
 // fetches nothing: no scripts or images by URL, no stylesheets, links only
 // to its own sections and to the capture's files.
 func TestHTMLSelfContained(t *testing.T) {
-	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
+	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall(), Mutex: fixtureMutex(), Block: fixtureBlock()})
 	var buf bytes.Buffer
 	if err := r.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
+	for _, want := range []string{"httptop itself took 0.0%", "<code>main.encodeOrder</code>", "[GC &amp; allocation]",
+		"waiting for a connection", "<code>main.(*cache).get:10</code>", "Contention: mutexes", "GC share of the runtime"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
 	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", " src="} {
 		if strings.Contains(page, bad) {
 			t.Errorf("report.html contains %q: it must not load anything", bad)
 		}
 	}
-	allowed := map[string]bool{capture.CPUFlame: true, capture.WallFlame: true, capture.CPUProfile: true, capture.WallProfile: true, capture.HeapProfile: true, capture.CPUFolded: true, capture.WallFolded: true}
+	allowed := map[string]bool{capture.CPUFlame: true, capture.WallFlame: true, capture.CPUProfile: true, capture.WallProfile: true, capture.HeapProfile: true, capture.CPUFolded: true, capture.WallFolded: true,
+		capture.MutexProfile: true, capture.BlockProfile: true}
 	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1) {
 		if h := m[1]; !strings.HasPrefix(h, "#") && !allowed[h] {
 			t.Errorf("report.html links to %q; want only #sections and the capture's files", h)

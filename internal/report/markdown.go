@@ -121,7 +121,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("No diagnoses: httptop saw nothing to change.\n\n")
 	}
 
-	p("## Top functions\n\n")
+	r.writeHotMarkdown(bw)
+
+	p("## Top functions (flat, as go tool pprof -top)\n\n")
 	for _, t := range []*TopTable{r.TopCPU, r.TopWall} {
 		if t == nil {
 			continue

@@ -50,6 +50,15 @@ type Report struct {
 	// runtime.gopark); nil when the profile is missing.
 	TopCPU  *TopTable `json:"top_cpu,omitempty"`
 	TopWall *TopTable `json:"top_wall,omitempty"`
+	// Hot is where the time goes in the program's terms: its CPU by
+	// code, package and kind of work (httptop's own cost apart), where
+	// its HTTP requests wait, and contended call sites; nil without
+	// profiles.
+	Hot *Hot `json:"hot,omitempty"`
+	// Runtime summarises the Go runtime's figures over the snapshots
+	// (GC CPU share, scheduler latency, mutex wait, runnable
+	// goroutines); nil when the snapshots carry no process figures.
+	Runtime *Runtime `json:"runtime,omitempty"`
 	// Errors lists what went wrong capturing and reading the capture.
 	Errors []capture.CaptureError `json:"errors,omitempty"`
 	// Baseline names the capture this one was compared with and the

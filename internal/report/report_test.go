@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/golden"
 	"github.com/httptop/httptop/snapshot"
@@ -34,7 +35,7 @@ func approx(got, want float64) bool { return math.Abs(got-want) < 1e-6 }
 // TestFigures checks every figure the report computes for the fixture
 // against what the scenario implies (see fixtureCapture).
 func TestFigures(t *testing.T) {
-	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall()})
+	r := Build(fixtureCapture(), capture.Profiles{CPU: fixtureCPU(), Wall: fixtureWall(), Mutex: fixtureMutex(), Block: fixtureBlock()})
 	if got, want := len(r.Hosts), 3; got != want {
 		t.Fatalf("report has %d hosts, want %d", got, want)
 	}
@@ -182,6 +183,83 @@ func TestFigures(t *testing.T) {
 	}
 	if f := r.TopWall.Funcs[0]; f.Name != "runtime.gopark" || f.Flat != 43200*10e6 {
 		t.Errorf("top wall function = %s flat %d, want runtime.gopark 4.32e11", f.Name, f.Flat)
+	}
+
+	checkHot(t, r)
+}
+
+// checkHot checks the hot functions in the program's terms against the
+// fixture profiles (values in 10 ms samples; the CPU profile holds 934).
+func checkHot(t *testing.T, r *Report) {
+	t.Helper()
+	h := r.Hot
+	if h == nil || h.CPU == nil || h.Waits == nil {
+		t.Fatalf("hot = %+v, want the CPU and wall-clock views", h)
+	}
+	code := map[string]int64{
+		"main.encodeOrder": 580, "main.worker": 134, "main.decodeReply": 80, "main.logLine": 12,
+		flame.CategoryGC.Title(): 83, flame.CategorySyscall.Title(): 30, flame.CategoryScheduler.Title(): 15,
+	}
+	if len(h.CPU.Code) != len(code) {
+		t.Errorf("code view %+v, want %d entries", h.CPU.Code, len(code))
+	}
+	for _, e := range h.CPU.Code {
+		if want := code[e.Name] * 10e6; e.Value != want {
+			t.Errorf("code view: %s = %d, want %d", e.Name, e.Value, want)
+		}
+	}
+	if e := h.CPU.Code[0]; e.Name != "main.encodeOrder" || e.Pct != round3(100*580.0/934) || e.Module != "example.com/orders" {
+		t.Errorf("first of the code view = %+v, want main.encodeOrder at 62.1%% in example.com/orders", e)
+	}
+	if h.CPU.HttptopPct != 0 || h.CPU.Profile != capture.CPUProfile || h.CPU.Seconds != 20 {
+		t.Errorf("CPU view httptop %.1f%% profile %q seconds %v", h.CPU.HttptopPct, h.CPU.Profile, h.CPU.Seconds)
+	}
+	if e := h.CPU.Packages[0]; e.Name != "main" || e.Value != 806*10e6 {
+		t.Errorf("first package = %+v, want main with 806 samples", e)
+	}
+	cats := map[flame.Category]int64{}
+	var sum int64
+	for _, e := range h.CPU.Categories {
+		cats[e.Category] = e.Value / 10e6
+		sum += e.Value
+	}
+	if sum != h.CPU.Total || cats[flame.CategoryEncoding] != 475 || cats[flame.CategoryGC] != 268 || cats[flame.CategoryCrypto] != 90 {
+		t.Errorf("categories %v (sum %d of %d), want encoding 475, GC 268, crypto 90", cats, sum, h.CPU.Total)
+	}
+
+	w := h.Waits
+	buckets := map[flame.WaitKind]int64{}
+	for _, b := range w.Buckets {
+		buckets[b.Kind] = b.Value / 10e6
+	}
+	if buckets[flame.WaitConn] != 22400 || buckets[flame.WaitHeaders] != 3200 || buckets[flame.WaitOutside] != 660 || w.Requests != 26260*10e6 {
+		t.Errorf("waits %v of %d, want 22400 waiting for a connection, 3200 for headers, 660 outside, of 26260", buckets, w.Requests/10e6)
+	}
+	if b := w.Buckets[0]; b.Kind != flame.WaitConn || b.Goroutines != 11.2 || b.Funcs[0].Name != "main.worker" {
+		t.Errorf("waiting for a connection = %+v, want 11.2 goroutines charged to main.worker", b)
+	}
+
+	if len(h.Contention) != 2 || h.Contention[0].Kind != snapshot.ProfileBlock || h.Contention[1].Kind != snapshot.ProfileMutex {
+		t.Fatalf("contention tables %+v, want block then mutex", h.Contention)
+	}
+	block := h.Contention[0]
+	if block.Total != 160*10e6 || len(block.Sites) != 3 {
+		t.Fatalf("block table %+v, want 3 sites of 1.6 s in all (httptop's 0.4 s left out)", block)
+	}
+	if s := block.Sites[0]; s.Func != "main.(*cache).get" || s.On != "sync.(*Mutex).Lock" || s.Delay != 800e6 || s.Pct != 50 || !s.Program {
+		t.Errorf("top blocking site = %+v, want main.(*cache).get on sync.(*Mutex).Lock, 800 ms, 50%%", s)
+	}
+	if s := block.Sites[1]; s.Func != "net/http.(*persistConn).readLoop" || s.Program {
+		t.Errorf("second blocking site = %+v, want net/http's read loop, not the program's", s)
+	}
+	if s := h.Contention[1].Sites[0]; s.Func != "main.(*cache).get" || s.On != "sync.(*Mutex).Unlock" || s.Pct != 100 {
+		t.Errorf("top mutex site = %+v", s)
+	}
+
+	rt := r.Runtime
+	if rt == nil || rt.Snapshots != fixSnapshots || rt.GCCPUPercent.Median != 13 || rt.GCCPUPercent.Max != 14 ||
+		rt.SchedLatencyP99Ms.Max != 1.5 || rt.MutexWaitPerSecond.Median != 0.25 || rt.RunnableGoroutines.Max != 3 {
+		t.Errorf("runtime = %+v", rt)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -128,7 +129,9 @@ func Start(opts Options) (*Agent, error) {
 	}
 	go func() {
 		defer close(a.served)
-		a.srv.Serve(ln)
+		// The server's goroutines (one per connection) inherit the
+		// agent's pprof labels.
+		pprof.Do(ctx, agentLabels, func(context.Context) { a.srv.Serve(ln) })
 	}()
 	return a, nil
 }

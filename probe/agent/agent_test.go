@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,6 +291,9 @@ func TestAgentBadRequests(t *testing.T) {
 		{"too long", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=61", nil, 400, snapshot.ErrCodeBadRequest},
 		{"NaN seconds", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=NaN", nil, 400, snapshot.ErrCodeBadRequest},
 		{"seconds not a number", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=ten", nil, 400, snapshot.ErrCodeBadRequest},
+		{"zero hz", "GET", snapshot.APIPath + "profile?kind=wall&seconds=1&hz=0", nil, 400, snapshot.ErrCodeBadRequest},
+		{"hz above fgprof's", "GET", snapshot.APIPath + "profile?kind=wall&seconds=1&hz=100", nil, 400, snapshot.ErrCodeBadRequest},
+		{"hz of a cpu profile", "GET", snapshot.APIPath + "profile?kind=cpu&seconds=1&hz=10", nil, 400, snapshot.ErrCodeBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,6 +330,13 @@ func TestAgentInfo(t *testing.T) {
 	}
 	if in.Limits.MaxStreams != 3 || in.Limits.MaxProfileSeconds != 60 || in.Limits.MinIntervalMs != 100 {
 		t.Errorf("limits = %+v", in.Limits)
+	}
+	// A test binary records its main module (and no dependencies).
+	if in.MainModule != "github.com/httptop/httptop" {
+		t.Errorf("main module = %q, want github.com/httptop/httptop", in.MainModule)
+	}
+	if !slices.Contains(in.Limits.ProfileKinds, snapshot.ProfileMutex) || !slices.Contains(in.Limits.ProfileKinds, snapshot.ProfileBlock) {
+		t.Errorf("profile kinds %v lack mutex and block", in.Limits.ProfileKinds)
 	}
 }
 
@@ -525,7 +536,7 @@ func TestAgentProfilerInUse(t *testing.T) {
 func TestAgentProfileKinds(t *testing.T) {
 	a := startAgent(t, Options{})
 	c := newAgentClient(t, a)
-	for _, q := range []string{"kind=heap", "kind=goroutine", "kind=goroutine&seconds=999", "kind=wall&seconds=0.05", "kind=cpu&seconds=0.05"} {
+	for _, q := range []string{"kind=heap", "kind=goroutine", "kind=goroutine&seconds=999", "kind=wall&seconds=0.05", "kind=cpu&seconds=0.05", "kind=mutex&seconds=0.05", "kind=block&seconds=0.05", "kind=wall&seconds=0.2&hz=19"} {
 		t.Run(q, func(t *testing.T) {
 			status, body := c.get(t.Context(), "profile?"+q)
 			if status == http.StatusConflict && bytes.Contains(body, []byte(snapshot.ErrCodeProfilerInUse)) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,8 +44,8 @@ import (
 // server's connections close: http.Server.Shutdown waits for them (until
 // its context ends), http.Server.Close ends them. It bounds stream
 // intervals, profile durations and the number of streams (see the bounds
-// in package snapshot), takes one CPU and one wall-clock profile at a
-// time, and never answers with a request's headers, body or query string,
+// in package snapshot), takes one profile of each continuous kind (CPU,
+// wall-clock, mutex, block) at a time, and never answers with a request's headers, body or query string,
 // which the snapshot does not hold.
 func Handler(c *probe.Collector, token string) http.Handler {
 	if c == nil {
@@ -69,8 +70,9 @@ type handler struct {
 	proc       *processSampler
 	metrics    http.Handler // the Prometheus exposition of col
 
-	profilers profileSlots // the CPU and wall-clock profiles being taken
-	streams   atomic.Int32 // streams being served
+	profilers profileSlots  // the continuous profiles being taken
+	streams   atomic.Int32  // streams being served
+	modules   flame.Modules // the program's module list, for info
 
 	// profileStarted, when set (tests), is called once a continuous
 	// profile has started, before the handler waits for its end.
@@ -100,6 +102,7 @@ func newHandler(c *probe.Collector, token string, maxStreams int) *handler {
 		maxStreams: maxStreams,
 		proc:       newProcessSampler(),
 		metrics:    promexport.NewHandler(c, promexport.Options{}),
+		modules:    programModules(),
 	}
 }
 
@@ -110,8 +113,20 @@ const writeTimeout = 10 * time.Second
 // maxQuery bounds the query string; the API's parameters are a few bytes.
 const maxQuery = 1 << 10
 
-// ServeHTTP implements http.Handler.
+// agentLabels are the pprof labels the agent's work runs under, so that a
+// CPU profile of the program tells httptop's cost apart (see
+// flame.LabelKey). Goroutines the agent starts (the profilers' own)
+// inherit them.
+var agentLabels = pprof.Labels(flame.LabelKey, "agent")
+
+// ServeHTTP implements http.Handler. Everything it does runs under
+// agentLabels.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pprof.Do(r.Context(), agentLabels, func(context.Context) { h.serve(w, r) })
+}
+
+// serve answers one request.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
 	hdr.Set("Cache-Control", "no-store")
@@ -150,8 +165,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case snapshot.EndpointSnapshot:
 		s := snapshots.Get().(*snapshot.Snapshot)
 		h.snapshot(r.Context(), s)
-		writeJSON(w, s)
+		data, err := appendSnapshot(nil, s)
 		snapshots.Put(s)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, "encode: "+err.Error())
+			return
+		}
+		writeBody(w, append(data, '\n'))
 	case snapshot.EndpointStream:
 		h.serveStream(w, r)
 	case snapshot.EndpointProfile:
@@ -196,7 +216,19 @@ func (h *handler) info() snapshot.AgentInfo {
 			OneProfileAtATime: true,
 			ProfileEnd:        true,
 		},
+		MainModule: h.modules.Main,
+		Modules:    h.modules.Deps,
 	}
+}
+
+// programModules returns the program's module list for AgentInfo, its
+// dependencies cut to snapshot.MaxInfoModules.
+func programModules() flame.Modules {
+	m := flame.ReadModules()
+	if len(m.Deps) > snapshot.MaxInfoModules {
+		m.Deps = m.Deps[:snapshot.MaxInfoModules]
+	}
+	return m
 }
 
 // snapshot takes the collector's snapshot with the process's figures
@@ -243,16 +275,17 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
-	var buf bytes.Buffer
+	var buf []byte
 	var s snapshot.Snapshot // its connection table is reused from one to the next
 	for {
 		h.snapshot(ctx, &s)
-		buf.Reset()
-		if err := json.NewEncoder(&buf).Encode(&s); err != nil { // Encode ends the line
+		var err error
+		if buf, err = appendSnapshot(buf[:0], &s); err != nil {
 			return
 		}
+		buf = append(buf, '\n')
 		rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // best effort
-		if _, err := w.Write(buf.Bytes()); err != nil {
+		if _, err := w.Write(buf); err != nil {
 			return
 		}
 		if err := rc.Flush(); err != nil {
@@ -276,7 +309,7 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	kind, err := snapshot.ParseProfileKind(q.Get("kind"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
-			fmt.Sprintf("kind %q: want cpu, wall, heap or goroutine", q.Get("kind")))
+			fmt.Sprintf("kind %q: want cpu, wall, heap, goroutine, mutex or block", q.Get("kind")))
 		return
 	}
 	if len(q.Get(snapshot.ProfileIDParam)) > snapshot.MaxProfileIDLen || len(q.Get(snapshot.ProfileEndParam)) > snapshot.MaxProfileIDLen {
@@ -300,7 +333,17 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 			}
 			d = time.Duration(secs * float64(time.Second))
 		}
-		if !h.takeProfile(w, r, kind, d, &buf) {
+		hz := flame.WallHz
+		if v := q.Get("hz"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > flame.WallHz || kind != snapshot.ProfileWall {
+				writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+					fmt.Sprintf("hz %q: a wall profile's rate, from 1 to %d", v, flame.WallHz))
+				return
+			}
+			hz = n
+		}
+		if !h.takeProfile(w, r, kind, d, hz, &buf) {
 			return
 		}
 	} else {
@@ -320,11 +363,12 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// takeProfile runs a CPU or wall-clock profile for d into buf. It answers
+// takeProfile runs a continuous profile (CPU, wall-clock sampled at hz,
+// mutex, block) for d into buf. It answers
 // the client itself and returns false when the profile cannot be taken
 // (another is running, the program runs its own CPU profile) or the client
 // went away before it ended.
-func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snapshot.ProfileKind, d time.Duration, buf *bytes.Buffer) bool {
+func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snapshot.ProfileKind, d time.Duration, hz int, buf *bytes.Buffer) bool {
 	// One continuous profile of each kind at a time, so that a CPU and a
 	// wall-clock profile cover the same window; a second of the same kind
 	// is refused at once rather than queued: a queue would hold
@@ -340,7 +384,13 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 		return false
 	}
 	defer release()
-	stop, err := flame.Start(buf, kind)
+	var stop func() error
+	var err error
+	if kind == snapshot.ProfileWall {
+		stop, err = flame.StartWall(buf, hz)
+	} else {
+		stop, err = flame.Start(buf, kind)
+	}
 	if errors.Is(err, flame.ErrCPUProfileBusy) {
 		writeError(w, http.StatusConflict, snapshot.ErrCodeProfilerInUse,
 			"the program is already running a cpu profile of its own (net/http/pprof, -cpuprofile, another agent): retry when it ends, or take a wall profile")
@@ -372,13 +422,18 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 
 // profileSlots holds one slot per continuous kind of profile.
 type profileSlots struct {
-	cpu, wall profileSlot
+	cpu, wall, mutex, block profileSlot
 }
 
 // slot returns the slot of a continuous kind.
 func (s *profileSlots) slot(kind snapshot.ProfileKind) *profileSlot {
-	if kind == snapshot.ProfileCPU {
+	switch kind {
+	case snapshot.ProfileCPU:
 		return &s.cpu
+	case snapshot.ProfileMutex:
+		return &s.mutex
+	case snapshot.ProfileBlock:
+		return &s.block
 	}
 	return &s.wall
 }
@@ -485,7 +540,11 @@ func writeJSON(w http.ResponseWriter, v any) {
 		writeError(w, http.StatusInternalServerError, snapshot.ErrCodeInternal, "encode: "+err.Error())
 		return
 	}
-	data = append(data, '\n')
+	writeBody(w, append(data, '\n'))
+}
+
+// writeBody answers 200 with data, a line of JSON.
+func writeBody(w http.ResponseWriter, data []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)

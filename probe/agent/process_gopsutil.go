@@ -17,8 +17,8 @@ var self = sync.OnceValues(func() (*process.Process, error) {
 	return process.NewProcess(int32(os.Getpid()))
 })
 
-// readProcStat reads the process's CPU time (user + system), resident set,
-// thread count and open file descriptors through gopsutil. A figure
+// readProcStat reads the process's CPU time (user + system), resident set
+// and thread count through gopsutil (file descriptors: readFDs). A figure
 // gopsutil cannot read on this system stays zero.
 func readProcStat() (procStat, error) {
 	var st procStat
@@ -37,10 +37,22 @@ func readProcStat() (procStat, error) {
 	if n, err := p.NumThreads(); err == nil {
 		st.threads = int(n)
 	}
-	if n, err := p.NumFDs(); err == nil {
-		st.fds = int(n)
-	}
+
 	return st, nil
+}
+
+// readFDs counts the process's open file descriptors: countFDs where it
+// works, gopsutil elsewhere.
+func readFDs() (int, error) {
+	if n, err := countFDs(); err == nil {
+		return n, nil
+	}
+	p, err := self()
+	if err != nil {
+		return 0, err
+	}
+	n, err := p.NumFDs()
+	return int(n), err
 }
 
 // ownedSockets returns the TCP sockets the process holds, from gopsutil.

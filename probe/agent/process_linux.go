@@ -14,17 +14,23 @@ import (
 
 // readSockets returns the TCP sockets the process holds and the orphaned
 // ones of its network namespace: sockets closed by their program that the
-// kernel keeps a while (TIME_WAIT, FIN_WAIT, LAST_ACK, CLOSING), which have
-// no inode and so no owner. It asks the kernel through netlink's sock_diag
-// (see diagSockets), which costs little however many sockets there are;
-// where netlink is not allowed it falls back to gopsutil for the owned
-// sockets and the process's view of the text table, /proc/self/net/tcp,
-// for the orphans (inode 0), which with thousands of TIME_WAIT sockets
-// takes tens of milliseconds.
+// kernel keeps a while (TIME_WAIT, FIN_WAIT, LAST_ACK, CLOSING), which
+// have no inode and so no owner. It asks the kernel through sock_diag
+// (diagSockets); where netlink is refused, it falls back to gopsutil for
+// the sockets the process holds and to the process's own view of the
+// table, /proc/self/net/tcp, where orphans have inode 0 (gopsutil can
+// list those only by mapping every process's file descriptors to
+// sockets, far too costly for a snapshot). Reading /proc/net/tcp costs
+// the kernel over a second of CPU for tens of thousands of sockets.
 func readSockets(ctx context.Context) (owned, orphans []socket, err error) {
 	if owned, orphans, err := diagSockets(); err == nil {
 		return owned, orphans, nil
 	}
+	return procSockets(ctx)
+}
+
+// procSockets is readSockets through gopsutil and /proc/self/net/tcp.
+func procSockets(ctx context.Context) (owned, orphans []socket, err error) {
 	owned, err = ownedSockets(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -106,3 +106,31 @@ func TestProcessForgetPeersBounded(t *testing.T) {
 		t.Error("the oldest peer was kept")
 	}
 }
+
+// TestProcessFDsThrottled: counting descriptors that costs 5 ms is done
+// again only after fdCostFactor times that (1 s), while other figures are
+// read at every reading.
+func TestProcessFDsThrottled(t *testing.T) {
+	p := newProcessSampler()
+	calls := 0
+	p.fds = func() (int, error) {
+		calls++
+		time.Sleep(5 * time.Millisecond) // what the count costs, not a wait
+		return 100 + calls, nil
+	}
+	p.sockets = func(context.Context) ([]socket, []socket, error) { return nil, nil, nil }
+	if got := p.sample(t.Context(), nil).FDs; got != 101 || calls != 1 {
+		t.Fatalf("first reading: fds %d after %d counts, want 101 after 1", got, calls)
+	}
+	if p.fdsEvery < fdCostFactor*5*time.Millisecond {
+		t.Errorf("next count after %v, want at least %v", p.fdsEvery, fdCostFactor*5*time.Millisecond)
+	}
+	p.at = p.at.Add(-time.Second) // a reading due now
+	if got := p.sample(t.Context(), nil).FDs; got != 101 || calls != 1 {
+		t.Errorf("a reading 1 s later: fds %d after %d counts, want the last count (101), not a new one", got, calls)
+	}
+	p.at, p.fdsAt = p.at.Add(-time.Minute), p.fdsAt.Add(-time.Minute)
+	if got := p.sample(t.Context(), nil).FDs; got != 102 || calls != 2 {
+		t.Errorf("a reading once the count is due: fds %d after %d counts, want 102 after 2", got, calls)
+	}
+}

@@ -11,6 +11,7 @@ package tlstest
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -18,9 +19,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,4 +185,32 @@ func Serve(t *testing.T) {
 	}
 	fmt.Printf("%s%s\n", readyPrefix, js2)
 	io.Copy(io.Discard, os.Stdin)
+}
+
+// Hold opens n connections from c to url, each held busy by a request the
+// server answers in ten minutes, and returns once every request has its
+// connection (or failed). The requests are cancelled, and c's idle
+// connections closed, when tb's test ends. c's transport must allow n
+// connections per host.
+func Hold(tb testing.TB, c *http.Client, url string, n int) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var got, done sync.WaitGroup
+	tb.Cleanup(func() { cancel(); done.Wait(); c.CloseIdleConnections() })
+	got.Add(n)
+	for range n {
+		done.Go(func() {
+			var once sync.Once
+			trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { once.Do(got.Done) }}
+			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, url+"/?latency=10m", nil)
+			resp, err := c.Do(req)
+			once.Do(got.Done)
+			if err == nil {
+				resp.Body.Close()
+			} else if ctx.Err() == nil {
+				tb.Error(err)
+			}
+		})
+	}
+	got.Wait()
 }

@@ -1,0 +1,163 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/httptop/httptop/snapshot"
+)
+
+// appendSnapshot appends s as JSON, exactly as encoding/json encodes it
+// (json.Marshal, or a json.Encoder without its newline), to b.
+//
+// A program with thousands of connections sends thousands of Conn
+// records a second to a dashboard; encoding/json spends most of the
+// agent's time on them, by reflection. So the connection table is written
+// by hand (appendConn) and spliced into what encoding/json writes for the
+// rest. TestAppendSnapshotMatchesEncodingJSON keeps the two identical.
+func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
+	conns := s.Conns
+	if conns == nil {
+		data, err := json.Marshal(s)
+		return append(b, data...), err
+	}
+	head := *s
+	head.Conns = nil
+	data, err := json.Marshal(&head)
+	if err != nil {
+		return b, err
+	}
+	// Snapshot's only "conns" key is its own, followed by "diagnoses":
+	// neither Process nor Host has a key of that name.
+	const null = `,"conns":null,`
+	i := bytes.Index(data, []byte(null))
+	if i < 0 {
+		data, err := json.Marshal(s)
+		return append(b, data...), err
+	}
+	b = slices.Grow(b, len(data)+len(conns)*connJSONSize)
+	b = append(b, data[:i]...)
+	b = append(b, `,"conns":[`...)
+	for j := range conns {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = appendConn(b, &conns[j])
+	}
+	b = append(b, "],"...)
+	return append(b, data[i+len(null):]...), nil
+}
+
+// connJSONSize is about what one connection's JSON takes, TLS included.
+const connJSONSize = 512
+
+// appendConn appends c as encoding/json encodes a snapshot.Conn.
+func appendConn(b []byte, c *snapshot.Conn) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendUint(b, c.ID, 10)
+	b = appendKeyString(b, `,"client":`, c.Client)
+	b = appendKeyString(b, `,"host":`, c.Host)
+	b = appendKeyString(b, `,"proto":`, c.Proto)
+	b = appendKeyString(b, `,"state":`, string(c.State))
+	b = appendFloat(append(b, `,"age_s":`...), c.AgeSeconds)
+	b = appendFloat(append(b, `,"idle_s":`...), c.IdleSeconds)
+	b = strconv.AppendInt(append(b, `,"requests":`...), c.Requests, 10)
+	b = strconv.AppendInt(append(b, `,"streams":`...), int64(c.Streams), 10)
+	b = strconv.AppendInt(append(b, `,"max_streams":`...), int64(c.MaxStreams), 10)
+	b = strconv.AppendInt(append(b, `,"bytes_in":`...), c.BytesIn, 10)
+	b = strconv.AppendInt(append(b, `,"bytes_out":`...), c.BytesOut, 10)
+	b = appendFloat(append(b, `,"dial_ms":`...), c.DialMs)
+	if c.LocalAddr != "" {
+		b = appendKeyString(b, `,"local_addr":`, c.LocalAddr)
+	}
+	if c.RemoteAddr != "" {
+		b = appendKeyString(b, `,"remote_addr":`, c.RemoteAddr)
+	}
+	if c.Inferred {
+		b = append(b, `,"inferred":true`...)
+	}
+	b = strconv.AppendInt(append(b, `,"mem_bytes":`...), c.MemBytes, 10)
+	if c.MemEstimated {
+		b = append(b, `,"mem_estimated":true`...)
+	}
+	if t := c.TLS; t != nil {
+		b = appendKeyString(b, `,"tls":{"version":`, t.Version)
+		b = appendKeyString(b, `,"cipher":`, t.Cipher)
+		b = appendKeyString(b, `,"alpn":`, t.ALPN)
+		b = strconv.AppendBool(append(b, `,"resumed":`...), t.Resumed)
+		if t.ServerName != "" {
+			b = appendKeyString(b, `,"server_name":`, t.ServerName)
+		}
+		b = appendFloat(append(b, `,"handshake_ms":`...), t.HandshakeMs)
+		b = strconv.AppendInt(append(b, `,"peer_certs":`...), int64(t.PeerCerts), 10)
+		b = strconv.AppendInt(append(b, `,"peer_cert_bytes":`...), int64(t.PeerCertBytes), 10)
+		if !t.LeafNotAfter.IsZero() {
+			// time.Time's MarshalJSON: RFC 3339 with nanoseconds, quoted.
+			n := len(b)
+			b = append(b, `,"leaf_not_after":"`...)
+			var err error
+			if b, err = t.LeafNotAfter.AppendText(b); err != nil {
+				b = b[:n] // a year outside 0-9999, which encoding/json refuses too
+			} else {
+				b = append(b, '"')
+			}
+		}
+		b = strconv.AppendInt(append(b, `,"mem_bytes":`...), t.MemBytes, 10)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendKeyString appends key and s as a JSON string, escaped as
+// encoding/json escapes it (HTML characters included). Plain ASCII, what
+// hosts, addresses and protocol names are made of, is copied; anything
+// else goes through encoding/json.
+func appendKeyString(b []byte, key, s string) []byte {
+	b = append(b, key...)
+	for i := 0; i < len(s); i++ {
+		if !plainJSON[s[i]] {
+			data, _ := json.Marshal(s) // a string always encodes
+			return append(b, data...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainJSON holds the bytes encoding/json writes as they are in a string:
+// printable ASCII but for the quote, the backslash and the characters it
+// escapes for HTML.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendFloat appends f as encoding/json encodes a float64: the shortest
+// decimal, in exponent form below 1e-6 and from 1e21, with the exponent's
+// leading zero dropped. NaN and infinities, which encoding/json refuses,
+// are written as 0.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, '0')
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}

@@ -1,0 +1,130 @@
+package agent
+
+import (
+	"io"
+	"net"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/shirou/gopsutil/v4/process"
+)
+
+// TestCountFDs compares countFDs with gopsutil's count, with a thousand
+// more descriptors open than usual.
+func TestCountFDs(t *testing.T) {
+	openPipes(t, 500)
+	p, err := process.NewProcess(int32(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.NumFDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := countFDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != int(want) || got < 1000 {
+		t.Errorf("countFDs = %d, gopsutil counts %d (want the same, over 1000)", got, want)
+	}
+}
+
+func BenchmarkCountFDs(b *testing.B) {
+	openPipes(b, 5000)
+	p, _ := process.NewProcess(int32(os.Getpid()))
+	b.Run("countFDs/fds=10000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			countFDs()
+		}
+	})
+	b.Run("gopsutil/fds=10000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p.NumFDs()
+		}
+	})
+}
+
+// TestDiagSocketsMatchesProc reads the TCP table through sock_diag and
+// through gopsutil and /proc/self/net/tcp, with a listener, connections
+// in both directions and one closed into TIME_WAIT: both see the same
+// sockets.
+func TestDiagSocketsMatchesProc(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var accepted []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted = append(accepted, s)
+		t.Cleanup(func() { c.Close(); s.Close() })
+	}
+	// The client side of one closes first: TIME_WAIT here.
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	io.Copy(io.Discard, s)
+	s.Close()
+
+	owned, orphans, err := diagSockets()
+	if err != nil {
+		t.Skipf("sock_diag unavailable here: %v", err)
+	}
+	wantOwned, wantOrphans, err := procSockets(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other tests (other processes) open and close sockets in the same
+	// network namespace meanwhile: compare this test's.
+	port := ln.Addr().(*net.TCPAddr).Port
+	key := func(ss []socket) []string {
+		var out []string
+		for _, s := range ss {
+			if int(s.local.Port()) == port || int(s.remote.Port()) == port {
+				out = append(out, s.state+" "+s.local.String()+" "+s.remote.String())
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := key(owned), key(wantOwned); !slices.Equal(got, want) {
+		t.Errorf("owned sockets:\n got %v\nwant %v", got, want)
+	}
+	if got, want := key(orphans), key(wantOrphans); !slices.Equal(got, want) {
+		t.Errorf("orphaned sockets:\n got %v\nwant %v", got, want)
+	}
+	if !slices.ContainsFunc(orphans, func(s socket) bool { return s.state == "TIME_WAIT" && s.remote.String() == ln.Addr().String() }) {
+		t.Errorf("no TIME_WAIT socket towards the listener among %v", key(orphans))
+	}
+	_ = accepted
+}
+
+// openPipes opens n pipes (2n descriptors) until tb's test ends.
+func openPipes(tb testing.TB, n int) {
+	tb.Helper()
+	for range n {
+		r, w, err := os.Pipe()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { r.Close(); w.Close() })
+	}
+}
