@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/httptop/httptop/internal/agentclient"
@@ -46,14 +49,33 @@ func (c capturer) Capture(ctx context.Context, progress func(done, total time.Du
 // recordCapture records a capture from src into opts.Dir (capture.Run),
 // then builds its report and writes report.json, report.md and
 // report.html beside it. capture.json is written before the report is
-// built, so that a report that fails leaves the capture to render again
-// with httptop report. It returns the capture, or nil when nothing could
-// be recorded at all, and every error met.
+// built, so that a report that fails, or that Ctrl-C stops, leaves the
+// capture to render again with httptop report. It returns the capture, or
+// nil when nothing could be recorded at all, and every error met.
 func recordCapture(ctx context.Context, src capture.Source, opts capture.Options) (*capture.Capture, error) {
 	c, profs, err := capture.Run(ctx, src, opts)
 	if c == nil {
 		return nil, err
 	}
-	r := report.Build(c, profs)
-	return c, errors.Join(err, report.Write(opts.Dir, r))
+	rctx, stop := reportContext(ctx)
+	defer stop()
+	r, rerr := report.BuildContext(rctx, c, profs)
+	if rerr == nil {
+		rerr = report.Write(opts.Dir, r)
+	} else {
+		// Not wrapped: an interrupted report is worth a message.
+		rerr = fmt.Errorf("report not written (%v): %s is saved; 'httptop report %s' writes it", rerr, capture.CaptureFile, opts.Dir)
+	}
+	return c, errors.Join(err, rerr)
+}
+
+// reportContext returns the context a capture's report is built under:
+// ctx, unless Ctrl-C (or SIGTERM) already ended the capture window, which
+// asks for the report of what was gathered; then a context that the next
+// Ctrl-C ends.
+func reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return signal.NotifyContext(context.WithoutCancel(ctx), os.Interrupt, syscall.SIGTERM)
 }

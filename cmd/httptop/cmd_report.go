@@ -25,14 +25,14 @@ var reportCommand = command{
 			if len(args) != 1 {
 				return usageErrorf("report takes one DIR, the directory httptop capture wrote, got %d arguments", len(args))
 			}
-			return m.runReport(args[0])
+			return m.runReport(ctx, args[0])
 		}
 	},
 }
 
 // runReport renders the report of the capture in dir and says where it
 // went.
-func (m *Main) runReport(dir string) error {
+func (m *Main) runReport(ctx context.Context, dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -42,7 +42,7 @@ func (m *Main) runReport(dir string) error {
 	case !fi.IsDir():
 		return fmt.Errorf("report: %s is not a directory; give the directory httptop capture wrote, not a file in it", dir)
 	}
-	r, err := report.Regenerate(dir)
+	r, err := report.Regenerate(ctx, dir)
 	if err != nil {
 		return err
 	}

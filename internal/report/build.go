@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"strings"
@@ -24,6 +25,13 @@ const (
 
 // Build computes the report of capture c. It does not modify c.
 func Build(c *capture.Capture, p capture.Profiles) *Report {
+	r, _ := BuildContext(context.Background(), c, p)
+	return r
+}
+
+// BuildContext is Build that gives up when ctx is done (Ctrl-C), returning
+// nil and ctx's error.
+func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (*Report, error) {
 	r := &Report{
 		Version:               Version,
 		Program:               c.Program,
@@ -50,6 +58,9 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	findings := map[string]*Finding{}
 	var findingOrder []*Finding
 	for si := range c.Snapshots {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s := &c.Snapshots[si]
 		t := s.Time.Sub(c.Start).Seconds()
 		for hi := range s.Hosts {
@@ -84,6 +95,9 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r.Hosts = make([]HostReport, 0, len(order))
 	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
 	for _, a := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hr := a.report(c)
 		if _, ok := byHost[hr.Client+"\x00"+hr.Host]; !ok {
 			byHost[hr.Client+"\x00"+hr.Host] = len(r.Hosts)
@@ -114,7 +128,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	// everything is runtime.gopark).
 	r.TopCPU = topTable(snapshot.ProfileCPU, c.Profile(snapshot.ProfileCPU), p.CPU, OrderFlat)
 	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
-	return r
+	return r, nil
 }
 
 // hostAcc accumulates one host's snapshots.
@@ -386,7 +400,7 @@ func little(hr *HostReport, limit int) {
 		// sampled differently); the peak is what the workers issue.
 		lt.Recommended = peak
 		if float64(peak) < 0.95*lt.Demand {
-			lt.Recommended = int(math.Ceil(lt.Demand))
+			lt.Recommended = ceilInt(lt.Demand)
 		}
 		lt.Capped = lt.Recommended < lt.ErlangN
 	}
@@ -400,18 +414,27 @@ func erlangTable(a, w float64, n, en, rec int) []ErlangRow {
 	if a <= 0 {
 		return []ErlangRow{}
 	}
-	lo := int(math.Floor(a)) + 1
+	lo := ceilInt(math.Floor(a) + 1)
 	sizes := []int{lo, lo + 1, n, rec, en - 1, en, en + 1}
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)
 	rows := make([]ErlangRow, 0, len(sizes))
 	for _, s := range sizes {
-		if s < lo {
+		if s < lo || float64(s) <= a { // below lo, or lo + 1 overflowed
 			continue
 		}
 		rows = append(rows, ErlangRow{N: s, PWait: round3(ErlangC(s, a)), MeanWait: round3(MeanWait(s, a, w))})
 	}
 	return rows
+}
+
+// ceilInt returns ⌈v⌉ as an int, math.MaxInt when it is larger (or NaN):
+// a conversion out of range would give any value.
+func ceilInt(v float64) int {
+	if !(v < math.MaxInt) {
+		return math.MaxInt
+	}
+	return int(math.Ceil(v))
 }
 
 // Orders of a TopTable.

@@ -123,7 +123,7 @@ func TestHTMLInChromium(t *testing.T) {
 
 	t.Run("fixture", func(t *testing.T) {
 		dir := writeFixtureDir(t)
-		r, err := Regenerate(dir)
+		r, err := Regenerate(context.Background(), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestHTMLInChromium(t *testing.T) {
 		if err := capture.Write(dir, c); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Regenerate(dir)
+		r, err := Regenerate(context.Background(), dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,9 @@ var modelText = []string{
 		"By Little's law λ·W is the mean number of connections busy; λ ÷ N × W is the pool's utilisation.",
 	"Sizing treats the pool as an M/M/N queue (Poisson arrivals at λ, exponential holding times of mean W, N connections) " +
 		"and reports Erlang's C formula: the probability that a request waits, and the mean wait C·W ÷ (N − λ·W). " +
-		"The recommended N is the smallest with P(wait) < " + fmtPct(TargetWaitProbability) + ".",
+		"The recommended N is the smallest with P(wait) < " + fmtPct(TargetWaitProbability) + ". " +
+		"Erlang's formulas are computed exactly up to 100,000 Erlangs; above, from the normal approximation of the Poisson distribution " +
+		"(with its skewness term), within 0.023 ÷ λ·W of the exact value, so the recommended N may be one off there.",
 	"When the pool is saturated, λ is capped at N ÷ W and understates demand, so sizing uses the mean number of requests in flight instead. " +
 		"Requests issued by a fixed set of workers never exceed that set, so the recommendation is capped at the peak number in flight.",
 	"W ends when response headers arrive; reading the body also holds the connection, so for large bodies the real load is higher. " +

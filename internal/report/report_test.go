@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -274,7 +276,7 @@ func compareRows(t *testing.T, table string, got, want [][]string) {
 // change and review the diff.
 func TestGolden(t *testing.T) {
 	dir := writeFixtureDir(t)
-	if _, err := Regenerate(dir); err != nil {
+	if _, err := Regenerate(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{capture.MarkdownFile, capture.JSONFile} {
@@ -440,5 +442,14 @@ func TestSnapshotsBasis(t *testing.T) {
 	}
 	if !strings.Contains(html.String(), "No per-second series") || !strings.Contains(html.String(), "One point per snapshot") {
 		t.Error("report.html does not explain the charts drawn without per-second series")
+	}
+}
+
+// TestBuildContextCanceled: Ctrl-C stops building a report.
+func TestBuildContextCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := BuildContext(ctx, syntheticCapture(3, 10), capture.Profiles{}); r != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("BuildContext(canceled) = %v, %v; want nil, context.Canceled", r != nil, err)
 	}
 }
