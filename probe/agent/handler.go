@@ -109,6 +109,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Authentication comes first: without the token, nothing about the
 	// API (not even which paths exist) is revealed.
 	if !h.authorized(r) {
+		// And close: a client without the token holds nothing of the
+		// program's, not even an idle connection.
+		hdr.Set("Connection", "close")
 		hdr.Set("WWW-Authenticate", `Bearer realm="httptop"`)
 		writeError(w, http.StatusUnauthorized, snapshot.ErrCodeUnauthorized,
 			"missing or wrong token: send the token of the agent's discovery file as 'Authorization: Bearer TOKEN'")
