@@ -2237,6 +2237,51 @@ func TestTransparencyUpgrade(t *testing.T) {
 		}
 		e.note("close: %s", tpDescribeErr(rw.Close()))
 		e.note("reused=%v server open=%d", rec.reuses(), tpWaitOpen(srv, 0))
+	}}, {name: "101 then an echo that ends with a half-close (CloseWrite)", run: func(e *tpEnv) {
+		// The server echoes until the client shuts its side down, then
+		// says goodbye and closes: the client can only read the goodbye
+		// if CloseWrite reached the TCP connection.
+		srv := e.server(kindHTTP1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+			brw.Flush()
+			n, err := io.Copy(brw, brw.Reader) // until the client's FIN
+			fmt.Fprintf(brw, "\nbye after %d bytes (%v)\n", n, err)
+			brw.Flush()
+		}))
+		c := e.client(srv.transport())
+		req := tpNewReq(e.t, context.Background(), "GET", srv.URL+"/up", nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "echo")
+		resp, err := c.Do(req)
+		e.note("do: %s", tpDescribeErr(err))
+		if err != nil {
+			return
+		}
+		e.noteHead("upgrade", req, resp)
+		rw, ok := resp.Body.(io.ReadWriteCloser)
+		cw, canHalfClose := resp.Body.(interface{ CloseWrite() error })
+		e.note("ReadWriteCloser %v, CloseWrite %v", ok, canHalfClose)
+		if !ok || !canHalfClose {
+			resp.Body.Close()
+			return
+		}
+		// Should the server never see the half-close, nothing ends the
+		// echo: close the connection after a while, so the run ends
+		// and shows what it read.
+		stop := time.AfterFunc(tpWaitFor, func() { rw.Close() })
+		defer stop.Stop()
+		_, werr := io.WriteString(rw, "one\ntwo\n")
+		e.note("write: %s", tpDescribeErr(werr))
+		e.note("close write: %s", tpDescribeErr(cw.CloseWrite()))
+		all, rerr := io.ReadAll(rw)
+		e.note("read %q %s", all, tpDescribeErr(rerr))
+		e.note("close: %s", tpDescribeErr(rw.Close()))
+		e.note("server open=%d", tpWaitOpen(srv, 0))
 	}}})
 }
 

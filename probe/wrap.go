@@ -43,8 +43,10 @@ import (
 //
 // A program's own GotConn hook sees the connection the probe tracks it
 // with: for HTTPS the same *tls.Conn as without the probe, whose NetConn is
-// the probe's wrapper (a *tracer.Conn); for plain HTTP that wrapper instead
-// of the *net.TCPConn. Its NetConn method returns the connection it wraps.
+// the probe's wrapper (package tracer's Conn); for plain HTTP that wrapper
+// instead of the *net.TCPConn. Its NetConn method returns the connection it
+// wraps, and it has the CloseWrite and CloseRead methods of that
+// connection (so an upgraded connection can still be half-closed).
 //
 // For any other RoundTripper (a custom one, or another middleware), the
 // probe sees what its httptrace hooks report, which the standard transport

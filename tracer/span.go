@@ -318,14 +318,15 @@ func (s *Span) gotFirstByte() {
 // connOf returns the record of the connection a GotConn hook reports, and
 // its TLS session if it has one.
 func (t *Tracer) connOf(nc net.Conn, h *poolstats.Host, now int64) (*poolstats.Conn, *tls.Conn) {
-	switch c := nc.(type) {
-	case nil:
+	if nc == nil {
 		return nil, nil
-	case *Conn:
-		return c.rec, nil
-	case *tls.Conn:
-		if tc, ok := c.NetConn().(*Conn); ok {
-			return tc.rec, c
+	}
+	if rec := recordOf(nc); rec != nil {
+		return rec, nil
+	}
+	if c, ok := nc.(*tls.Conn); ok {
+		if rec := recordOf(c.NetConn()); rec != nil {
+			return rec, c
 		}
 		return t.stats.InferredConn(h, nc, now), c
 	}
