@@ -2,7 +2,6 @@ package tracer
 
 import (
 	"net/http"
-	"sync/atomic"
 )
 
 // Transport is the RoundTripper the probe puts in front of another: every
@@ -11,19 +10,10 @@ import (
 type Transport struct {
 	Next   http.RoundTripper
 	Tracer *Tracer
-	// Prepare, when set, runs before the first request (and again
-	// until it returns true): package probe uses it to instrument an
-	// *http.Transport once its configuration is final.
-	Prepare func() bool
-
-	prepared atomic.Bool
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.Prepare != nil && !t.prepared.Load() && t.Prepare() {
-		t.prepared.Store(true)
-	}
 	return t.Tracer.RoundTrip(t.Next, req)
 }
 
