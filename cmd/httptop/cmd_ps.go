@@ -12,6 +12,7 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/internal/termtext"
 )
 
 // psCommand lists the agents running on this machine.
@@ -100,7 +101,7 @@ func writeAgentTable(w io.Writer, rows []agentRow, now time.Time) {
 			hosts, rps = strconv.Itoa(r.hosts), fmt.Sprintf("%.1f", r.rps)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n",
-			r.info.PID, r.info.Program, r.info.Addr, formatUptime(now.Sub(r.info.Started)), hosts, rps)
+			r.info.PID, termtext.Clean(r.info.Program), termtext.Clean(r.info.Addr), formatUptime(now.Sub(r.info.Started)), hosts, rps)
 	}
 	tw.Flush()
 }

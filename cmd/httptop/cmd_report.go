@@ -11,6 +11,7 @@ import (
 
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/internal/termtext"
 )
 
 // reportCommand renders a capture's report again from its capture.json, so
@@ -50,7 +51,7 @@ func (m *Main) runReport(ctx context.Context, dir string) error {
 	for _, h := range r.Hosts {
 		diagnoses += len(h.Diagnoses)
 	}
-	fmt.Fprintf(m.Stdout, "%s (pid %d): %d hosts, %d diagnoses over %.0f s\n", r.Program, r.PID, len(r.Hosts), diagnoses, r.Seconds)
+	fmt.Fprintf(m.Stdout, "%s (pid %d): %d hosts, %d diagnoses over %.0f s\n", termtext.Clean(r.Program), r.PID, len(r.Hosts), diagnoses, r.Seconds)
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile} {
 		fmt.Fprintf(m.Stdout, "  wrote %s\n", filepath.Join(dir, name))
 	}
