@@ -52,6 +52,10 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 	if r.Profiles == nil {
 		r.Profiles = []capture.ProfileInfo{}
 	}
+	for i := range r.Profiles {
+		pi := &r.Profiles[i]
+		pi.File, pi.FlameGraph, pi.Folded = localFile(pi.File), localFile(pi.FlameGraph), localFile(pi.Folded)
+	}
 
 	accs := map[string]*hostAcc{}
 	var order []*hostAcc
@@ -428,6 +432,16 @@ func erlangTable(a, w float64, n, en, rec int) []ErlangRow {
 	return rows
 }
 
+// localFile returns name when it names a file of the capture directory
+// (capture.IsFileName), else "": the report links nothing else, whatever
+// capture.json says.
+func localFile(name string) string {
+	if capture.IsFileName(name) {
+		return name
+	}
+	return ""
+}
+
 // ceilInt returns ⌈v⌉ as an int, math.MaxInt when it is larger (or NaN):
 // a conversion out of range would give any value.
 func ceilInt(v float64) int {
@@ -462,7 +476,7 @@ func topTable(kind snapshot.ProfileKind, info *capture.ProfileInfo, p *profile.P
 		Funcs:      []TopFunc{},
 	}
 	if info != nil {
-		t.Profile, t.FlameGraph = info.File, info.FlameGraph
+		t.Profile, t.FlameGraph = localFile(info.File), localFile(info.FlameGraph)
 	}
 	for _, s := range p.Sample {
 		if idx < len(s.Value) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,7 +63,6 @@ func FuzzRegenerate(f *testing.F) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.pb.gz"), 0o600); err != nil {
 		f.Skip("mkfifo:", err)
 	}
-	link := regexp.MustCompile(`\]\(([^)]*)\)`)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := os.WriteFile(filepath.Join(dir, capture.CaptureFile), data, 0o600); err != nil {
@@ -75,7 +73,7 @@ func FuzzRegenerate(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		problems := make(chan []string, 1)
-		go func() { problems <- regenerate(ctx, dir, link) }()
+		go func() { problems <- regenerate(ctx, dir) }()
 		select {
 		case ps := <-problems:
 			for _, p := range ps {
@@ -89,7 +87,7 @@ func FuzzRegenerate(f *testing.F) {
 
 // regenerate reads the capture in dir, builds and renders its report,
 // and returns what went wrong that must not.
-func regenerate(ctx context.Context, dir string, link *regexp.Regexp) []string {
+func regenerate(ctx context.Context, dir string) []string {
 	c, p, err := capture.LoadContext(ctx, dir)
 	if ctx.Err() != nil {
 		return []string{"reading the capture blocked: " + err.Error()}
@@ -116,9 +114,9 @@ func regenerate(ctx context.Context, dir string, link *regexp.Regexp) []string {
 	if err := r.WriteMarkdown(&md); err != nil {
 		problems = append(problems, "markdown: "+err.Error())
 	}
-	for _, m := range link.FindAllStringSubmatch(md.String(), -1) {
-		if !capture.IsFileName(m[1]) {
-			problems = append(problems, "report.md links "+m[1])
+	for _, target := range mdLinks(md.String()) {
+		if !capture.IsFileName(target) {
+			problems = append(problems, "report.md links "+target)
 		}
 	}
 	if err := r.WriteJSON(io.Discard); err != nil {

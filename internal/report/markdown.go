@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/httptop/httptop/internal/capture"
+	"github.com/httptop/httptop/internal/termtext"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -153,13 +153,17 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 // writeFinding writes one diagnosis as a list item.
 func (r *Report) writeFinding(w io.Writer, f Finding) {
-	fmt.Fprintf(w, "- **%s · %s** — %s  \n", f.Severity, f.Kind, mdText(f.Summary))
+	fmt.Fprintf(w, "- **%s · %s** — %s  \n", mdText(string(f.Severity)), mdCode(string(f.Kind)), mdText(f.Summary))
 	fmt.Fprintf(w, "  Seen in %s.  \n", seenText(f, r.Snapshots))
 	if f.Advice != "" {
 		fmt.Fprintf(w, "  **Advice:** %s  \n", mdText(f.Advice))
 	}
-	if ev := evidenceText(f.Evidence, "`"); ev != "" {
-		fmt.Fprintf(w, "  Evidence: %s  \n", ev)
+	if len(f.Evidence) > 0 {
+		var parts []string
+		for _, k := range sortedKeys(f.Evidence) {
+			parts = append(parts, mdCode(k+"="+fmtEvidence(f.Evidence[k])))
+		}
+		fmt.Fprintf(w, "  Evidence: %s  \n", strings.Join(parts, ", "))
 	}
 	for _, s := range f.Sites {
 		fmt.Fprintf(w, "  Site: %s × %d  \n", mdCode(s.String()), s.Count)
@@ -212,12 +216,10 @@ func (r *Report) profileLine() string {
 			s += " " + fmtSeconds(pi.Seconds)
 		}
 		var links []string
-		if pi.FlameGraph != "" {
-			links = append(links, "[flame graph]("+pi.FlameGraph+")")
-		}
-		links = append(links, "[pprof]("+pi.File+")")
-		if pi.Folded != "" {
-			links = append(links, "[folded]("+pi.Folded+")")
+		for _, l := range []struct{ label, file string }{{"flame graph", pi.FlameGraph}, {"pprof", pi.File}, {"folded", pi.Folded}} {
+			if capture.IsFileName(l.file) { // a file of the capture, never a URL
+				links = append(links, "["+l.label+"]("+l.file+")")
+			}
 		}
 		s = mdText(s) + " (" + strings.Join(links, ", ") + ")"
 		if pi.Error != "" {
@@ -297,21 +299,6 @@ func seenText(f Finding, snapshots int) string {
 	return s + ", from " + fmtSeconds(f.FirstSeen) + " to " + fmtSeconds(f.LastSeen)
 }
 
-// evidenceText lists evidence as name=value, sorted by name, each wrapped
-// in quote.
-func evidenceText(ev map[string]float64, quote string) string {
-	names := make([]string, 0, len(ev))
-	for k := range ev {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	parts := make([]string, len(names))
-	for i, k := range names {
-		parts[i] = quote + k + "=" + fmtEvidence(ev[k]) + quote
-	}
-	return strings.Join(parts, ", ")
-}
-
 // fmtN formats a pool size: the limit, ∞ or ?.
 func fmtN(n int, known bool) string {
 	switch {
@@ -368,22 +355,25 @@ func fmtPctValue(p float64) string {
 	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
 }
 
-// mdText escapes text for a Markdown paragraph: characters that would
-// start emphasis, links or HTML are backslash-escaped.
+// mdText escapes text for a Markdown paragraph or table cell, where it
+// never starts a line: control characters go (termtext.Clean; a line
+// break would let what follows start a heading, a list or a block of
+// HTML), and characters that would start emphasis, strikethrough, a
+// link, an entity, an HTML tag or end a table cell are backslash-escaped.
+// What the text names stays text: report.md links only files of the
+// capture.
 func mdText(s string) string {
+	s = termtext.Clean(s)
 	var b strings.Builder
 	for i, r := range s {
 		switch r {
-		case '\\', '*', '_', '`', '[', ']', '|':
+		case '\\', '*', '_', '`', '[', ']', '|', '~', '&':
 			b.WriteByte('\\')
 		case '<':
 			// Only the start of a tag, an autolink or a comment.
 			if next := s[i+1:]; next != "" && (isLetter(next[0]) || strings.ContainsRune("/!?", rune(next[0]))) {
 				b.WriteByte('\\')
 			}
-		case '\n':
-			b.WriteByte(' ')
-			continue
 		}
 		b.WriteRune(r)
 	}
@@ -395,9 +385,10 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // mdCell escapes text for a Markdown table cell.
 func mdCell(s string) string { return mdText(s) }
 
-// mdCode writes s as inline code, safe inside a table cell.
+// mdCode writes s as inline code, safe inside a table cell: on one line
+// (termtext.Clean), pipes escaped, between enough backticks.
 func mdCode(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
+	s = strings.ReplaceAll(termtext.Clean(s), "|", "\\|")
 	fence := "`"
 	for strings.Contains(s, fence) {
 		fence += "`"
