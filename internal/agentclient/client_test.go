@@ -417,3 +417,33 @@ func TestProfileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileTooLarge: an agent that answers a profile of 40 MiB (far
+// beyond any real one) is refused before the client holds it all.
+func TestProfileTooLarge(t *testing.T) {
+	dir := agentDir(t)
+	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+		if strings.HasSuffix(r.URL.Path, "/info") {
+			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+			return
+		}
+		w.Write([]byte{0x1f, 0x8b})
+		chunk := make([]byte, 1<<20)
+		for range 40 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	writeRecord(t, dir, discovery.Record{PID: os.Getpid(), Addr: addr})
+	c, err := Dial(t.Context(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	data, err := c.Profile(t.Context(), snapshot.ProfileHeap, 0)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("Profile of 40 MiB = %d bytes, %v; want it refused as too large", len(data), err)
+	}
+}

@@ -30,10 +30,11 @@ const (
 	MaxProfileBytes = 64 << 20
 )
 
-// maxProfileData bounds a profile once decompressed, so that a small
-// gzip bomb cannot take the memory a large file would; a variable for
-// tests.
-var maxProfileData int64 = 256 << 20
+// maxProfileData bounds a profile once decompressed (a real one is a few
+// MB), so that a small gzip bomb, in a capture directory or from a
+// hostile agent, cannot take the memory a large file would; a variable
+// for tests.
+var maxProfileData int64 = 64 << 20
 
 // Profiles are the parsed CPU and wall-clock profiles of a capture; either
 // may be nil.
@@ -75,7 +76,7 @@ func Load(dir string) (*Capture, Profiles, error) {
 // "..", no absolute paths, no symbolic link that leads out of it, no FIFO
 // or device, which it opens without blocking and refuses), reads at most
 // MaxCaptureBytes of capture.json and MaxProfileBytes of a profile (and
-// 256 MiB of a profile once decompressed), and follows only the file names
+// 64 MiB of a profile once decompressed), and follows only the file names
 // IsFileName accepts.
 func LoadContext(ctx context.Context, dir string) (*Capture, Profiles, error) {
 	root, err := openRoot(dir)
@@ -111,7 +112,7 @@ func LoadContext(ctx context.Context, dir string) (*Capture, Profiles, error) {
 }
 
 // ParseProfile parses a pprof profile, gzipped or not, refusing one larger
-// than 256 MiB once decompressed rather than decompressing it all into
+// than 64 MiB once decompressed rather than decompressing it all into
 // memory (profile.ParseData would).
 func ParseProfile(data []byte) (*profile.Profile, error) {
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {

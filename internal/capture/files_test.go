@@ -224,3 +224,42 @@ func TestIsFileName(t *testing.T) {
 		}
 	}
 }
+
+// bombSource is an agent whose CPU profiles are small gzipped and huge
+// decompressed.
+type bombSource struct {
+	*fakeSource
+	bomb []byte
+}
+
+func (b bombSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
+	if kind == snapshot.ProfileCPU {
+		return b.bomb, nil
+	}
+	return b.fakeSource.Profile(ctx, kind, d)
+}
+
+// TestRunRefusesProfileBomb: a hostile agent's profile that decompresses
+// past the bound is refused segment by segment, not held; the wall-clock
+// profile is still taken.
+func TestRunRefusesProfileBomb(t *testing.T) {
+	defer func(n int64) { maxProfileData = n }(maxProfileData)
+	maxProfileData = 1 << 20
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	w.Write(make([]byte, 4<<20))
+	w.Close()
+	dir := t.TempDir()
+	c, profs, err := Run(context.Background(), bombSource{&fakeSource{}, gz.Bytes()}, Options{
+		Duration: 400 * time.Millisecond, Interval: 100 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if profs.CPU != nil || profs.Wall == nil {
+		t.Errorf("profiles cpu %v wall %v, want only the wall-clock one", profs.CPU != nil, profs.Wall != nil)
+	}
+	if info := c.Profile(snapshot.ProfileCPU); info == nil || !strings.Contains(info.Error, "larger than 1 MiB decompressed") {
+		t.Errorf("cpu profile info %+v, want the segments refused as too large", info)
+	}
+}

@@ -96,13 +96,18 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 		}
 	}
 
+	conns := map[string][]*capture.ConnRecord{} // by client and host
+	for i := range c.Conns {
+		cn := &c.Conns[i]
+		conns[cn.Client+"\x00"+cn.Host] = append(conns[cn.Client+"\x00"+cn.Host], cn)
+	}
 	r.Hosts = make([]HostReport, 0, len(order))
 	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
 	for _, a := range order {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		hr := a.report(c)
+		hr := a.report(c, conns)
 		if _, ok := byHost[hr.Client+"\x00"+hr.Host]; !ok {
 			byHost[hr.Client+"\x00"+hr.Host] = len(r.Hosts)
 		}
@@ -126,6 +131,10 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 			strings.Compare(hostLabel(a.Client, a.Scheme, a.Host), hostLabel(b.Client, b.Scheme, b.Host)),
 		)
 	})
+	if len(r.Hosts) > MaxHosts {
+		r.HostsOmitted = len(r.Hosts) - MaxHosts
+		r.Hosts = slices.Clip(r.Hosts[:MaxHosts])
+	}
 
 	// CPU by flat time says which code burns the CPU; wall-clock by
 	// cumulative time says where requests spend their time (flat, nearly
@@ -206,8 +215,9 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	a.sumAvgWaiting += h.AvgWaiting
 }
 
-// report computes the host's figures.
-func (a *hostAcc) report(c *capture.Capture) HostReport {
+// report computes the host's figures; conns holds the capture's
+// connections by client and host.
+func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRecord) HostReport {
 	h := a.last
 	n := float64(a.samples.Len())
 	hr := HostReport{
@@ -330,19 +340,16 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 	} else {
 		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
 	}
-	hr.Handshakes = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
+	hr.Handshakes = handshakes(c, conns[h.Client+"\x00"+h.Host], hr.Churn.NewPerSecond)
 	little(&hr, limit)
 	return hr
 }
 
 // handshakes summarises the set-up cost of a host's connections.
-func handshakes(c *capture.Capture, client, host string, newPerSecond float64) Handshakes {
+func handshakes(c *capture.Capture, conns []*capture.ConnRecord, newPerSecond float64) Handshakes {
 	var hs Handshakes
 	var dial, tls []float64
-	for _, cn := range c.Conns {
-		if cn.Client != client || cn.Host != host {
-			continue
-		}
+	for _, cn := range conns {
 		hs.Conns++
 		if len(c.Snapshots) > 0 && cn.FirstSeen.After(c.Snapshots[0].Time) {
 			hs.Opened++

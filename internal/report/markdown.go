@@ -254,9 +254,14 @@ func (r *Report) tableNote() string {
 	for i := range r.Hosts {
 		secs = max(secs, r.Hosts[i].Seconds)
 	}
-	return fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
+	note := fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
 		"req/s, waiting (requests waiting for a connection, time-averaged) and new conns/s are averaged over the whole seconds of each host's per-second series in the capture (up to %d). "+
 		"pool is the most connections open / MaxConnsPerHost (∞: no limit, ?: unknown).", r.Snapshots, window, secs)
+	if r.HostsOmitted > 0 {
+		note += fmt.Sprintf(" The report details the %d busiest of %d hosts (the most severe diagnoses first, then the highest request rate; at most %d): "+
+			"%d more, and their diagnoses, are in %s.", len(r.Hosts), len(r.Hosts)+r.HostsOmitted, MaxHosts, r.HostsOmitted, capture.CaptureFile)
+	}
+	return note
 }
 
 // heading names a top table.

@@ -453,3 +453,27 @@ func TestBuildContextCanceled(t *testing.T) {
 		t.Errorf("BuildContext(canceled) = %v, %v; want nil, context.Canceled", r != nil, err)
 	}
 }
+
+// TestReportHostLimit builds the report of a capture of 300 hosts: it
+// details the MaxHosts busiest (the most severe diagnoses first), says
+// so, and counts the others.
+func TestReportHostLimit(t *testing.T) {
+	r := Build(syntheticCapture(300, 4), capture.Profiles{})
+	if len(r.Hosts) != 100 {
+		t.Errorf("the report details %d hosts, want 100", len(r.Hosts))
+	}
+	data, _ := json.Marshal(r)
+	var fields map[string]any
+	json.Unmarshal(data, &fields)
+	if fields["hosts_omitted"] != 200.0 {
+		t.Errorf("hosts_omitted = %v, want 200", fields["hosts_omitted"])
+	}
+	var md, html strings.Builder
+	r.WriteMarkdown(&md)
+	r.WriteHTML(&html)
+	for name, out := range map[string]string{"report.md": md.String(), "report.html": html.String()} {
+		if !strings.Contains(out, "the 100 busiest of 300 hosts") {
+			t.Errorf("%s does not say it details the 100 busiest of 300 hosts", name)
+		}
+	}
+}
