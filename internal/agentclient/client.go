@@ -36,18 +36,18 @@ import (
 // mounted with agent.Handler, one in a container).
 const EnvToken = "HTTPTOP_TOKEN"
 
-// infoTimeout bounds Dial's check of the agent; a variable for tests.
-var infoTimeout = 5 * time.Second
-
 // Timeouts of the client's own making; the caller's context may end
-// things sooner.
-const (
+// things sooner. Variables for tests.
+var (
+	// infoTimeout bounds Dial's check of the agent.
+	infoTimeout = 5 * time.Second
 	// replyTimeout bounds a snapshot.
 	replyTimeout = 30 * time.Second
-	// stallGrace is how long past its interval (or a profile past its
-	// duration) the client waits for the agent before taking it for gone.
-	stallGrace = 30 * time.Second
 )
+
+// stallGrace is how long past its interval (or a profile past its
+// duration) the client waits for the agent before taking it for gone.
+const stallGrace = 30 * time.Second
 
 // Info describes an agent: from its discovery file (List), completed by
 // its info endpoint once connected (Client.Info).
@@ -321,11 +321,12 @@ func newClient(info Info, token string) *Client {
 // check asks the agent for its info and checks it; tokenFrom says where
 // the token came from, for messages.
 func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
+	wait := waitFor(ctx, infoTimeout)
 	ctx, cancel := context.WithTimeout(ctx, infoTimeout)
 	defer cancel()
 	resp, err := c.get(ctx, snapshot.EndpointInfo, nil)
 	if err != nil {
-		return c.dialError(ctx, err)
+		return c.dialError(ctx, wait, err)
 	}
 	defer resp.Body.Close()
 	if err := replyError(c.where, resp.StatusCode, resp.Header, resp.Body); err != nil {
@@ -360,10 +361,10 @@ func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 	return nil
 }
 
-// dialError explains why Dial could not get an answer: the connection
-// failed (ErrNoAgent), or something accepted it and did not answer as an
-// HTTP server would (ErrNotAgent).
-func (c *Client) dialError(ctx context.Context, err error) error {
+// dialError explains why Dial could not get an answer within wait: the
+// connection failed (ErrNoAgent), or something accepted it and did not
+// answer as an HTTP server would (ErrNotAgent).
+func (c *Client) dialError(ctx context.Context, wait time.Duration, err error) error {
 	var op *net.OpError
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	switch {
@@ -378,7 +379,7 @@ func (c *Client) dialError(ctx context.Context, err error) error {
 		}
 		return newError(ErrNoAgent, err, "cannot reach %s: %v", c.where, op.Err)
 	case timedOut:
-		return newError(ErrNotAgent, err, "%s did not answer within %v: it is not an httptop agent, or the program is stuck", c.where, infoTimeout)
+		return newError(ErrNotAgent, err, "%s did not answer within %v: it is not an httptop agent, or the program is stuck", c.where, wait)
 	}
 	return newError(ErrNotAgent, err, "%s does not speak HTTP (%v): it is not an httptop agent; run 'httptop ps' to list the agents", c.info.Addr, rootCause(err))
 }
@@ -433,17 +434,44 @@ func (c *Client) lost(ctx context.Context, err error) error {
 	return newError(ErrDisconnected, err, "%s went away (%v): the program may have exited; run 'httptop ps'", c.where, rootCause(err))
 }
 
+// waitFor returns how long a request under ctx with a timeout of d may
+// wait: d, or less when ctx's own deadline comes sooner (rounded, for
+// messages).
+func waitFor(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if u := time.Until(dl); u < d {
+			return max(u, 0).Round(10 * time.Millisecond)
+		}
+	}
+	return d
+}
+
+// stalled returns the error of a request under rctx (derived from parent
+// with a timeout) that failed with err: the caller's when it canceled,
+// ErrDisconnected saying how long the client waited when a deadline
+// passed (not a bare "context deadline exceeded"), else err.
+func (c *Client) stalled(parent, rctx context.Context, wait time.Duration, err error) error {
+	switch {
+	case errors.Is(parent.Err(), context.Canceled):
+		return parent.Err()
+	case errors.Is(rctx.Err(), context.DeadlineExceeded):
+		return newError(ErrDisconnected, err, "%s did not answer within %v: the program may be stopped (in a debugger) or overloaded; run 'httptop ps'", c.where, wait)
+	}
+	return err
+}
+
 // Info returns what is known of the agent.
 func (c *Client) Info() Info { return c.info }
 
 // Snapshot returns the program's current snapshot, process figures
 // included.
 func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, replyTimeout)
+	wait := waitFor(ctx, replyTimeout)
+	rctx, cancel := context.WithTimeout(ctx, replyTimeout)
 	defer cancel()
-	resp, err := c.call(ctx, snapshot.EndpointSnapshot, nil)
+	resp, err := c.call(rctx, snapshot.EndpointSnapshot, nil)
 	if err != nil {
-		return nil, err
+		return nil, c.stalled(ctx, rctx, wait, err)
 	}
 	defer resp.Body.Close()
 	data, err := readLimited(resp.Body, maxSnapshotBytes)
@@ -451,7 +479,7 @@ func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		if errors.Is(err, errTooLarge) {
 			return nil, newError(nil, err, "%s: %v", c.where, err)
 		}
-		return nil, c.lost(ctx, err)
+		return nil, c.stalled(ctx, rctx, wait, c.lost(rctx, err))
 	}
 	s, err := decodeSnapshot(data)
 	if err != nil {
@@ -556,11 +584,12 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		}
 		timeout = d + stallGrace
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	wait := waitFor(ctx, timeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := c.call(ctx, snapshot.EndpointProfile, q)
+	resp, err := c.call(rctx, snapshot.EndpointProfile, q)
 	if err != nil {
-		return nil, err
+		return nil, c.stalled(ctx, rctx, wait, err)
 	}
 	defer resp.Body.Close()
 	data, err := readLimited(resp.Body, maxProfileBytes)
@@ -568,7 +597,7 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		if errors.Is(err, errTooLarge) {
 			return nil, newError(nil, err, "%s: profile: %v", c.where, err)
 		}
-		return nil, c.lost(ctx, err)
+		return nil, c.stalled(ctx, rctx, wait, c.lost(rctx, err))
 	}
 	if err := checkProfile(data); err != nil {
 		return nil, newError(nil, err, "%s: %v", c.where, err)

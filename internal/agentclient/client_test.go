@@ -447,3 +447,45 @@ func TestProfileTooLarge(t *testing.T) {
 		t.Errorf("Profile of 40 MiB = %d bytes, %v; want it refused as too large", len(data), err)
 	}
 }
+
+// TestStalledAgentMessages: an agent that accepts and never answers is
+// reported in words saying how long the client waited, with the caller's
+// deadline when it is the shorter (ps waits 3 s, not Dial's 5 s), and a
+// snapshot it never sends is not a bare "context deadline exceeded".
+func TestStalledAgentMessages(t *testing.T) {
+	silent := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, err := Dial(ctx, silent)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") {
+		t.Errorf("Dial with a 300ms deadline = %v, want it to say it waited 300ms", err)
+	}
+
+	dir := agentDir(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+		if strings.HasSuffix(r.URL.Path, "/info") {
+			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+			return
+		}
+		select { // a program stopped in a debugger
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	writeRecord(t, dir, discovery.Record{PID: os.Getpid(), Addr: addr})
+	c, err := Dial(t.Context(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	old := replyTimeout
+	replyTimeout = 200 * time.Millisecond
+	defer func() { replyTimeout = old }()
+	_, err = c.Snapshot(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") || !errors.Is(err, ErrDisconnected) {
+		t.Errorf("Snapshot of a stalled agent = %v, want ErrDisconnected saying it waited 200ms", err)
+	}
+}

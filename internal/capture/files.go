@@ -224,6 +224,10 @@ func writeFile(name string, data []byte) (err error) {
 		return fmt.Errorf("capture: write %s: %w", filepath.Base(name), err)
 	}
 	if err := os.Rename(f.Name(), name); err != nil {
+		var le *os.LinkError // its message names the temporary file too
+		if errors.As(err, &le) {
+			err = le.Err
+		}
 		return fmt.Errorf("capture: write %s: %w", filepath.Base(name), err)
 	}
 	return nil
