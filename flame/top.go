@@ -49,7 +49,7 @@ func Top(p *profile.Profile, sampleIndex, n int) []Func {
 			continue
 		}
 		v := s.Value[idx]
-		total += v
+		total = addSat(total, v)
 		for li, l := range s.Location {
 			if l == nil {
 				continue
@@ -61,12 +61,13 @@ func Top(p *profile.Profile, sampleIndex, n int) []Func {
 				stamp = append(stamp, make([]int32, grow)...)
 			}
 			if li == 0 && len(frames) > 0 {
-				flat[frames[len(frames)-1]] += v
+				leaf := frames[len(frames)-1]
+				flat[leaf] = addSat(flat[leaf], v)
 			}
 			for _, id := range frames {
 				if stamp[id] != int32(si+1) {
 					stamp[id] = int32(si + 1)
-					cum[id] += v
+					cum[id] = addSat(cum[id], v)
 				}
 			}
 		}

@@ -487,7 +487,13 @@ func topTable(kind snapshot.ProfileKind, info *capture.ProfileInfo, p *profile.P
 	}
 	for _, s := range p.Sample {
 		if idx < len(s.Value) {
-			t.Total += s.Value[idx]
+			// Saturated: a sum past MaxInt64 would turn the total
+			// negative.
+			if v := s.Value[idx]; v > 0 && t.Total > math.MaxInt64-v {
+				t.Total = math.MaxInt64
+			} else {
+				t.Total += v
+			}
 		}
 	}
 	var funcs []flame.Func

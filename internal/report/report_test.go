@@ -477,3 +477,22 @@ func TestReportHostLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestTopTableValuesPastInt64: a profile whose values sum past MaxInt64
+// has a positive total, not one wrapped negative.
+func TestTopTableValuesPastInt64(t *testing.T) {
+	huge := int64(math.MaxInt64/2 + 1)
+	p := buildProfile(cpuTypes, 1, []stack{{[]string{"main.main", "main.a"}, 1}, {[]string{"main.main", "main.b"}, 1}, {[]string{"main.main", "main.c"}, 1}})
+	for _, s := range p.Sample {
+		s.Value[0], s.Value[1] = huge, huge
+	}
+	tt := topTable(snapshot.ProfileCPU, nil, p, OrderFlat)
+	if tt == nil || tt.Total <= 0 || len(tt.Funcs) == 0 {
+		t.Fatalf("top table %+v, want a positive total and functions", tt)
+	}
+	for _, f := range tt.Funcs {
+		if f.FlatPct < 0 || f.FlatPct > 100 {
+			t.Errorf("%s: %.1f%%", f.Name, f.FlatPct)
+		}
+	}
+}
