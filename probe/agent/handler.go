@@ -269,18 +269,26 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("kind %q: want cpu, wall, heap or goroutine", q.Get("kind")))
 		return
 	}
+	d := snapshot.DefaultProfileDuration
+	if v := q.Get("seconds"); v != "" && kind.Continuous() {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(secs > 0) || secs > snapshot.MaxProfileDuration.Seconds() {
+			writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+				fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, snapshot.MaxProfileDuration.Seconds()))
+			return
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if r.Method == http.MethodHead {
+		// The headers a GET would get, without taking the profile: a
+		// HEAD must not cost the program a profile.
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", string(kind)+".pb.gz"))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	var buf bytes.Buffer
 	if kind.Continuous() {
-		d := snapshot.DefaultProfileDuration
-		if v := q.Get("seconds"); v != "" {
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(secs > 0) || secs > snapshot.MaxProfileDuration.Seconds() {
-				writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
-					fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, snapshot.MaxProfileDuration.Seconds()))
-				return
-			}
-			d = time.Duration(secs * float64(time.Second))
-		}
 		if !h.takeProfile(w, r, kind, d, &buf) {
 			return
 		}

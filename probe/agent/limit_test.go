@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -143,5 +144,33 @@ func TestAgentConnectionLimit(t *testing.T) {
 			t.Fatalf("the agent still answers %d after the connections holding its slots closed", status)
 		}
 		time.Sleep(10 * time.Millisecond) // polling for the agent to see them close, not for timing
+	}
+}
+
+// TestAgentProfileHead: HEAD on the profile endpoint answers at once,
+// with the headers a GET would get and no body, without profiling.
+func TestAgentProfileHead(t *testing.T) {
+	a := startAgent(t, Options{NoDiscovery: true})
+	profiled := make(chan snapshot.ProfileKind, 4)
+	a.handler.profileStarted = func(k snapshot.ProfileKind) { profiled <- k }
+	c := newAgentClient(t, a)
+	for _, q := range []string{"kind=cpu&seconds=30", "kind=wall&seconds=30", "kind=heap", "kind=goroutine"} {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		resp := c.do(ctx, http.MethodHead, snapshot.APIPath+"profile?"+q, "Bearer "+a.Token(), nil)
+		resp.Body.Close()
+		cancel()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/octet-stream" {
+			t.Errorf("HEAD profile?%s: %d %q", q, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	resp := c.do(t.Context(), http.MethodHead, snapshot.APIPath+"profile?kind=nosuch", "Bearer "+a.Token(), nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("HEAD profile?kind=nosuch: %d, want 400", resp.StatusCode)
+	}
+	select {
+	case k := <-profiled:
+		t.Errorf("HEAD took a %s profile", k)
+	default:
 	}
 }
