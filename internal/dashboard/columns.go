@@ -185,6 +185,10 @@ var connColumns = []column[*snapshot.Conn]{
 		cmp: func(a, b *snapshot.Conn) int { return cmp.Compare(tlsMem(a), tlsMem(b)) }},
 }
 
+// connClosed reports whether a connection has closed (it is shown for a
+// while after, dimmed, below the live ones).
+func connClosed(c *snapshot.Conn) bool { return c.State == snapshot.ConnClosed }
+
 // orDash returns s, or "-" when it is empty.
 func orDash(s string) string {
 	if s == "" {

@@ -16,6 +16,9 @@ type tableContent[R any] struct {
 	rows func() int
 	row  func(i int) R
 	sort func() sortState
+	// dim, when set, says which rows are drawn dimmed whole (closed
+	// connections).
+	dim func(R) bool
 }
 
 // GetRowCount returns the rows plus the title row.
@@ -47,6 +50,9 @@ func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
 	cell.Text = escape(c.text(r))
 	if c.role != nil {
 		cell.Style = t.th.style(c.role(r))
+	}
+	if t.dim != nil && t.dim(r) {
+		cell.Style = t.th.style(roleDim)
 	}
 	return cell
 }

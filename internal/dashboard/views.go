@@ -144,6 +144,7 @@ func newUI(opts Options) *ui {
 		rows: func() int { return len(m.connView) },
 		row:  m.conn,
 		sort: func() sortState { return m.connSort },
+		dim:  connClosed,
 	}, 1)
 	u.conns.SetSelectionChangedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(m.connView) {
