@@ -23,24 +23,25 @@ const defaultCaptureDuration = 30 * time.Second
 // capturer lets the dashboard record a capture of the program it shows.
 type capturer struct {
 	src    capture.Source
-	info   agentclient.Info
+	info   func() agentclient.Info // the program's, when the capture starts
 	length time.Duration
 }
 
 var _ dashboard.Capturer = capturer{}
 
-func newCapturer(src capture.Source, info agentclient.Info, length time.Duration) dashboard.Capturer {
+func newCapturer(src capture.Source, info func() agentclient.Info, length time.Duration) dashboard.Capturer {
 	return capturer{src: src, info: info, length: length}
 }
 
 // Capture records a capture into a new directory under the current one
 // and returns its path.
 func (c capturer) Capture(ctx context.Context, progress func(done, total time.Duration)) (string, error) {
-	dir := capture.DefaultDir(c.info.Program, c.info.PID, time.Now())
+	info := c.info()
+	dir := capture.DefaultDir(info.Program, info.PID, time.Now())
 	_, err := recordCapture(ctx, c.src, capture.Options{
 		Duration: c.length,
 		Dir:      dir,
-		Target:   fmt.Sprintf("pid %d (%s)", c.info.PID, c.info.Addr),
+		Target:   fmt.Sprintf("pid %d (%s)", info.PID, info.Addr),
 		Progress: progress,
 	})
 	return dir, err

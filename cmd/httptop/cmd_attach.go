@@ -4,25 +4,81 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
 
 	"github.com/httptop/httptop/internal/agentclient"
+	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/dashboard"
 	"github.com/httptop/httptop/snapshot"
 )
 
 // dashboardSource is the agent as the dashboard's source: its rolling
 // profiles give way to captures (see agentclient.Client.RollingProfile).
-type dashboardSource struct{ *agentclient.Client }
+// When its stream breaks, it reads the discovery directory again
+// (agentclient.Redial): a program that restarted at the same address
+// (a new agent, a new token) is followed, and one whose process is gone
+// is reported with dashboard.ErrExited, so that the dashboard stops
+// retrying.
+type dashboardSource struct {
+	c atomic.Pointer[agentclient.Client]
+}
 
-var _ dashboard.Source = dashboardSource{}
+var (
+	_ dashboard.Source = (*dashboardSource)(nil)
+	_ capture.Source   = captureSource{}
+)
+
+func newDashboardSource(c *agentclient.Client) *dashboardSource {
+	s := new(dashboardSource)
+	s.c.Store(c)
+	return s
+}
+
+// client returns the client of the agent the dashboard shows now.
+func (s *dashboardSource) client() *agentclient.Client { return s.c.Load() }
+
+// Stream streams snapshots from the agent; see dashboardSource.
+func (s *dashboardSource) Stream(ctx context.Context, interval time.Duration, fn func(*snapshot.Snapshot) error) error {
+	c := s.client()
+	err := c.Stream(ctx, interval, fn)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	next, rerr := agentclient.Redial(ctx, c)
+	switch {
+	case errors.Is(rerr, agentclient.ErrExited):
+		return fmt.Errorf("%w: %v", dashboard.ErrExited, rerr)
+	case rerr != nil || next == nil:
+		return err
+	}
+	if s.c.CompareAndSwap(c, next) {
+		c.Close()
+	} else {
+		next.Close()
+	}
+	return fmt.Errorf("%v; the program restarted (pid %d): reconnecting", err, next.Info().PID)
+}
 
 // Profile takes a profile that gives way to a capture.
-func (s dashboardSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
-	return s.RollingProfile(ctx, kind, d)
+func (s *dashboardSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
+	return s.client().RollingProfile(ctx, kind, d)
+}
+
+// captureSource is the agent the dashboard shows now, as the source of a
+// capture (whose profiles do not give way).
+type captureSource struct{ s *dashboardSource }
+
+func (c captureSource) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+	return c.s.client().Snapshot(ctx)
+}
+
+func (c captureSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error) {
+	return c.s.client().Profile(ctx, kind, d)
 }
 
 // attachCommand opens the live dashboard on a program.
@@ -65,11 +121,13 @@ func runAttach(ctx context.Context, m *Main, target string, interval time.Durati
 // runDashboard runs the dashboard on the agent c until the user quits or
 // ctx is done; title names the target in the header.
 func runDashboard(ctx context.Context, c *agentclient.Client, interval time.Duration, title string) error {
+	src := newDashboardSource(c)
+	defer func() { src.client().Close() }()
 	return dashboard.Run(ctx, dashboard.Options{
-		Source:   dashboardSource{c},
+		Source:   src,
 		Interval: interval,
 		Title:    title,
-		Capturer: newCapturer(c, c.Info(), defaultCaptureDuration),
+		Capturer: newCapturer(captureSource{src}, func() agentclient.Info { return src.client().Info() }, defaultCaptureDuration),
 	})
 }
 

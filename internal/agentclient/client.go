@@ -460,6 +460,41 @@ func (c *Client) stalled(parent, rctx context.Context, wait time.Duration, err e
 	return err
 }
 
+// Redial finds the agent c lost, again, through the discovery directory:
+// a program that restarted at c's address has a new pid or a new token in
+// its discovery file, and Redial returns a client of that agent, checked
+// as Dial checks. It returns an error wrapping ErrExited when c's process
+// is gone and no agent answers at its address, and nil, nil when nothing
+// changed (the agent may only be busy) or c was not found through a
+// discovery file (there is nothing to read again). c itself is left as
+// it is; the caller closes it once it uses the new client.
+func Redial(ctx context.Context, c *Client) (*Client, error) {
+	info := c.Info()
+	if info.DiscoveryFile == "" {
+		return nil, nil
+	}
+	dir, recs, err := list()
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		r := &recs[i]
+		if !sameAddr(r.Network, r.Addr, info.Network, info.Addr) || (r.PID == info.PID && r.Token == c.token) {
+			continue
+		}
+		nc := newClient(infoOf(*r), r.Token)
+		if err := nc.check(ctx, r.Path, dir); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return nc, nil
+	}
+	if !discovery.Alive(info.PID) {
+		return nil, newError(ErrExited, nil, "process %d (%s) exited: its agent is gone; run 'httptop ps'", info.PID, info.Program)
+	}
+	return nil, nil
+}
+
 // Info returns what is known of the agent.
 func (c *Client) Info() Info { return c.info }
 
