@@ -141,18 +141,26 @@ func TestLoadUntrustedDir(t *testing.T) {
 	}
 }
 
-// TestLoadProfileBomb reads a profile that is small gzipped and huge
-// decompressed: it is refused once past the bound, not decompressed into
-// memory.
-func TestLoadProfileBomb(t *testing.T) {
-	defer func(n int64) { maxProfileData = n }(maxProfileData)
+// gzipBomb lowers the bound on decompressed profiles to 1 MiB for the
+// test and returns 4 MiB of zeros gzipped (4 KiB).
+func gzipBomb(t *testing.T) []byte {
+	old := maxProfileData
+	t.Cleanup(func() { maxProfileData = old })
 	maxProfileData = 1 << 20
 	var gz bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 	w.Write(make([]byte, 4<<20))
 	w.Close()
+	return gz.Bytes()
+}
+
+// TestLoadProfileBomb reads a profile that is small gzipped and huge
+// decompressed: it is refused once past the bound, not decompressed into
+// memory.
+func TestLoadProfileBomb(t *testing.T) {
+	bomb := gzipBomb(t)
 	dir := untrustedDir(t, CPUProfile, func(dir string) {
-		if err := os.WriteFile(filepath.Join(dir, CPUProfile), gz.Bytes(), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, CPUProfile), bomb, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -243,14 +251,9 @@ func (b bombSource) Profile(ctx context.Context, kind snapshot.ProfileKind, d ti
 // past the bound is refused segment by segment, not held; the wall-clock
 // profile is still taken.
 func TestRunRefusesProfileBomb(t *testing.T) {
-	defer func(n int64) { maxProfileData = n }(maxProfileData)
-	maxProfileData = 1 << 20
-	var gz bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	w.Write(make([]byte, 4<<20))
-	w.Close()
+	bomb := gzipBomb(t)
 	dir := t.TempDir()
-	c, profs, err := Run(context.Background(), bombSource{&fakeSource{}, gz.Bytes()}, Options{
+	c, profs, err := Run(context.Background(), bombSource{&fakeSource{}, bomb}, Options{
 		Duration: 400 * time.Millisecond, Interval: 100 * time.Millisecond, Segment: 100 * time.Millisecond, Dir: dir,
 	})
 	if err != nil {
