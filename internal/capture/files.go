@@ -170,7 +170,7 @@ func readFile(ctx context.Context, root *os.Root, name string, limit int64) ([]b
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%v)", name, fi.Mode().Type())
+		return nil, fmt.Errorf("%s is not a regular file but %s", name, fileKind(fi.Mode()))
 	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s is larger than %d MiB", name, limit>>20)
@@ -185,6 +185,22 @@ func readFile(ctx context.Context, root *os.Root, name string, limit int64) ([]b
 		return nil, fmt.Errorf("%s is larger than %d MiB", name, limit>>20)
 	}
 	return buf.Bytes(), nil
+}
+
+// fileKind names the kind of file a mode that is not a regular file's
+// describes.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file (" + m.Type().String() + ")"
 }
 
 // ctxReader reads from r until ctx is done, then fails with ctx's error.
