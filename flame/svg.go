@@ -273,14 +273,14 @@ func (r *svgRenderer) writeFrames(bw *bufio.Writer) {
 		n := &nodes[i]
 		if i > 0 && !r.keep(n) {
 			if n.total > 0 {
-				cursor[n.depth] += n.total
+				cursor[n.depth] = addSat(cursor[n.depth], n.total)
 			}
 			i = int(n.end)
 			continue
 		}
 		d := n.depth
 		x := cursor[d]
-		cursor[d] += n.total
+		cursor[d] = addSat(cursor[d], n.total)
 		cursor[d+1] = x
 		b = r.appendFrame(b, i, x)
 		if len(b) >= 32<<10 {

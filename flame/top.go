@@ -59,7 +59,7 @@ func TopGrouped(p *profile.Profile, sampleIndex, n int, group func(name string) 
 			continue
 		}
 		v := s.Value[idx]
-		total += v
+		total = addSat(total, v)
 		for li, l := range s.Location {
 			if l == nil {
 				continue
@@ -71,12 +71,13 @@ func TopGrouped(p *profile.Profile, sampleIndex, n int, group func(name string) 
 				stamp = append(stamp, make([]int32, grow)...)
 			}
 			if li == 0 && len(frames) > 0 {
-				flat[frames[len(frames)-1]] += v
+				leaf := frames[len(frames)-1]
+				flat[leaf] = addSat(flat[leaf], v)
 			}
 			for _, id := range frames {
 				if stamp[id] != int32(si+1) {
 					stamp[id] = int32(si + 1)
-					cum[id] += v
+					cum[id] = addSat(cum[id], v)
 				}
 			}
 		}

@@ -113,7 +113,7 @@ func buildTree(p *profile.Profile, idx int, clean func(string) string) *tree {
 			path = append(path, int32(len(t.nodes)))
 			t.nodes = append(t.nodes, node{name: cur[d], depth: int32(d + 1), parent: path[d]})
 		}
-		t.nodes[path[len(cur)]].self += r.value
+		t.nodes[path[len(cur)]].self = addSat(t.nodes[path[len(cur)]].self, r.value)
 		prev = cur
 	}
 	for _, i := range path {
@@ -125,7 +125,8 @@ func buildTree(p *profile.Profile, idx int, clean func(string) string) *tree {
 		t.nodes[i].total = t.nodes[i].self
 	}
 	for i := len(t.nodes) - 1; i > 0; i-- {
-		t.nodes[t.nodes[i].parent].total += t.nodes[i].total
+		parent := &t.nodes[t.nodes[i].parent]
+		parent.total = addSat(parent.total, t.nodes[i].total)
 	}
 	return t
 }

@@ -40,16 +40,26 @@ type Client struct {
 	limits    func() Limits
 	leakAfter atomic.Int64 // ns; 0 means the Stats' default
 
-	// hosts and addrs are copied on write: lookups on the hot path read
-	// the current map without a lock; adding a host, which happens once
-	// per host, copies it under mu.
-	hosts    atomic.Pointer[map[hostKey]*Host]
-	addrs    atomic.Pointer[map[string]*Host]
-	mu       sync.Mutex
-	overflow *Host // guarded by mu
-	// sorted holds each host once, by name and scheme, rebuilt when
-	// hosts are added or forgotten; guarded by mu.
-	sorted []*Host
+	// hosts maps the spellings of hosts seen in requests (hostKey →
+	// *Host) and addrs the addresses dialed (string → *Host), for the
+	// hot path: lookups take no lock, and adding an entry costs the same
+	// however many there are. Each holds at most maxSpellings entries
+	// (counted under mu); a spelling past that is found through byName,
+	// under mu, every time.
+	hosts, addrs   sync.Map
+	nHosts, nAddrs int // entries in hosts and addrs; guarded by mu
+	// byName holds each host (but the overflow one) by scheme and
+	// canonical name; guarded by mu.
+	byName map[hostKey]*Host
+	// overflowSpellings is set when hosts holds spellings of the
+	// overflow host; guarded by mu.
+	overflowSpellings bool
+	mu                sync.Mutex
+	overflow          *Host // guarded by mu
+	// sorted holds each host once, by name and scheme, rebuilt by
+	// allHosts when stale; guarded by mu.
+	sorted      []*Host
+	sortedStale bool
 
 	// last is the host of the most recent lookup, which repeated requests
 	// to one host find without hashing; next to pending's head, which
@@ -114,54 +124,53 @@ func (c *Client) Last(scheme, host string) *Host {
 
 // lookupHost is Host past the most recent host.
 func (c *Client) lookupHost(scheme, host string) *Host {
-	if m := c.hosts.Load(); m != nil {
-		if h := (*m)[hostKey{scheme, host}]; h != nil {
-			c.last.Store(h)
-			return h
-		}
+	if v, ok := c.hosts.Load(hostKey{scheme, host}); ok {
+		h := v.(*Host)
+		c.last.Store(h)
+		return h
 	}
 	h := c.addHost(scheme, host)
 	c.last.Store(h)
 	return h
 }
 
+// maxSpellings bounds the spellings of hosts (and the dial addresses) a
+// client keeps for lock-free lookups: twice the hosts it may track, so
+// that a few spellings of each fit, but not every spelling a program (or
+// an attacker steering its requests) can make up.
+func maxSpellings(s *Stats) int { return 2*s.opts.MaxHosts + 64 }
+
 // addHost is Host's slow path: it finds or creates the Host for a URL host
-// not seen before in this spelling.
+// not seen before in this spelling, in time that does not grow with the
+// number of hosts.
 func (c *Client) addHost(scheme, raw string) *Host {
 	name := canonicalHost(scheme, raw)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.hosts.Load()
-	if old != nil {
-		if h := (*old)[hostKey{scheme, raw}]; h != nil {
-			return h
-		}
+	if v, ok := c.hosts.Load(hostKey{scheme, raw}); ok {
+		return v.(*Host)
 	}
-	var h *Host
-	if old != nil {
-		for k, v := range *old {
-			if k.scheme == scheme && v.name == name {
-				h = v
-				break
-			}
-		}
+	if c.byName == nil {
+		c.byName = make(map[hostKey]*Host)
 	}
+	h := c.byName[hostKey{scheme, name}]
 	if h == nil {
-		if !c.stats.reserveHost() {
+		if c.stats.reserveHost() {
+			h = newHost(c, scheme, name, raw, Now())
+			c.byName[hostKey{scheme, name}] = h
+			c.sortedStale = true
+		} else {
 			if c.overflow == nil {
 				c.overflow = newHost(c, "", OverflowHost, OverflowHost, Now())
 			}
-			return c.overflow
+			h = c.overflow
+			c.overflowSpellings = true
 		}
-		h = newHost(c, scheme, name, raw, Now())
 	}
-	m := make(map[hostKey]*Host, len(mapOrEmpty(old))+1)
-	for k, v := range mapOrEmpty(old) {
-		m[k] = v
+	if c.nHosts < maxSpellings(c.stats) {
+		c.hosts.Store(hostKey{scheme, raw}, h)
+		c.nHosts++
 	}
-	m[hostKey{scheme, raw}] = h
-	c.hosts.Store(&m)
-	c.resort()
 	return h
 }
 
@@ -169,35 +178,28 @@ func (c *Client) addHost(scheme, raw string) *Host {
 // Options.MaxHosts.
 const OverflowHost = "(other hosts)"
 
-func mapOrEmpty[K comparable, V any](m *map[K]V) map[K]V {
-	if m == nil {
-		return nil
-	}
-	return *m
-}
-
 // noteAddr indexes h by the address its connections are dialed to.
 func (c *Client) noteAddr(addr string, h *Host) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old := mapOrEmpty(c.addrs.Load())
-	if old[addr] == h {
+	if v, ok := c.addrs.Load(addr); ok && v.(*Host) == h {
 		return
 	}
-	m := make(map[string]*Host, len(old)+1)
-	for k, v := range old {
-		m[k] = v
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.addrs.Load(addr); !ok {
+		if c.nAddrs >= maxSpellings(c.stats) {
+			return
+		}
+		c.nAddrs++
 	}
-	m[addr] = h
-	c.addrs.Store(&m)
+	c.addrs.Store(addr, h)
 }
 
 // HostForDial returns the host a dial to addr (host:port) is for: the host
 // whose requests asked the pool for that address, or, for a dial no
 // tracked request asked for, a host named after the address.
 func (c *Client) HostForDial(addr string) *Host {
-	if h := mapOrEmpty(c.addrs.Load())[addr]; h != nil {
-		return h
+	if v, ok := c.addrs.Load(addr); ok {
+		return v.(*Host)
 	}
 	h := c.Host("", addr)
 	c.noteAddr(addr, h)
@@ -209,6 +211,16 @@ func (c *Client) HostForDial(addr string) *Host {
 func (c *Client) allHosts() []*Host {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.sortedStale {
+		c.sorted = c.sorted[:0]
+		for _, h := range c.byName {
+			c.sorted = append(c.sorted, h)
+		}
+		slices.SortFunc(c.sorted, func(a, b *Host) int {
+			return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.scheme, b.scheme))
+		})
+		c.sortedStale = false
+	}
 	out := slices.Clone(c.sorted)
 	if c.overflow != nil {
 		out = append(out, c.overflow)
@@ -216,49 +228,41 @@ func (c *Client) allHosts() []*Host {
 	return out
 }
 
-// resort rebuilds sorted from the hosts map; c.mu must be held.
-func (c *Client) resort() {
-	seen := make(map[*Host]bool)
-	c.sorted = c.sorted[:0]
-	for _, h := range mapOrEmpty(c.hosts.Load()) {
-		if !seen[h] {
-			seen[h] = true
-			c.sorted = append(c.sorted, h)
-		}
-	}
-	slices.SortFunc(c.sorted, func(a, b *Host) int {
-		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.scheme, b.scheme))
-	})
-}
-
 // forget removes idle hosts from the client's maps (see Stats.evict) and
-// returns how many distinct hosts it removed.
+// returns how many distinct hosts it removed. Spellings that led to the
+// overflow host go too when a host is removed, so that the next request
+// to such a host may get the room freed.
 func (c *Client) forget(drop map[*Host]bool) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	hosts := make(map[hostKey]*Host)
-	for k, h := range mapOrEmpty(c.hosts.Load()) {
-		if !drop[h] {
-			hosts[k] = h
-		}
-	}
-	addrs := make(map[string]*Host)
-	for a, h := range mapOrEmpty(c.addrs.Load()) {
-		if !drop[h] {
-			addrs[a] = h
-		}
-	}
-	c.hosts.Store(&hosts)
-	c.addrs.Store(&addrs)
-	c.resort()
-	if h := c.last.Load(); h != nil && drop[h] {
-		c.last.CompareAndSwap(h, nil)
-	}
 	n := 0
-	for h := range drop {
-		if h != c.overflow {
+	for k, h := range c.byName {
+		if drop[h] {
+			delete(c.byName, k)
 			n++
 		}
+	}
+	freed := n > 0 && c.overflowSpellings
+	c.hosts.Range(func(k, v any) bool {
+		if h := v.(*Host); drop[h] || (freed && h == c.overflow) {
+			c.hosts.Delete(k)
+			c.nHosts--
+		}
+		return true
+	})
+	if freed {
+		c.overflowSpellings = false
+	}
+	c.addrs.Range(func(k, v any) bool {
+		if h := v.(*Host); drop[h] || (freed && h == c.overflow) {
+			c.addrs.Delete(k)
+			c.nAddrs--
+		}
+		return true
+	})
+	c.sortedStale = true
+	if h := c.last.Load(); h != nil && (drop[h] || freed && h == c.overflow) {
+		c.last.CompareAndSwap(h, nil)
 	}
 	return n
 }

@@ -23,45 +23,35 @@ var instrumented struct {
 
 // instrumentation is the dial hook of one transport, installed once.
 type instrumentation struct {
-	mu        sync.Mutex
-	installed bool
-	tracer    *tracer.Tracer // the first Wrap's
+	tracer *tracer.Tracer // the first Wrap's
 }
 
-// instrument arranges for tr's dial hooks to be installed on t, once per
-// transport, and returns the function the probe's RoundTrip calls before
-// its first request (nil when the hooks are installed already). A
-// transport cloned from an instrumented one inherits its hook;
-// instrumenting the clone puts a new hook in front, and the hooks see each
-// other through the dial's context so that each dial is counted once, by
-// the outermost.
-func instrument(t *http.Transport, tr *tracer.Tracer) (prepare func() bool) {
+// instrument installs tr's dial hooks on t, once per transport: later
+// Wraps of t find the first one's. It writes t's fields, so it runs in
+// Wrap, which the program calls before it uses t anywhere else (see
+// Wrap): never later, when a bare client may use t at the same time.
+//
+// A transport cloned from an instrumented one inherits its hook;
+// instrumenting the clone puts a new hook in front, and the hooks see
+// each other through the dial's context so that each dial is counted
+// once, by the outermost.
+func instrument(t *http.Transport, tr *tracer.Tracer) {
 	key := weak.Make(t)
 	instrumented.mu.Lock()
-	in := instrumented.m[key]
-	if in == nil {
-		if instrumented.m == nil {
-			instrumented.m = make(map[weak.Pointer[http.Transport]]*instrumentation)
-		}
-		in = &instrumentation{tracer: tr}
-		instrumented.m[key] = in
-		runtime.AddCleanup(t, func(k weak.Pointer[http.Transport]) {
-			instrumented.mu.Lock()
-			delete(instrumented.m, k)
-			instrumented.mu.Unlock()
-		}, key)
+	defer instrumented.mu.Unlock()
+	if instrumented.m[key] != nil {
+		return
 	}
-	instrumented.mu.Unlock()
-	if !http2ByDefault(t) {
-		// Installing now cannot change the protocols.
-		in.install(t)
-		return nil
+	if instrumented.m == nil {
+		instrumented.m = make(map[weak.Pointer[http.Transport]]*instrumentation)
 	}
-	// Wait for the configuration to be final: the first request.
-	return func() bool {
-		in.install(t)
-		return true
-	}
+	instrumented.m[key] = &instrumentation{tracer: tr}
+	runtime.AddCleanup(t, func(k weak.Pointer[http.Transport]) {
+		instrumented.mu.Lock()
+		delete(instrumented.m, k)
+		instrumented.mu.Unlock()
+	}, key)
+	install(t, tr)
 }
 
 // http2ByDefault reports whether net/http would enable HTTP/2 on t only
@@ -73,14 +63,12 @@ func http2ByDefault(t *http.Transport) bool {
 		t.DialTLS == nil && t.DialTLSContext == nil
 }
 
-// install puts the dial hooks on t, once.
-func (in *instrumentation) install(t *http.Transport) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.installed {
-		return
-	}
-	in.installed = true
+// install puts tr's dial hooks on t. Setting DialContext would turn off
+// the HTTP/2 that net/http enables by default on a transport with no
+// custom dialer, TLS config or protocol settings, so on such a transport
+// it sets ForceAttemptHTTP2 too: the protocols stay what they are as t is
+// configured now.
+func install(t *http.Transport, tr *tracer.Tracer) {
 	if http2ByDefault(t) {
 		t.ForceAttemptHTTP2 = true
 	}
@@ -94,19 +82,19 @@ func (in *instrumentation) install(t *http.Transport) {
 		// What the transport uses when no dialer is set.
 		next = (&net.Dialer{}).DialContext
 	}
-	t.DialContext = in.tracer.Dial(next)
+	t.DialContext = tr.Dial(next)
 	if watchProxy(t) && t.Proxy != nil {
 		// Clones of the default transport inherit its Proxy function,
 		// which sees every request (see tracer.Proxy): it counts those
 		// of clients that use the transport, or a clone of it,
 		// without the probe.
-		t.Proxy = in.tracer.Proxy(t.Proxy)
+		t.Proxy = tr.Proxy(t.Proxy)
 	}
 	if t.DialTLSContext != nil {
-		t.DialTLSContext = in.tracer.DialTLS(t.DialTLSContext)
+		t.DialTLSContext = tr.DialTLS(t.DialTLSContext)
 	} else if t.DialTLS != nil {
 		dial := t.DialTLS
-		t.DialTLSContext = in.tracer.DialTLS(func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) })
+		t.DialTLSContext = tr.DialTLS(func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) })
 	}
 }
 

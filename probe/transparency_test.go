@@ -2237,6 +2237,51 @@ func TestTransparencyUpgrade(t *testing.T) {
 		}
 		e.note("close: %s", tpDescribeErr(rw.Close()))
 		e.note("reused=%v server open=%d", rec.reuses(), tpWaitOpen(srv, 0))
+	}}, {name: "101 then an echo that ends with a half-close (CloseWrite)", run: func(e *tpEnv) {
+		// The server echoes until the client shuts its side down, then
+		// says goodbye and closes: the client can only read the goodbye
+		// if CloseWrite reached the TCP connection.
+		srv := e.server(kindHTTP1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+			brw.Flush()
+			n, err := io.Copy(brw, brw.Reader) // until the client's FIN
+			fmt.Fprintf(brw, "\nbye after %d bytes (%v)\n", n, err)
+			brw.Flush()
+		}))
+		c := e.client(srv.transport())
+		req := tpNewReq(e.t, context.Background(), "GET", srv.URL+"/up", nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "echo")
+		resp, err := c.Do(req)
+		e.note("do: %s", tpDescribeErr(err))
+		if err != nil {
+			return
+		}
+		e.noteHead("upgrade", req, resp)
+		rw, ok := resp.Body.(io.ReadWriteCloser)
+		cw, canHalfClose := resp.Body.(interface{ CloseWrite() error })
+		e.note("ReadWriteCloser %v, CloseWrite %v", ok, canHalfClose)
+		if !ok || !canHalfClose {
+			resp.Body.Close()
+			return
+		}
+		// Should the server never see the half-close, nothing ends the
+		// echo: close the connection after a while, so the run ends
+		// and shows what it read.
+		stop := time.AfterFunc(tpWaitFor, func() { rw.Close() })
+		defer stop.Stop()
+		_, werr := io.WriteString(rw, "one\ntwo\n")
+		e.note("write: %s", tpDescribeErr(werr))
+		e.note("close write: %s", tpDescribeErr(cw.CloseWrite()))
+		all, rerr := io.ReadAll(rw)
+		e.note("read %q %s", all, tpDescribeErr(rerr))
+		e.note("close: %s", tpDescribeErr(rw.Close()))
+		e.note("server open=%d", tpWaitOpen(srv, 0))
 	}}})
 }
 
@@ -2706,41 +2751,120 @@ func TestTransparencyErrors(t *testing.T) {
 	tpRunCases(t, cases)
 }
 
-// TestTransparencyConfigureAfterWrap configures a transport after
-// wrapping it (but before it is used, as Wrap's documentation allows), or
-// clones it and configures the clone, as a program would for another
-// service: the protocols spoken must be those of the unwrapped transport
-// configured the same way.
-func TestTransparencyConfigureAfterWrap(t *testing.T) {
-	trust := func(srv *tpServer) *tls.Config {
-		cfg := srv.transport().TLSClientConfig.Clone()
+// TestConfigureAfterWrap pins what Wrap documents for a transport
+// configured after it (not a transparency case: the wrapped and the bare
+// client differ, on purpose). Wrap decides a transport's protocols from
+// the configuration it sees, because writing the transport later would
+// race with a bare client using it (TestTransparencySharedTransport). So
+// a zero Transport, which speaks HTTP/2 by default, keeps speaking it when
+// given a TLSClientConfig after Wrap (without the probe, that config
+// would turn HTTP/2 off), as does a clone of it; Protocols set after Wrap
+// still decide.
+func TestConfigureAfterWrap(t *testing.T) {
+	trust := func(srv *httptest.Server) *tls.Config {
+		cfg := srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 		cfg.NextProtos = nil
 		return cfg
 	}
-	tpRunCases(t, []tpCase{
-		{name: "zero Transport given a TLSClientConfig after Wrap", run: func(e *tpEnv) {
-			srv := e.server(kindH2, http.HandlerFunc(tpEcho))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(tpEcho))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	col := probe.NewCollector(probe.CollectorOptions{})
+	proto := func(rt http.RoundTripper) string {
+		t.Helper()
+		resp, err := (&http.Client{Transport: rt}).Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.Proto
+	}
+	for _, tt := range []struct {
+		name      string
+		run       func(wrap bool) string
+		bare, got string
+	}{
+		{"TLSClientConfig set after Wrap", func(wrap bool) string {
 			tr := &http.Transport{}
-			c := e.client(tr)
+			defer tr.CloseIdleConnections()
+			rt := http.RoundTripper(tr)
+			if wrap {
+				rt = probe.Wrap(tr, probe.WithCollector(col))
+			}
 			tr.TLSClientConfig = trust(srv)
-			req := tpNewReq(e.t, context.Background(), "GET", srv.URL+"/x", nil)
-			resp, err := c.Do(req)
-			e.noteResp("configured after Wrap", req, resp, err)
-		}},
-		{name: "zero Transport cloned after Wrap and given a TLSClientConfig", run: func(e *tpEnv) {
-			srv := e.server(kindH2, http.HandlerFunc(tpEcho))
-			base := &http.Transport{}
-			e.client(base) // wrapped in the wrapped run
-			clone := base.Clone()
+			return proto(rt)
+		}, "HTTP/1.1", "HTTP/2.0"},
+		{"cloned after Wrap and given a TLSClientConfig", func(wrap bool) string {
+			tr := &http.Transport{}
+			if wrap {
+				probe.Wrap(tr, probe.WithCollector(col))
+			}
+			clone := tr.Clone()
+			defer clone.CloseIdleConnections()
 			clone.TLSClientConfig = trust(srv)
-			e.t.Cleanup(clone.CloseIdleConnections)
-			e.instrumented = false // the clone itself is not wrapped
-			c := &http.Client{Transport: clone}
-			req := tpNewReq(e.t, context.Background(), "GET", srv.URL+"/x", nil)
-			resp, err := c.Do(req)
-			e.noteResp("clone", req, resp, err)
-		}},
-	})
+			return proto(clone)
+		}, "HTTP/1.1", "HTTP/2.0"},
+		{"TLSClientConfig and Protocols HTTP/1 set after Wrap", func(wrap bool) string {
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			rt := http.RoundTripper(tr)
+			if wrap {
+				rt = probe.Wrap(tr, probe.WithCollector(col))
+			}
+			tr.TLSClientConfig = trust(srv)
+			tr.Protocols = new(http.Protocols)
+			tr.Protocols.SetHTTP1(true)
+			return proto(rt)
+		}, "HTTP/1.1", "HTTP/1.1"},
+	} {
+		if got := tt.run(false); got != tt.bare {
+			t.Errorf("%s, bare: %s, want %s", tt.name, got, tt.bare)
+		}
+		if got := tt.run(true); got != tt.got {
+			t.Errorf("%s, wrapped: %s, want %s (decided at Wrap)", tt.name, got, tt.got)
+		}
+	}
+}
+
+// TestTransparencySharedTransport wraps a transport before any goroutine
+// starts (as Wrap's documentation asks), then uses it bare and through the
+// probe at once: the race detector must find nothing (Wrap once deferred
+// writing ForceAttemptHTTP2 and DialContext to the first request through
+// the probe, racing with the bare client's first request), and both
+// clients must get what two bare clients get.
+func TestTransparencySharedTransport(t *testing.T) {
+	tpRunCases(t, []tpCase{{name: "zero Transport used bare and wrapped at once", run: func(e *tpEnv) {
+		srv := e.server(kindHTTP1, http.HandlerFunc(tpEcho))
+		tr := &http.Transport{}
+		wrapped := e.client(tr)
+		bare := &http.Client{Transport: tr}
+		const n = 8
+		results := make([]string, 2*n)
+		var wg sync.WaitGroup
+		for i := range 2 * n {
+			c := bare
+			if i%2 == 1 {
+				c = wrapped
+			}
+			wg.Go(func() {
+				req := tpNewReq(e.t, context.Background(), "GET", srv.URL+"/x", nil)
+				resp, err := c.Do(req)
+				if err != nil {
+					results[i] = tpDescribeErr(err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				results[i] = fmt.Sprintf("%s %s %q %s", resp.Proto, resp.Status, body, tpDescribeErr(err))
+			})
+		}
+		wg.Wait()
+		for i, r := range results {
+			e.note("request %d: %s", i, r)
+		}
+	}}})
 }
 
 // ---------------------------------------------------------------------------

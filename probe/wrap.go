@@ -31,7 +31,9 @@ import (
 // wraps DialTLSContext if set. A transport is instrumented once, by the
 // first Wrap; connections are counted by the client whose request used
 // them last. Wrap writes those fields without synchronisation, so it must
-// not run while other goroutines use the transport directly.
+// not run while other goroutines use the transport directly; once it has
+// returned, the transport may be used bare and through the probe at once
+// (the probe writes none of its fields after Wrap).
 //
 // A transport cloned from an instrumented one inherits its dial hook: the
 // connections it dials for requests no probe traces are listed under the
@@ -42,16 +44,21 @@ import (
 //
 // By net/http's rules, a transport with no custom dialer, TLS config or
 // protocol settings speaks HTTP/2 by default, and setting DialContext turns
-// that off. So such a transport is instrumented at its first request
-// through the probe, from the configuration it has then, and Wrap sets
-// ForceAttemptHTTP2 if it still has none: the protocols stay what they
-// would have been. (A transport cloned from it afterwards inherits the
-// hook and the flag.)
+// that off. So on such a transport Wrap sets ForceAttemptHTTP2 as well:
+// the protocols stay what they are. Configure a transport before wrapping
+// it: Wrap decides from the configuration it sees. A TLSClientConfig or a
+// dialer set after Wrap on a transport that had none no longer turns
+// HTTP/2 off as it would without the probe (set Protocols, or
+// TLSNextProto to an empty map, to choose explicitly), and a dialer set
+// after Wrap replaces the probe's hook. A transport cloned from it
+// afterwards inherits the hook and the flag.
 //
 // A program's own GotConn hook sees the connection the probe tracks it
 // with: for HTTPS the same *tls.Conn as without the probe, whose NetConn is
-// the probe's wrapper (a *tracer.Conn); for plain HTTP that wrapper instead
-// of the *net.TCPConn. Its NetConn method returns the connection it wraps.
+// the probe's wrapper (package tracer's Conn); for plain HTTP that wrapper
+// instead of the *net.TCPConn. Its NetConn method returns the connection it
+// wraps, and it has the CloseWrite and CloseRead methods of that
+// connection (so an upgraded connection can still be half-closed).
 //
 // For any other RoundTripper (a custom one, or another middleware), the
 // probe sees what its httptrace hooks report, which the standard transport
@@ -92,7 +99,7 @@ func Wrap(rt http.RoundTripper, opts ...Option) http.RoundTripper {
 	}
 	base.Next, base.Tracer = rt, tr
 	if isTransport {
-		base.Prepare = instrument(t, tr)
+		instrument(t, tr)
 		client.SetLimits(limitsOf(t))
 	}
 	return wrapped

@@ -17,6 +17,16 @@ import (
 // Conn wraps a connection a tracked transport dialed, to count its bytes
 // and see it close. Everything else passes straight to the wrapped
 // connection, which NetConn returns.
+//
+// Dial returns a *Conn only for a connection that cannot shut down one
+// direction; a connection that can (CloseWrite and CloseRead, as
+// *net.TCPConn and *net.UnixConn; or CloseWrite alone) is wrapped in a
+// type that embeds a Conn and has those methods too, so that a program
+// that asks for them (an upgraded connection half-closed through the
+// 101 response's body) gets what it would get without the probe: the
+// methods where the connection has them, and no method where it has
+// none. (A connection with CloseRead alone loses it.) WriteTo is not
+// forwarded: net/http reads connections through a bufio.Reader.
 type Conn struct {
 	net.Conn
 	rec *poolstats.Conn
@@ -24,12 +34,70 @@ type Conn struct {
 	// connection's traffic is then timed, as it is all that tells
 	// whether the connection is busy (see poolstats.Stats.NewUntracedConn).
 	untraced bool
+	// shutRead is set by CloseRead: the reads that fail afterwards are
+	// not the server closing.
+	shutRead atomic.Bool
 }
 
 var (
 	_ net.Conn      = (*Conn)(nil)
 	_ io.ReaderFrom = (*Conn)(nil)
+	_ halfCloser    = (*halfCloseConn)(nil)
+	_ closeWriter   = (*closeWriteConn)(nil)
 )
+
+// closeWriter and halfCloser are the optional interfaces of a
+// connection that can shut down one direction.
+type (
+	closeWriter interface{ CloseWrite() error }
+	halfCloser  interface {
+		closeWriter
+		CloseRead() error
+	}
+)
+
+// halfCloseConn is a Conn whose connection has CloseWrite and CloseRead.
+type halfCloseConn struct{ Conn }
+
+// CloseWrite shuts down the writing side of the connection.
+func (c *halfCloseConn) CloseWrite() error { return c.Conn.Conn.(halfCloser).CloseWrite() }
+
+// CloseRead shuts down the reading side of the connection.
+func (c *halfCloseConn) CloseRead() error {
+	c.shutRead.Store(true)
+	return c.Conn.Conn.(halfCloser).CloseRead()
+}
+
+// closeWriteConn is a Conn whose connection has CloseWrite only.
+type closeWriteConn struct{ Conn }
+
+// CloseWrite shuts down the writing side of the connection.
+func (c *closeWriteConn) CloseWrite() error { return c.Conn.Conn.(closeWriter).CloseWrite() }
+
+// wrapConn wraps nc in the Conn type that has the optional methods nc
+// has; untraced marks a connection no traced request was behind.
+func wrapConn(nc net.Conn, rec *poolstats.Conn, untraced bool) net.Conn {
+	switch nc.(type) {
+	case halfCloser:
+		return &halfCloseConn{Conn{Conn: nc, rec: rec, untraced: untraced}}
+	case closeWriter:
+		return &closeWriteConn{Conn{Conn: nc, rec: rec, untraced: untraced}}
+	}
+	return &Conn{Conn: nc, rec: rec, untraced: untraced}
+}
+
+// recordOf returns the record of a connection Dial wrapped, or nil.
+func recordOf(nc net.Conn) *poolstats.Conn {
+	switch c := nc.(type) {
+	case *halfCloseConn:
+		return c.rec
+	case *Conn:
+		return c.rec
+	case *closeWriteConn:
+		return c.rec
+	}
+	return nil
+}
 
 // NetConn returns the wrapped connection, like tls.Conn's NetConn.
 func (c *Conn) NetConn() net.Conn { return c.Conn }
@@ -47,7 +115,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			c.rec.NoteRead(poolstats.Now())
 		}
 	}
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err != nil && !errors.Is(err, net.ErrClosed) && !c.shutRead.Load() {
 		c.rec.PeerClosed()
 	}
 	return n, err
@@ -106,7 +174,8 @@ type dialMarkKey struct{}
 // it returns: dial timing and the dialing gauge of the host the address
 // belongs to, then, as the transport uses the connection, its bytes,
 // requests and close. Errors and the connection pass through unchanged
-// except that the connection is wrapped in a *Conn.
+// except that the connection is wrapped in a *Conn (or a type embedding
+// one, with the connection's CloseWrite and CloseRead).
 func (t *Tracer) Dial(next DialFunc) DialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if ctx.Value(dialMarkKey{}) != nil {
@@ -131,10 +200,10 @@ func (t *Tracer) Dial(next DialFunc) DialFunc {
 		timing := poolstats.DialTiming{Start: start, End: now, DNS: dns.ns()}
 		if !traced {
 			rec := t.stats.NewUntracedConn(h, timing, nc.LocalAddr(), nc.RemoteAddr())
-			return &Conn{Conn: nc, rec: rec, untraced: true}, nil
+			return wrapConn(nc, rec, true), nil
 		}
 		rec := t.stats.NewConn(h, timing, nc.LocalAddr(), nc.RemoteAddr())
-		return &Conn{Conn: nc, rec: rec}, nil
+		return wrapConn(nc, rec, false), nil
 	}
 }
 

@@ -90,9 +90,9 @@ func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
 		}
 		s.st.got = poolstats.Got{At: now, Wait: wait, Reused: info.Reused}
 		var c *poolstats.Conn
-		if tc, ok := info.Conn.(*Conn); ok {
+		if rec := recordOf(info.Conn); rec != nil {
 			// A connection the dial hook wrapped, over plain HTTP.
-			c = tc.rec
+			c = rec
 			c.Used(now, int64(info.IdleTime), nil)
 		} else {
 			c = s.t.connOf(info.Conn, h, now, int64(info.IdleTime))
@@ -249,20 +249,17 @@ func (s *Span) gotFirstByteHook() func() {
 func (t *Tracer) connOf(nc net.Conn, h *poolstats.Host, now, idle int64) *poolstats.Conn {
 	var c *poolstats.Conn
 	var session *tls.Conn
-	switch nc := nc.(type) {
-	case nil:
+	if nc == nil {
 		return nil
-	case *Conn:
-		c = nc.rec
-	case *tls.Conn:
-		session = nc
-		if tc, ok := nc.NetConn().(*Conn); ok {
-			c = tc.rec
-		} else {
+	}
+	if c = recordOf(nc); c == nil {
+		if tc, ok := nc.(*tls.Conn); ok {
+			session = tc
+			c = recordOf(tc.NetConn())
+		}
+		if c == nil {
 			c = t.stats.InferredConn(h, nc, now)
 		}
-	default:
-		c = t.stats.InferredConn(h, nc, now)
 	}
 	c.Used(now, idle, session)
 	return c

@@ -2,7 +2,6 @@ package tracer
 
 import (
 	"net/http"
-	"sync/atomic"
 )
 
 // Transport is the RoundTripper the probe puts in front of another: every
@@ -11,21 +10,12 @@ import (
 type Transport struct {
 	Next   http.RoundTripper
 	Tracer *Tracer
-	// Prepare, when set, runs before the first request (and again
-	// until it returns true): package probe uses it to instrument an
-	// *http.Transport once its configuration is final.
-	Prepare func() bool
-
-	prepared atomic.Bool
 }
 
 // RoundTrip implements http.RoundTripper (see Tracer.RoundTrip). It is
 // the whole of the round trip's own code, begin and end apart: every
 // function a request runs through costs it instruction-cache misses.
 func (t *Transport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
-	if t.Prepare != nil && !t.prepared.Load() {
-		t.prepare()
-	}
 	tr, next := t.Tracer, t.Next
 	var s *Span
 	stage := stageBegin
@@ -60,15 +50,6 @@ func (t *Transport) RoundTrip(req *http.Request) (resp *http.Response, err error
 	tr.end(s, req, sent, resp, err)
 	stage = stageDone
 	return resp, err
-}
-
-// prepare runs Prepare until it returns true.
-//
-//go:noinline
-func (t *Transport) prepare() {
-	if t.Prepare() {
-		t.prepared.Store(true)
-	}
 }
 
 // CloseIdleConnections closes the idle connections of Next, if it can;

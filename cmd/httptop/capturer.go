@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/httptop/httptop/flame"
@@ -50,17 +53,24 @@ func (c capturer) Capture(ctx context.Context, progress func(done, total time.Du
 // recordCapture records a capture from src into opts.Dir (capture.Run),
 // then builds its report and writes report.json, report.md and
 // report.html beside it. capture.json is written before the report is
-// built, so that a report that fails leaves the capture to render again
-// with httptop report. With a baseline, it also compares the capture with
-// it and writes the diff beside the report, which links to it (see
-// writeBaselineDiff). It returns the capture, or nil when nothing could be
-// recorded at all, the diff when there is one, and every error met.
+// built, so that a report that fails, or that Ctrl-C stops, leaves the
+// capture to render again with httptop report. With a baseline, it also
+// compares the capture with it and writes the diff beside the report,
+// which links to it (see writeBaselineDiff). It returns the capture, or
+// nil when nothing could be recorded at all, the diff when there is one,
+// and every error met.
 func recordCapture(ctx context.Context, src capture.Source, opts capture.Options, baseline *diff.Input) (*capture.Capture, *diff.Diff, error) {
 	c, profs, err := capture.Run(ctx, src, opts)
 	if c == nil {
 		return nil, nil, err
 	}
-	r := report.Build(c, profs)
+	rctx, stop := reportContext(ctx)
+	defer stop()
+	r, rerr := report.BuildContext(rctx, c, profs)
+	if rerr != nil {
+		// Not wrapped: an interrupted report is worth a message.
+		return c, nil, errors.Join(err, fmt.Errorf("report not written (%v): %s is saved; 'httptop report %s' writes it", rerr, capture.CaptureFile, opts.Dir))
+	}
 	var d *diff.Diff
 	if baseline != nil {
 		var derr error
@@ -69,6 +79,17 @@ func recordCapture(ctx context.Context, src capture.Source, opts capture.Options
 		r.Baseline = c.Baseline
 	}
 	return c, d, errors.Join(err, report.Write(opts.Dir, r))
+}
+
+// reportContext returns the context a capture's report is built under:
+// ctx, unless Ctrl-C (or SIGTERM) already ended the capture window, which
+// asks for the report of what was gathered; then a context that the next
+// Ctrl-C ends.
+func reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return signal.NotifyContext(context.WithoutCancel(ctx), os.Interrupt, syscall.SIGTERM)
 }
 
 // writeBaselineDiff compares the capture c just recorded in dir (with its

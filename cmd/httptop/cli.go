@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/httptop/httptop/internal/termtext"
 )
 
 // Main is the httptop command: it parses the command line and runs one
@@ -115,7 +117,9 @@ func interspersed(fs *flag.FlagSet, args []string) []string {
 			i++
 		}
 	}
-	return append(flags, pos...)
+	// "--" ends the flags for the flag package too: after it, -5 is an
+	// argument.
+	return append(append(flags, "--"), pos...)
 }
 
 func isBool(f *flag.Flag) bool {
@@ -163,10 +167,17 @@ func (m *Main) ExitCode(err error) int {
 		return 0
 	case errors.As(err, &ue):
 		if !errors.Is(err, flag.ErrHelp) && ue.err.Error() != "" {
-			fmt.Fprintln(m.Stderr, "httptop:", err)
+			fmt.Fprintln(m.Stderr, "httptop:", oneLine(err))
 		}
 		return 2
 	}
-	fmt.Fprintln(m.Stderr, "httptop:", err)
+	fmt.Fprintln(m.Stderr, "httptop:", oneLine(err))
 	return 1
+}
+
+// oneLine is err's message on one line: the errors errors.Join put on
+// lines of their own are separated by semicolons, and control characters
+// (an agent's or a file's) are made harmless.
+func oneLine(err error) string {
+	return termtext.Clean(strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
 }

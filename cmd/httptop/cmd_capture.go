@@ -16,6 +16,7 @@ import (
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/diff"
+	"github.com/httptop/httptop/internal/termtext"
 )
 
 // captureCommand records profiles and snapshots of a program over a window
@@ -72,7 +73,7 @@ func (m *Main) runCapture(ctx context.Context, target, dir string, d, interval t
 		dir = capture.DefaultDir(info.Program, info.PID, time.Now())
 	}
 	fmt.Fprintf(m.Stderr, "capturing %s (pid %d) for %v into %s; Ctrl-C ends early and keeps what was gathered\n",
-		info.Program, info.PID, d, dir)
+		termtext.Clean(info.Program), info.PID, d, dir)
 	bar := newProgressBar(m.Stderr)
 	cp, df, err := recordCapture(ctx, c, capture.Options{
 		Duration: d,
@@ -104,13 +105,13 @@ func (m *Main) writeCaptureSummary(c *capture.Capture, dir string) {
 		how = "stopped early, captured"
 	}
 	fmt.Fprintf(w, "%s %.1f s of %s (pid %d): %d snapshots, profiles: %s\n",
-		how, c.End.Sub(c.Start).Seconds(), c.Program, c.PID, len(c.Snapshots), profileList(c))
+		how, c.End.Sub(c.Start).Seconds(), termtext.Clean(c.Program), c.PID, len(c.Snapshots), profileList(c))
 	for _, e := range c.Errors {
 		times := ""
 		if e.Count > 1 {
 			times = fmt.Sprintf(" (%d×)", e.Count)
 		}
-		fmt.Fprintf(w, "  problem: %s: %s%s\n", e.Op, e.Message, times)
+		fmt.Fprintf(w, "  problem: %s: %s%s\n", termtext.Clean(e.Op), termtext.Clean(e.Message), times)
 	}
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile,
 		"cpu.svg", "wall.svg", "cpu.folded", "wall.folded", "cpu.pb.gz", "wall.pb.gz", "heap.pb.gz",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/internal/discovery"
+	"github.com/httptop/httptop/internal/termtext"
 )
 
 // psCommand lists the agents running on this machine.
@@ -98,12 +99,15 @@ func writeAgentTable(w io.Writer, rows []agentRow, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PID\tPROGRAM\tADDRESS\tUPTIME\tHOSTS\tREQ/S")
 	for _, r := range rows {
-		hosts, rps := "-", "-"
+		hosts, rps, uptime := "-", "-", "-"
 		if r.err == nil {
 			hosts, rps = strconv.Itoa(r.hosts), fmt.Sprintf("%.1f", r.rps)
 		}
+		if !r.info.Started.IsZero() { // a record may lack it
+			uptime = formatUptime(now.Sub(r.info.Started))
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n",
-			r.info.PID, r.info.Program, r.info.Addr, formatUptime(now.Sub(r.info.Started)), hosts, rps)
+			r.info.PID, termtext.Clean(r.info.Program), termtext.Clean(r.info.Addr), uptime, hosts, rps)
 	}
 	tw.Flush()
 }

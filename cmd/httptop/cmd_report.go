@@ -12,6 +12,7 @@ import (
 
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/report"
+	"github.com/httptop/httptop/internal/termtext"
 )
 
 // reportCommand renders a capture's report again from its capture.json, so
@@ -26,7 +27,7 @@ var reportCommand = command{
 			if len(args) != 1 {
 				return usageErrorf("report takes one DIR, the directory httptop capture wrote, got %d arguments", len(args))
 			}
-			return m.runReport(args[0])
+			return m.runReport(ctx, args[0])
 		}
 	},
 }
@@ -48,11 +49,11 @@ func checkCaptureDir(prefix, dir string) error {
 
 // runReport renders the report of the capture in dir and says where it
 // went.
-func (m *Main) runReport(dir string) error {
+func (m *Main) runReport(ctx context.Context, dir string) error {
 	if err := checkCaptureDir("report", dir); err != nil {
 		return err
 	}
-	r, err := report.Regenerate(dir)
+	r, err := report.Regenerate(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func (m *Main) runReport(dir string) error {
 	for _, h := range r.Hosts {
 		diagnoses += len(h.Diagnoses)
 	}
-	fmt.Fprintf(m.Stdout, "%s (pid %d): %s, %s over %.0f s\n", r.Program, r.PID,
+	fmt.Fprintf(m.Stdout, "%s (pid %d): %s, %s over %.0f s\n", termtext.Clean(r.Program), r.PID,
 		count(len(r.Hosts), "host", "hosts"), count(diagnoses, "diagnosis", "diagnoses"), r.Seconds)
 	for _, name := range []string{capture.HTMLFile, capture.MarkdownFile, capture.JSONFile} {
 		fmt.Fprintf(m.Stdout, "  wrote %s\n", filepath.Join(dir, name))

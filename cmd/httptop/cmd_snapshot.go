@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/internal/agentclient"
+	"github.com/httptop/httptop/internal/termtext"
 	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -55,7 +56,8 @@ var snapshotCommand = command{
 // writeSummary renders a snapshot for people: the process, one line per
 // client and host, then the diagnoses with their advice.
 func writeSummary(w io.Writer, s *snapshot.Snapshot) {
-	fmt.Fprintf(w, "%s (pid %d)", s.Program, s.PID)
+	clean := termtext.Clean
+	fmt.Fprintf(w, "%s (pid %d)", clean(s.Program), s.PID)
 	if p := s.Process; p != nil {
 		fmt.Fprintf(w, " · up %s · cpu %.1f%% · rss %s · %d goroutines · %d threads · %d fds\n",
 			formatUptime(time.Duration(p.UptimeSeconds*float64(time.Second))), p.CPUPercent,
@@ -71,7 +73,7 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 		fmt.Fprintln(w)
 	}
 	if s.ProbeErrors > 0 {
-		fmt.Fprintf(w, "httptop recovered from %d errors of its own (last: %s); please report it\n", s.ProbeErrors, s.LastProbeError)
+		fmt.Fprintf(w, "httptop recovered from %d errors of its own (last: %s); please report it\n", s.ProbeErrors, clean(s.LastProbeError))
 	}
 	fmt.Fprintln(w)
 
@@ -95,11 +97,11 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 					rps = fmt.Sprintf("~%.1f", h.StartsPerSecond)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t?\t%s\t?\t?\t?\t?\t?\t?\n",
-					h.Client, h.Origin()+" (dial only)", h.Open, h.Active, h.Idle, h.Handshaking, rps)
+					clean(h.Client), clean(h.Origin())+" (dial only)", h.Open, h.Active, h.Idle, h.Handshaking, rps)
 				continue
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%d\n",
-				h.Client, h.Origin(), h.Open, h.Active, h.Idle, h.Handshaking, h.Waiting, h.RPS,
+				clean(h.Client), clean(h.Origin()), h.Open, h.Active, h.Idle, h.Handshaking, h.Waiting, h.RPS,
 				formatMs(h.Latency.Count, h.Latency.P50), formatMs(h.Latency.Count, h.Latency.P95),
 				formatMs(h.Latency.Count, h.Latency.P99), formatMs(h.ConnWait.Count, h.ConnWait.P95),
 				h.NewConnsPerSecond, h.Errors)
@@ -118,13 +120,13 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 	}
 	fmt.Fprintln(w, "diagnoses:")
 	for _, d := range s.Diagnoses {
-		fmt.Fprintf(w, "  %s  %s  %s %s\n", strings.ToUpper(string(d.Severity)), d.Kind, d.Client, d.Host)
-		fmt.Fprintf(w, "    %s\n", d.Summary)
+		fmt.Fprintf(w, "  %s  %s  %s %s\n", clean(strings.ToUpper(string(d.Severity))), clean(string(d.Kind)), clean(d.Client), clean(d.Host))
+		fmt.Fprintf(w, "    %s\n", clean(d.Summary))
 		if d.Advice != "" {
-			fmt.Fprintf(w, "    advice: %s\n", d.Advice)
+			fmt.Fprintf(w, "    advice: %s\n", clean(d.Advice))
 		}
 		for _, site := range d.Sites {
-			fmt.Fprintf(w, "    at %s (%d×)\n", site, site.Count)
+			fmt.Fprintf(w, "    at %s (%d×)\n", clean(site.String()), site.Count)
 		}
 	}
 }

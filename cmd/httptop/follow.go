@@ -14,10 +14,13 @@ import (
 )
 
 // follower is the agent the dashboard shows, found again when the program
-// restarts: after a stream fails it dials the target anew, which re-reads
-// the discovery files (a new token, a new port), and when the target was a
-// pid that no longer runs, it takes the one agent of the same program
-// that does (the program restarted under a new pid).
+// restarts: after a stream fails it reads the discovery directory again
+// (agentclient.Redial: the program restarted at the same address, with a
+// new pid or a new token), else dials the target anew, and when the
+// program's process is gone it takes the one agent of the same program
+// that runs (the program restarted under a new pid). When there is none,
+// its stream fails with dashboard.ErrExited, and the dashboard says
+// "process exited" and stops retrying.
 type follower struct {
 	target  string // as the user gave it
 	program string // the program first attached to
@@ -41,8 +44,10 @@ func (f *follower) client() *agentclient.Client {
 	return f.c
 }
 
-// Stream streams the followed agent's snapshots, dialing it again first
-// when the previous stream failed.
+// Stream streams the followed agent's snapshots. When the stream breaks
+// it looks for the program again at once (see follower), so that the
+// next Stream streams from where the program is now, or so that this one
+// reports, with dashboard.ErrExited, that it is gone.
 func (f *follower) Stream(ctx context.Context, interval time.Duration, fn func(*snapshot.Snapshot) error) error {
 	f.mu.Lock()
 	stale := f.stale
@@ -52,11 +57,21 @@ func (f *follower) Stream(ctx context.Context, interval time.Duration, fn func(*
 			return err
 		}
 	}
-	err := f.client().Stream(ctx, interval, fn)
-	if err != nil && ctx.Err() == nil {
+	var fnErr error
+	err := f.client().Stream(ctx, interval, func(s *snapshot.Snapshot) error {
+		fnErr = fn(s)
+		return fnErr
+	})
+	if err == nil || ctx.Err() != nil || (fnErr != nil && errors.Is(err, fnErr)) {
+		return err
+	}
+	if rerr := f.redial(ctx); rerr != nil {
 		f.mu.Lock()
 		f.stale = true
 		f.mu.Unlock()
+		if errors.Is(rerr, dashboard.ErrExited) {
+			return rerr
+		}
 	}
 	return err
 }
@@ -70,21 +85,32 @@ func (f *follower) Profile(ctx context.Context, kind snapshot.ProfileKind, d tim
 // Title names the agent followed now, for the dashboard's header.
 func (f *follower) Title() string { return f.client().Info().Addr }
 
-// redial dials the target again and follows what answers.
+// redial finds the followed program's agent again, and follows it.
 func (f *follower) redial(ctx context.Context) error {
-	c, err := agentclient.Dial(ctx, f.target)
-	if err != nil {
-		pid, perr := strconv.Atoi(f.target)
-		if perr != nil || !errors.Is(err, agentclient.ErrNoAgent) {
-			return err
+	old := f.client()
+	c, err := agentclient.Redial(ctx, old)
+	switch {
+	case c != nil:
+	case errors.Is(err, agentclient.ErrExited):
+		if c, err = f.successor(ctx, old.Info().PID, err); err != nil {
+			return fmt.Errorf("%w: %v", dashboard.ErrExited, err)
 		}
-		c, err = f.successor(ctx, pid, err)
-		if err != nil {
-			return err
+	case err != nil:
+		return err
+	default:
+		// Nothing new in the discovery directory (or the agent was not
+		// found through it): dial the target as the user gave it.
+		if c, err = agentclient.Dial(ctx, f.target); err != nil {
+			pid, perr := strconv.Atoi(f.target)
+			if perr != nil || !errors.Is(err, agentclient.ErrNoAgent) {
+				return err
+			}
+			if c, err = f.successor(ctx, pid, err); err != nil {
+				return err
+			}
 		}
 	}
 	f.mu.Lock()
-	old := f.c
 	f.c, f.stale = c, false
 	f.mu.Unlock()
 	old.Close()

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,5 +106,96 @@ func TestReportCommandErrors(t *testing.T) {
 				t.Errorf("stderr = %q, want one line", msg)
 			}
 		})
+	}
+}
+
+// hugeCaptureDir writes a capture of one host whose pool limit is n and
+// whose demand is about rps Erlangs (1 s per request).
+func hugeCaptureDir(t *testing.T, n int, rps float64) string {
+	t.Helper()
+	start := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+	c := capture.NewCapture(start)
+	for k := range 3 {
+		now := start.Add(time.Duration(k) * time.Second)
+		c.AddSnapshot(&snapshot.Snapshot{
+			Version: snapshot.Version, Time: now, PID: 7, Program: "prog",
+			Hosts: []snapshot.Host{{
+				Client: "default", Scheme: "https", Host: "api.test:443", Open: 3, Active: 3, RPS: rps,
+				Latency:         snapshot.Percentiles{Count: 10, P50: 1000, P95: 1000, P99: 1000, Max: 1000},
+				MaxConnsPerHost: n, LimitsKnown: true,
+				Series: []snapshot.Point{{Time: now.Unix(), Requests: int64(rps), LatencyAvgMs: 1000, AvgInFlight: rps}},
+			}},
+		})
+	}
+	c.End = start.Add(3 * time.Second)
+	dir := t.TempDir()
+	if err := capture.Write(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestReportHugePool renders the report of captures whose pool limit is
+// MaxInt64 or MaxInt32 and whose demand is 10⁹ to 10¹² Erlangs: sizing
+// such a pool must not take time in proportion to it. The deadline is
+// generous; the figures take microseconds.
+func TestReportHugePool(t *testing.T) {
+	for _, n := range []int{math.MaxInt64, math.MaxInt32} {
+		for _, rps := range []float64{1e9, 1e12} {
+			dir := hugeCaptureDir(t, n, rps)
+			done := make(chan error, 1)
+			go func() {
+				var out, errb bytes.Buffer
+				done <- NewMain(strings.NewReader(""), &out, &errb).Run(t.Context(), []string{"report", dir})
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("N=%d, %g req/s: %v", n, rps, err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("N=%d, %g req/s: httptop report did not finish within 30 s", n, rps)
+			}
+		}
+	}
+}
+
+// TestReportCommandCanceled: Ctrl-C stops httptop report.
+func TestReportCommandCanceled(t *testing.T) {
+	dir := writeCaptureDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	err := NewMain(strings.NewReader(""), &out, &errb).Run(ctx, []string{"report", dir})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("httptop report with Ctrl-C = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, capture.HTMLFile)); err == nil {
+		t.Error("report.html written after Ctrl-C")
+	}
+}
+
+// TestReportContextAfterInterrupt: when Ctrl-C ended the capture window,
+// the report is still built, and the next Ctrl-C stops it.
+func TestReportContextAfterInterrupt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rctx, stop := reportContext(ctx)
+	defer stop()
+	if rctx.Err() != nil {
+		t.Fatal("the report's context is done before a second Ctrl-C")
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second Ctrl-C did not end the report's context")
+	}
+	live, stopLive := reportContext(context.Background())
+	defer stopLive()
+	if live != context.Background() {
+		t.Error("a capture not interrupted does not build its report under its own context")
 	}
 }

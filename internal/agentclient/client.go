@@ -40,18 +40,18 @@ import (
 // mounted with agent.Handler, one in a container).
 const EnvToken = "HTTPTOP_TOKEN"
 
-// infoTimeout bounds Dial's check of the agent; a variable for tests.
-var infoTimeout = 5 * time.Second
-
 // Timeouts of the client's own making; the caller's context may end
-// things sooner.
-const (
+// things sooner. Variables for tests.
+var (
+	// infoTimeout bounds Dial's check of the agent.
+	infoTimeout = 5 * time.Second
 	// replyTimeout bounds a snapshot.
 	replyTimeout = 30 * time.Second
-	// stallGrace is how long past its interval (or a profile past its
-	// duration) the client waits for the agent before taking it for gone.
-	stallGrace = 30 * time.Second
 )
+
+// stallGrace is how long past its interval (or a profile past its
+// duration) the client waits for the agent before taking it for gone.
+const stallGrace = 30 * time.Second
 
 // Info describes an agent: from its discovery file (List), completed by
 // its info endpoint once connected (Client.Info).
@@ -350,11 +350,12 @@ func newClient(info Info, token string) *Client {
 // check asks the agent for its info and checks it; tokenFrom says where
 // the token came from, for messages.
 func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
+	wait := waitFor(ctx, infoTimeout)
 	ctx, cancel := context.WithTimeout(ctx, infoTimeout)
 	defer cancel()
 	resp, err := c.get(ctx, snapshot.EndpointInfo, nil)
 	if err != nil {
-		return c.dialError(ctx, err)
+		return c.dialError(ctx, wait, err)
 	}
 	defer resp.Body.Close()
 	if err := replyError(c.where, resp.StatusCode, resp.Header, resp.Body); err != nil {
@@ -394,10 +395,10 @@ func (c *Client) check(ctx context.Context, tokenFrom, dir string) error {
 	return nil
 }
 
-// dialError explains why Dial could not get an answer: the connection
-// failed (ErrNoAgent), or something accepted it and did not answer as an
-// HTTP server would (ErrNotAgent).
-func (c *Client) dialError(ctx context.Context, err error) error {
+// dialError explains why Dial could not get an answer within wait: the
+// connection failed (ErrNoAgent), or something accepted it and did not
+// answer as an HTTP server would (ErrNotAgent).
+func (c *Client) dialError(ctx context.Context, wait time.Duration, err error) error {
 	var op *net.OpError
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	switch {
@@ -412,7 +413,7 @@ func (c *Client) dialError(ctx context.Context, err error) error {
 		}
 		return newError(ErrNoAgent, err, "cannot reach %s: %v", c.where, op.Err)
 	case timedOut:
-		return newError(ErrNotAgent, err, "%s did not answer within %v: it is not an httptop agent, or the program is stuck", c.where, infoTimeout)
+		return newError(ErrNotAgent, err, "%s did not answer within %v: it is not an httptop agent, or the program is stuck", c.where, wait)
 	}
 	return newError(ErrNotAgent, err, "%s does not speak HTTP (%v): it is not an httptop agent; run 'httptop ps' to list the agents", c.info.Addr, rootCause(err))
 }
@@ -467,17 +468,79 @@ func (c *Client) lost(ctx context.Context, err error) error {
 	return newError(ErrDisconnected, err, "%s went away (%v): the program may have exited; run 'httptop ps'", c.where, rootCause(err))
 }
 
+// waitFor returns how long a request under ctx with a timeout of d may
+// wait: d, or less when ctx's own deadline comes sooner (rounded, for
+// messages).
+func waitFor(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if u := time.Until(dl); u < d {
+			return max(u, 0).Round(10 * time.Millisecond)
+		}
+	}
+	return d
+}
+
+// stalled returns the error of a request under rctx (derived from parent
+// with a timeout) that failed with err: the caller's when it canceled,
+// ErrDisconnected saying how long the client waited when a deadline
+// passed (not a bare "context deadline exceeded"), else err.
+func (c *Client) stalled(parent, rctx context.Context, wait time.Duration, err error) error {
+	switch {
+	case errors.Is(parent.Err(), context.Canceled):
+		return parent.Err()
+	case errors.Is(rctx.Err(), context.DeadlineExceeded):
+		return newError(ErrDisconnected, err, "%s did not answer within %v: the program may be stopped (in a debugger) or overloaded; run 'httptop ps'", c.where, wait)
+	}
+	return err
+}
+
+// Redial finds the agent c lost, again, through the discovery directory:
+// a program that restarted at c's address has a new pid or a new token in
+// its discovery file, and Redial returns a client of that agent, checked
+// as Dial checks. It returns an error wrapping ErrExited when c's process
+// is gone and no agent answers at its address, and nil, nil when nothing
+// changed (the agent may only be busy) or c was not found through a
+// discovery file (there is nothing to read again). c itself is left as
+// it is; the caller closes it once it uses the new client.
+func Redial(ctx context.Context, c *Client) (*Client, error) {
+	info := c.Info()
+	if info.DiscoveryFile == "" {
+		return nil, nil
+	}
+	dir, recs, err := list()
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		r := &recs[i]
+		if !sameAddr(r.Network, r.Addr, info.Network, info.Addr) || (r.PID == info.PID && r.Token == c.token) {
+			continue
+		}
+		nc := newClient(infoOf(*r), r.Token)
+		if err := nc.check(ctx, r.Path, dir); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return nc, nil
+	}
+	if !discovery.Alive(info.PID) {
+		return nil, newError(ErrExited, nil, "process %d (%s) exited: its agent is gone; run 'httptop ps'", info.PID, info.Program)
+	}
+	return nil, nil
+}
+
 // Info returns what is known of the agent.
 func (c *Client) Info() Info { return c.info }
 
 // Snapshot returns the program's current snapshot, process figures
 // included.
 func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, replyTimeout)
+	wait := waitFor(ctx, replyTimeout)
+	rctx, cancel := context.WithTimeout(ctx, replyTimeout)
 	defer cancel()
-	resp, err := c.call(ctx, snapshot.EndpointSnapshot, nil)
+	resp, err := c.call(rctx, snapshot.EndpointSnapshot, nil)
 	if err != nil {
-		return nil, err
+		return nil, c.stalled(ctx, rctx, wait, err)
 	}
 	defer resp.Body.Close()
 	data, err := readLimited(resp.Body, maxSnapshotBytes)
@@ -485,7 +548,7 @@ func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		if errors.Is(err, errTooLarge) {
 			return nil, newError(nil, err, "%s: %v", c.where, err)
 		}
-		return nil, c.lost(ctx, err)
+		return nil, c.stalled(ctx, rctx, wait, c.lost(rctx, err))
 	}
 	s, err := decodeSnapshot(data)
 	if err != nil {
@@ -663,14 +726,15 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		ctx, stop = c.endable(ctx, k, id)
 		defer stop()
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	wait := waitFor(outer, timeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := c.call(ctx, snapshot.EndpointProfile, q)
+	resp, err := c.call(rctx, snapshot.EndpointProfile, q)
 	if err != nil {
 		if outer.Err() != nil {
 			return nil, outer.Err()
 		}
-		return nil, err
+		return nil, c.stalled(ctx, rctx, wait, err)
 	}
 	defer resp.Body.Close()
 	data, err := readLimited(resp.Body, maxProfileBytes)
@@ -681,7 +745,7 @@ func (c *Client) profile(ctx context.Context, kind snapshot.ProfileKind, d time.
 		if outer.Err() != nil {
 			return nil, outer.Err()
 		}
-		return nil, c.lost(ctx, err)
+		return nil, c.stalled(ctx, rctx, wait, c.lost(rctx, err))
 	}
 	if err := checkProfile(data); err != nil {
 		return nil, newError(nil, err, "%s: %v", c.where, err)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -463,5 +464,85 @@ func TestRollingProfileQuery(t *testing.T) {
 	c.Profile(t.Context(), snapshot.ProfileWall, 2*time.Second)
 	if got := <-queries; got != "kind=wall&seconds=2" {
 		t.Errorf("a capture's wall profile asks %q, want fgprof's rate (no hz)", got)
+	}
+}
+
+// TestProfileTooLarge: an agent that answers a profile of 40 MiB (far
+// beyond any real one) is refused before the client holds it all.
+func TestProfileTooLarge(t *testing.T) {
+	dir := agentDir(t)
+	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+		if strings.HasSuffix(r.URL.Path, "/info") {
+			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+			return
+		}
+		w.Write([]byte{0x1f, 0x8b})
+		chunk := make([]byte, 1<<20)
+		for range 40 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	writeRecord(t, dir, discovery.Record{PID: os.Getpid(), Addr: addr})
+	c, err := Dial(t.Context(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	data, err := c.Profile(t.Context(), snapshot.ProfileHeap, 0)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("Profile of 40 MiB = %d bytes, %v; want it refused as too large", len(data), err)
+	}
+}
+
+// TestStalledAgentMessages: an agent that accepts and never answers is
+// reported in words saying how long the client waited, with the caller's
+// deadline when it is the shorter (ps waits 3 s, not Dial's 5 s), and a
+// snapshot it never sends is not a bare "context deadline exceeded".
+func TestStalledAgentMessages(t *testing.T) {
+	silent := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, err := Dial(ctx, silent)
+	// Within 300ms: what is left of it once the discovery directory was
+	// read, not Dial's own 5s.
+	var waited time.Duration
+	if err != nil {
+		if m := regexp.MustCompile(`did not answer within (\S+):`).FindStringSubmatch(err.Error()); m != nil {
+			waited, _ = time.ParseDuration(m[1])
+		}
+	}
+	if waited <= 0 || waited > 300*time.Millisecond {
+		t.Errorf("Dial with a 300ms deadline = %v, want it to say it waited (at most) 300ms", err)
+	}
+
+	dir := agentDir(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+		if strings.HasSuffix(r.URL.Path, "/info") {
+			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+			return
+		}
+		select { // a program stopped in a debugger
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	writeRecord(t, dir, discovery.Record{PID: os.Getpid(), Addr: addr})
+	c, err := Dial(t.Context(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	old := replyTimeout
+	replyTimeout = 200 * time.Millisecond
+	defer func() { replyTimeout = old }()
+	_, err = c.Snapshot(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") || !errors.Is(err, ErrDisconnected) {
+		t.Errorf("Snapshot of a stalled agent = %v, want ErrDisconnected saying it waited 200ms", err)
 	}
 }

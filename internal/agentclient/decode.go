@@ -14,12 +14,15 @@ import (
 )
 
 // Limits on what the client reads from an agent. A reply above its limit
-// is an error, never a larger allocation.
+// is an error, never a larger allocation. A snapshot of the 4,096 hosts a
+// collector tracks at most, with their series, is about 50 MB; a real
+// profile (gzipped) a few MB. A capture holds at most one reply of each
+// kind at once (its CPU and wall-clock profiles run side by side).
 const (
 	maxInfoBytes     = 64 << 10
 	maxErrorBytes    = 4 << 10
 	maxSnapshotBytes = 64 << 20
-	maxProfileBytes  = 256 << 20
+	maxProfileBytes  = 32 << 20
 )
 
 // errTooLarge is wrapped by reads that hit their limit.

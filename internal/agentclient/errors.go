@@ -28,6 +28,9 @@ var (
 	// ErrDisconnected: the agent went away (the program exited, or its
 	// agent was closed) after Dial reached it.
 	ErrDisconnected = errors.New("agent disconnected")
+	// ErrExited: Redial found the program's process gone, and no agent
+	// in its place.
+	ErrExited = errors.New("program exited")
 )
 
 // clientError is an error of one of the sentinel kinds with a message of

@@ -2,8 +2,11 @@ package capture
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -329,15 +332,36 @@ func (c *Capture) SeriesOf(client, scheme, host string) []snapshot.Point {
 	return nil
 }
 
-// Read reads dir/capture.json.
+// Read reads dir/capture.json, as LoadContext does.
 func Read(dir string) (*Capture, error) {
-	name := filepath.Join(dir, CaptureFile)
-	data, err := os.ReadFile(name)
+	return ReadContext(context.Background(), dir)
+}
+
+// ReadContext reads dir/capture.json, as LoadContext does: a regular file
+// inside dir of at most MaxCaptureBytes, read until ctx is done. A capture
+// with impossible figures (negative durations, a window that ends before
+// it starts) is an error; profile file names that IsFileName refuses are
+// dropped, with a note in the capture's Errors.
+func ReadContext(ctx context.Context, dir string) (*Capture, error) {
+	root, err := openRoot(dir)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("capture: %s has no %s: is it a directory written by httptop capture?", dir, CaptureFile)
-		}
-		return nil, fmt.Errorf("capture: read capture: %w", err)
+		return nil, err
+	}
+	defer root.Close()
+	return readCapture(ctx, root, dir)
+}
+
+// readCapture reads and checks capture.json in root (dir, for messages).
+func readCapture(ctx context.Context, root *os.Root, dir string) (*Capture, error) {
+	name := filepath.Join(dir, CaptureFile)
+	data, err := readFile(ctx, root, CaptureFile, MaxCaptureBytes)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("capture: %s has no %s: is it a directory written by httptop capture?", dir, CaptureFile)
+	case err != nil:
+		return nil, fmt.Errorf("capture: read %s: %w", name, unwrapPath(err))
 	}
 	var c Capture
 	if err := json.Unmarshal(data, &c); err != nil {
@@ -346,8 +370,82 @@ func Read(dir string) (*Capture, error) {
 	if c.Version != CaptureVersion {
 		return nil, fmt.Errorf("capture: %s is capture version %d; this httptop reads version %d", name, c.Version, CaptureVersion)
 	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("capture: %s is not a valid capture: %w", name, err)
+	}
 	c.reindex()
 	return &c, nil
+}
+
+// unwrapPath drops the *fs.PathError around err, whose message repeats
+// the path the caller names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// check refuses figures no capture records, and drops file names that
+// are not files of the capture directory.
+func (c *Capture) check() error {
+	switch {
+	case c.RequestedSeconds < 0:
+		return fmt.Errorf("requested_s %v is negative", c.RequestedSeconds)
+	case c.IntervalSeconds < 0:
+		return fmt.Errorf("interval_s %v is negative", c.IntervalSeconds)
+	case c.End.Before(c.Start):
+		return fmt.Errorf("end %v is before start %v", c.End.Format(time.RFC3339Nano), c.Start.Format(time.RFC3339Nano))
+	}
+	for i := range c.Profiles {
+		p := &c.Profiles[i]
+		if p.Seconds < 0 {
+			return fmt.Errorf("the %s profile's seconds %v is negative", p.Kind, p.Seconds)
+		}
+		for _, s := range p.Segments {
+			if s.Offset < 0 || s.Requested < 0 || s.Seconds < 0 {
+				return fmt.Errorf("a %s profile segment has a negative time (offset %v, requested %v, seconds %v)", p.Kind, s.Offset, s.Requested, s.Seconds)
+			}
+		}
+		for _, f := range []*string{&p.File, &p.FlameGraph, &p.Folded} {
+			if *f != "" && !IsFileName(*f) {
+				c.AddError("read "+string(p.Kind)+" profile", fmt.Errorf("%q is not the name of a file of the capture directory; ignored", *f))
+				*f = ""
+			}
+		}
+	}
+	for i := range c.Snapshots {
+		for _, h := range c.Snapshots[i].Hosts {
+			if negative(h.WindowSeconds, h.Latency.P50, h.Latency.P95, h.Latency.P99, h.Latency.Max,
+				h.ConnWait.P50, h.ConnWait.P95, h.ConnWait.P99, h.ConnWait.Max) {
+				return fmt.Errorf("snapshot %d: host %q has a negative duration", i, h.Host)
+			}
+		}
+	}
+	for _, hs := range c.Series {
+		for _, p := range hs.Points {
+			if negative(p.LatencyAvgMs, p.LatencyMaxMs, p.AvgWaiting, p.AvgInFlight) {
+				return fmt.Errorf("series of host %q: second %d has a negative duration or mean", hs.Host, p.Time)
+			}
+		}
+	}
+	for _, cn := range c.Conns {
+		if negative(cn.AgeSeconds, cn.IdleSeconds, cn.DialMs) || (cn.TLS != nil && negative(cn.TLS.HandshakeMs)) {
+			return fmt.Errorf("connection %d has a negative duration", cn.ID)
+		}
+	}
+	return nil
+}
+
+// negative reports whether any of vs is below zero.
+func negative(vs ...float64) bool {
+	for _, v := range vs {
+		if v < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Write writes c to dir/capture.json, replacing it atomically.

@@ -45,7 +45,11 @@ type profiler struct {
 type kindState struct {
 	kind     snapshot.ProfileKind
 	segments []Segment
-	profiles []*profile.Profile
+	// merged is the merge of the segments' profiles so far: merged as
+	// they come, so that a capture holds one profile of each kind and the
+	// segment in progress, not every segment of the window.
+	merged   *profile.Profile
+	mergeErr error // the first failure to merge a segment, which is left out
 	// dropped is set by a failure other than busy: the kind is not asked
 	// for again.
 	dropped bool
@@ -60,6 +64,22 @@ func (k *kindState) expectRefusal() {
 	seg.Note = "refused while the other profile ran (" + seg.Error + "): the agent runs one at a time, so the two take turns"
 	seg.Error = ""
 	k.lastErr = nil
+}
+
+// add merges a segment's profile into what the kind gathered.
+func (k *kindState) add(p *profile.Profile) {
+	if k.merged == nil {
+		k.merged = p
+		return
+	}
+	m, err := profile.Merge([]*profile.Profile{k.merged, p})
+	if err != nil {
+		if k.mergeErr == nil {
+			k.mergeErr = err
+		}
+		return
+	}
+	k.merged = m
 }
 
 // segmentResult is the outcome of one profile request.
@@ -195,12 +215,13 @@ func (p *profiler) take(ctx context.Context, k *kindState, d time.Duration) segm
 	}
 	var res segmentResult
 	if len(data) > 0 {
-		prof, perr := profile.ParseData(data)
+		prof, perr := ParseProfile(data)
+		data = nil // the parsed profile is all that is kept
 		if perr == nil {
-			k.profiles = append(k.profiles, prof)
+			k.add(prof)
 			res.ok = true
 		} else {
-			err = errors.Join(err, fmt.Errorf("parse %s profile: %w", k.kind, perr))
+			err = errors.Join(err, fmt.Errorf("%s profile: %w", k.kind, perr))
 		}
 	} else if err == nil {
 		err = fmt.Errorf("the agent returned an empty %s profile", k.kind)
@@ -271,9 +292,9 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 	case len(heap) == 0:
 		hinfo.Error = "the agent returned an empty heap profile"
 	default:
-		hp, err := profile.ParseData(heap)
+		hp, err := ParseProfile(heap)
 		if err != nil {
-			hinfo.Error = "parse heap profile: " + err.Error()
+			hinfo.Error = "heap profile: " + err.Error()
 			c.AddError("heap profile", err)
 			break
 		}
@@ -312,7 +333,7 @@ func writeProfile(c *Capture, dir, file string, kind snapshot.ProfileKind, merge
 	return nil
 }
 
-// collect merges the segments of kind k into one profile (nil when none
+// collect returns the merge of the segments of kind k (nil when none
 // came back) and describes them, recording k's last error in c.
 func collect(c *Capture, k *kindState) (ProfileInfo, *profile.Profile) {
 	info := ProfileInfo{Kind: k.kind, Segments: k.segments}
@@ -333,19 +354,10 @@ func collect(c *Capture, k *kindState) (ProfileInfo, *profile.Profile) {
 	if len(k.segments) == 0 {
 		info.Error = "not taken: the capture ended before the first segment"
 	}
-	var merged *profile.Profile
-	switch len(k.profiles) {
-	case 0:
-	case 1:
-		merged = k.profiles[0]
-	default:
-		m, err := profile.Merge(k.profiles)
-		if err != nil {
-			c.AddError("merge "+string(k.kind)+" profile", err)
-			m = k.profiles[0]
-		}
-		merged = m
+	if k.mergeErr != nil {
+		c.AddError("merge "+string(k.kind)+" profile", k.mergeErr)
 	}
+	merged := k.merged
 	if merged != nil {
 		info.Seconds = round3(float64(merged.DurationNanos) / 1e9)
 	}

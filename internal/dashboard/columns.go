@@ -286,6 +286,10 @@ func connCount(c *snapshot.Conn, n int64) string {
 	return fmtCount(n)
 }
 
+// connClosed reports whether a connection has closed (it is shown for a
+// while after, dimmed, below the live ones).
+func connClosed(c *snapshot.Conn) bool { return c.State == snapshot.ConnClosed }
+
 // orDash returns s, or "-" when it is empty.
 func orDash(s string) string {
 	if s == "" {

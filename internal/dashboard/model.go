@@ -29,6 +29,9 @@ const (
 	stateConnecting connState = iota
 	stateLive
 	stateDisconnected
+	// stateExited: the program exited; the dashboard no longer tries to
+	// reach it.
+	stateExited
 )
 
 // sortState is a table's sort: a column index and a direction.
@@ -347,7 +350,10 @@ outer:
 }
 
 // deriveConns selects the connections table's rows (all, or the drilled-in
-// host's) and sorts them.
+// host's) and sorts them: the live connections first, then the recently
+// closed ones, each in the table's sort. A server that recycles
+// connections leaves many closed ones, which would otherwise push the
+// live ones below the fold.
 func (m *model) deriveConns() {
 	m.connView = m.connView[:0]
 	if m.snap == nil {
@@ -375,7 +381,7 @@ func (m *model) deriveConns() {
 		if desc {
 			c = -c
 		}
-		return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+		return cmp.Or(compareBool(connClosed(a), connClosed(b)), c, cmp.Compare(a.ID, b.ID))
 	})
 }
 
@@ -398,6 +404,17 @@ func (m *model) deriveDiags() {
 		}
 		return c
 	})
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // host returns the i-th row of the hosts table (0 is the first host).
@@ -702,6 +719,12 @@ func (m *model) filterSortHot() {
 // next attempt is in retryIn.
 func (m *model) setDisconnected(err string, retryIn time.Duration) {
 	m.state, m.connErr, m.retryIn = stateDisconnected, err, retryIn
+}
+
+// setExited records that the program exited (err says how it is known):
+// there is nothing left to reconnect to.
+func (m *model) setExited(err string) {
+	m.state, m.connErr, m.retryIn = stateExited, err, 0
 }
 
 // setConnecting records an attempt to reach the source.

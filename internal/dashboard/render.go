@@ -245,6 +245,8 @@ func statusLine(m *model) line {
 		l = line{seg{"● live", roleOK}}
 	case stateConnecting:
 		l = line{seg{"○ connecting…", roleWarn}}
+	case stateExited:
+		l = line{seg{"✕ process exited", roleCrit}}
 	case stateDisconnected:
 		l = line{seg{"✕ disconnected", roleCrit}}
 		if m.retryIn > 0 {
@@ -293,7 +295,7 @@ func footerLine(m *model, w int) line {
 	case m.message != "":
 		l = append(l, seg{m.message, roleBold})
 		return l.clip(w)
-	case m.state == stateDisconnected && m.connErr != "":
+	case (m.state == stateDisconnected || m.state == stateExited) && m.connErr != "":
 		l = append(l, seg{m.connErr, roleCrit}, seg{"  h help", roleDim})
 		return l.clip(w)
 	}

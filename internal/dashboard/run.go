@@ -234,6 +234,10 @@ func (u *ui) streamLoop(ctx context.Context) {
 			err = errors.New("the snapshot stream ended")
 		}
 		msg := err.Error()
+		if errors.Is(err, ErrExited) {
+			u.post(mailOther, func() { u.m.setExited(msg) })
+			return
+		}
 		for left := backoff; left > 0; {
 			step := min(time.Second, left)
 			tick := u.opts.clock.After(step)

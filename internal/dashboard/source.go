@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/httptop/httptop/snapshot"
@@ -16,7 +17,7 @@ type Source interface {
 	// or fn returns an error, whose error Stream then returns. When the
 	// program goes away Stream returns an error saying so; the dashboard
 	// then shows "disconnected", keeps the last data on screen and calls
-	// Stream again after a backoff.
+	// Stream again after a backoff, unless the error wraps ErrExited.
 	Stream(ctx context.Context, interval time.Duration, fn func(*snapshot.Snapshot) error) error
 	// Profile returns a gzipped pprof profile (.pb.gz) of kind
 	// snapshot.ProfileCPU (runtime/pprof) or snapshot.ProfileWall
@@ -25,6 +26,12 @@ type Source interface {
 	// profile, ...); the dashboard shows it in the hot functions pane.
 	Profile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) ([]byte, error)
 }
+
+// ErrExited is what a Source's Stream wraps when the program it watches
+// has exited (its process is gone, and no agent took its place): the
+// dashboard says "process exited", keeps the last data on screen and
+// stops reconnecting.
+var ErrExited = errors.New("the program exited")
 
 // Capturer records a capture (profiles and snapshots over a span of time,
 // written to a directory), for the dashboard's c key. It is optional: with

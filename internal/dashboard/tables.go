@@ -56,6 +56,9 @@ type tableContent[R any] struct {
 	// fixed is the number of columns that stay put when the table
 	// scrolls sideways.
 	fixed int
+	// dim, when set, says which rows are drawn dimmed whole (closed
+	// connections).
+	dim func(R) bool
 }
 
 var _ fitter = (*tableContent[int])(nil)
@@ -133,6 +136,9 @@ func (t *tableContent[R]) GetCell(row, col int) *tview.TableCell {
 	cell.Text = escape(c.text(r))
 	if c.role != nil {
 		cell.Style = t.th.style(c.role(r))
+	}
+	if t.dim != nil && t.dim(r) {
+		cell.Style = t.th.style(roleDim)
 	}
 	return cell
 }

@@ -151,6 +151,7 @@ func newUI(opts Options) *ui {
 		row:   m.conn,
 		sort:  func() sortState { return m.connSort },
 		fixed: 1,
+		dim:   connClosed,
 	}, 1)
 	u.conns.SetSelectionChangedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(m.connView) {

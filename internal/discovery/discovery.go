@@ -206,6 +206,12 @@ func Remove(path string) error {
 // pid. It removes the files of processes that are gone (and the leftovers
 // of writes they did not finish), and skips files it cannot read or parse.
 // A directory that does not exist holds no records.
+//
+// It removes only what it can tell is a discovery file: a regular file of
+// this user, named after a pid that no process has, holding a record of
+// that pid (or, for a leftover of Write, nothing at all). $HTTPTOP_DIR may
+// name any directory, and files of the user's that happen to be named
+// like ours stay.
 func List(dir string) ([]Record, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -221,18 +227,21 @@ func List(dir string) ([]Record, error) {
 	for _, e := range entries {
 		name := e.Name()
 		path := filepath.Join(dir, name)
+		if !e.Type().IsRegular() {
+			continue
+		}
 		if pid, ok := tempPID(name); ok {
 			if !Alive(pid) {
-				os.Remove(path)
+				removeStale(path, pid, true)
 			}
 			continue
 		}
 		pid, ok := filePID(name)
-		if !ok || !e.Type().IsRegular() {
+		if !ok {
 			continue
 		}
 		if !Alive(pid) {
-			os.Remove(path)
+			removeStale(path, pid, false)
 			continue
 		}
 		r, err := Read(path)
@@ -243,6 +252,23 @@ func List(dir string) ([]Record, error) {
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].PID < recs[j].PID })
 	return recs, nil
+}
+
+// removeStale removes path, named after pid, which no process has, if it
+// is a discovery file: a regular file of this user holding pid's record,
+// or, when it is a leftover of Write (temp), empty.
+func removeStale(path string, pid int, temp bool) {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || !ownedByMe(fi) || fi.Size() > maxFileSize {
+		return
+	}
+	if !(temp && fi.Size() == 0) {
+		r, err := Read(path)
+		if err != nil || r.PID != pid {
+			return
+		}
+	}
+	os.Remove(path)
 }
 
 // filePID returns the pid a discovery file's name carries.

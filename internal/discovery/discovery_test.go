@@ -103,7 +103,7 @@ func TestList(t *testing.T) {
 	other := filepath.Join(dir, "notes.txt")
 	corrupt := filepath.Join(dir, "1.json")
 	mismatch := filepath.Join(dir, "2.json")
-	for p, content := range map[string]string{leftover: "{", other: "hello", corrupt: "{not json"} {
+	for p, content := range map[string]string{leftover: "", other: "hello", corrupt: "{not json"} {
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -197,5 +197,111 @@ func TestRecordTokenRedacted(t *testing.T) {
 	data, err := json.Marshal(r)
 	if err != nil || !strings.Contains(string(data), token) {
 		t.Errorf("json %s (%v): the discovery file must keep the token", data, err)
+	}
+}
+
+// TestListKeepsUserFiles lists a directory that holds files other than
+// discovery records under names List would take for its own (HTTPTOP_DIR
+// pointing at an ordinary directory): only the stale records and
+// leftovers it wrote itself go.
+func TestListKeepsUserFiles(t *testing.T) {
+	dir := t.TempDir()
+	stale, err := Write(dir, record(deadPID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(record(deadPID))
+	leftover := filepath.Join(dir, "."+strconv.Itoa(deadPID)+"-123.tmp")  // a Write that died before its rename
+	emptyLeft := filepath.Join(dir, "."+strconv.Itoa(deadPID)+"-456.tmp") // one that died before writing
+	// Every name carries a pid no process has, as the user's files
+	// would (a number that happens not to be a running pid).
+	n := func(k int) string { return strconv.Itoa(deadPID + k) }
+	keep := map[string]string{
+		n(2) + ".json":              `{"name": "my notes"}`,
+		n(3) + ".json":              "",
+		"." + n(4) + "-draft.tmp":   "half a novel",
+		"." + n(5) + "-1.tmp":       `{"pid": ` + n(5) + `, "other": "json"}`,
+		n(6) + ".json":              "[1, 2, 3]",
+		n(7) + ".json.bak":          "x",
+		"." + n(8) + "-x.tmp.saved": "x",
+	}
+	for name, content := range keep {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, content := range map[string][]byte{leftover: data, emptyLeft: nil} {
+		if err := os.WriteFile(p, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A record of a dead pid that is a link to a record elsewhere: not a
+	// file List wrote.
+	target := filepath.Join(t.TempDir(), "target.json")
+	os.WriteFile(target, data, 0o600)
+	link := filepath.Join(dir, strconv.Itoa(deadPID+1)+".json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := List(dir); err != nil {
+		t.Fatal(err)
+	}
+	for name := range keep {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("List removed %s, which is not a discovery record: %v", name, err)
+		}
+	}
+	if _, err := os.Lstat(link); err != nil {
+		t.Errorf("List removed a link named like a record: %v", err)
+	}
+	for _, p := range []string{stale, leftover, emptyLeft} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("List kept %s, a stale discovery file", filepath.Base(p))
+		}
+	}
+}
+
+// TestListKeepsOtherUsersRecords: a stale record that another user owns
+// is not removed (root can; it must not).
+func TestListKeepsOtherUsersRecords(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file to another user")
+	}
+	dir := t.TempDir()
+	path, err := Write(dir, record(deadPID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := List(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("List removed another user's record: %v", err)
+	}
+}
+
+// TestRootRefusesOthersDir: a discovery directory another user owns is
+// refused, by root too (running with no HOME, root's directory is
+// httptop-0 under the temporary directory, which anyone could create
+// first and fill with records pointing at his own server).
+func TestRootRefusesOthersDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	dir := filepath.Join(t.TempDir(), "httptop-0")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, record(os.Getpid())); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Errorf("Write into another user's directory = %v, want it refused", err)
+	}
+	if _, err := List(dir); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Errorf("List of another user's directory = %v, want it refused", err)
 	}
 }

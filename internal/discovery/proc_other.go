@@ -33,3 +33,7 @@ func checkDir(dir string) error {
 	}
 	return nil
 }
+
+// ownedByMe reports whether the file fi describes belongs to this user:
+// always, where files have no unix owner.
+func ownedByMe(os.FileInfo) bool { return true }

@@ -59,11 +59,20 @@ func checkDir(dir string) error {
 	if !ok {
 		return nil
 	}
-	if uid := os.Geteuid(); uid != 0 && int(st.Uid) != uid {
+	// Root too: with no home directory, root's directory is httptop-0
+	// under the temporary directory, which anyone may create first.
+	if uid := os.Geteuid(); int(st.Uid) != uid {
 		return fmt.Errorf("discovery: directory %s belongs to uid %d, not to you (uid %d): set %s to a directory of your own", dir, st.Uid, uid, EnvDir)
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("discovery: directory %s is writable by other users (mode %v): run chmod 700 on it or set %s to a private directory", dir, fi.Mode().Perm(), EnvDir)
 	}
 	return nil
+}
+
+// ownedByMe reports whether the file fi describes belongs to this
+// process's effective user.
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || int(st.Uid) == os.Geteuid()
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"testing"
@@ -54,7 +55,7 @@ func BenchmarkRegenerate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Regenerate(dir); err != nil {
+		if _, err := Regenerate(context.Background(), dir); err != nil {
 			b.Fatal(err)
 		}
 	}

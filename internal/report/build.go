@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"strings"
@@ -24,6 +25,13 @@ const (
 
 // Build computes the report of capture c. It does not modify c.
 func Build(c *capture.Capture, p capture.Profiles) *Report {
+	r, _ := BuildContext(context.Background(), c, p)
+	return r
+}
+
+// BuildContext is Build that gives up when ctx is done (Ctrl-C), returning
+// nil and ctx's error.
+func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (*Report, error) {
 	r := &Report{
 		Version:               Version,
 		Program:               c.Program,
@@ -45,12 +53,19 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	if r.Profiles == nil {
 		r.Profiles = []capture.ProfileInfo{}
 	}
+	for i := range r.Profiles {
+		pi := &r.Profiles[i]
+		pi.File, pi.FlameGraph, pi.Folded = localFile(pi.File), localFile(pi.FlameGraph), localFile(pi.Folded)
+	}
 
 	accs := map[string]*hostAcc{}
 	var order []*hostAcc
 	findings := map[string]*Finding{}
 	var findingOrder []*Finding
 	for si := range c.Snapshots {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s := &c.Snapshots[si]
 		t := s.Time.Sub(c.Start).Seconds()
 		for hi := range s.Hosts {
@@ -82,10 +97,18 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 		}
 	}
 
+	conns := map[string][]*capture.ConnRecord{} // by client and host
+	for i := range c.Conns {
+		cn := &c.Conns[i]
+		conns[cn.Client+"\x00"+cn.Host] = append(conns[cn.Client+"\x00"+cn.Host], cn)
+	}
 	r.Hosts = make([]HostReport, 0, len(order))
 	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
 	for _, a := range order {
-		hr := a.report(c)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hr := a.report(c, conns)
 		if _, ok := byHost[hr.Client+"\x00"+hr.Host]; !ok {
 			byHost[hr.Client+"\x00"+hr.Host] = len(r.Hosts)
 		}
@@ -109,6 +132,10 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 			strings.Compare(hostLabel(a.Client, a.Scheme, a.Host), hostLabel(b.Client, b.Scheme, b.Host)),
 		)
 	})
+	if len(r.Hosts) > MaxHosts {
+		r.HostsOmitted = len(r.Hosts) - MaxHosts
+		r.Hosts = slices.Clip(r.Hosts[:MaxHosts])
+	}
 
 	// CPU by flat time says which code burns the CPU; wall-clock by
 	// cumulative time says where requests spend their time (flat, nearly
@@ -117,7 +144,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
 	r.Hot = buildHot(c, p)
 	r.Runtime = runtimeSummary(c)
-	return r
+	return r, nil
 }
 
 // hostAcc accumulates one host's snapshots.
@@ -204,8 +231,9 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	a.sumAvgWaiting += h.AvgWaiting
 }
 
-// report computes the host's figures.
-func (a *hostAcc) report(c *capture.Capture) HostReport {
+// report computes the host's figures; conns holds the capture's
+// connections by client and host.
+func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRecord) HostReport {
 	h := a.last
 	n := float64(a.samples.Len())
 	hr := HostReport{
@@ -361,21 +389,18 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 	} else {
 		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
 	}
-	hr.Handshakes, hr.Proto = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
+	hr.Handshakes, hr.Proto = handshakes(c, conns[h.Client+"\x00"+h.Host], hr.Churn.NewPerSecond)
 	little(&hr, limit)
 	return hr
 }
 
 // handshakes summarises the set-up cost of a host's connections, and
 // says which protocol they carried (see HostReport.Proto).
-func handshakes(c *capture.Capture, client, host string, newPerSecond float64) (Handshakes, string) {
+func handshakes(c *capture.Capture, conns []*capture.ConnRecord, newPerSecond float64) (Handshakes, string) {
 	var hs Handshakes
 	var dial, tls []float64
 	proto := ""
-	for _, cn := range c.Conns {
-		if cn.Client != client || cn.Host != host {
-			continue
-		}
+	for _, cn := range conns {
 		switch {
 		case cn.Proto == "" || cn.Proto == proto:
 		case proto == "":
@@ -488,18 +513,37 @@ func erlangTable(a, w float64, n, en, rec int) []ErlangRow {
 	if a <= 0 {
 		return []ErlangRow{}
 	}
-	lo := int(math.Floor(a)) + 1
+	lo := ceilInt(math.Floor(a) + 1)
 	sizes := []int{lo, lo + 1, n, rec, en - 1, en, en + 1}
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)
 	rows := make([]ErlangRow, 0, len(sizes))
 	for _, s := range sizes {
-		if s < lo {
+		if s < lo || float64(s) <= a { // below lo, or lo + 1 overflowed
 			continue
 		}
 		rows = append(rows, ErlangRow{N: s, PWait: round3(ErlangC(s, a)), MeanWait: round3(MeanWait(s, a, w))})
 	}
 	return rows
+}
+
+// localFile returns name when it names a file of the capture directory
+// (capture.IsFileName), else "": the report links nothing else, whatever
+// capture.json says.
+func localFile(name string) string {
+	if capture.IsFileName(name) {
+		return name
+	}
+	return ""
+}
+
+// ceilInt returns ⌈v⌉ as an int, math.MaxInt when it is larger (or NaN):
+// a conversion out of range would give any value.
+func ceilInt(v float64) int {
+	if !(v < math.MaxInt) {
+		return math.MaxInt
+	}
+	return int(math.Ceil(v))
 }
 
 // Orders of a TopTable.
@@ -527,11 +571,17 @@ func topTable(kind snapshot.ProfileKind, info *capture.ProfileInfo, p *profile.P
 		Funcs:      []TopFunc{},
 	}
 	if info != nil {
-		t.Profile, t.FlameGraph = info.File, info.FlameGraph
+		t.Profile, t.FlameGraph = localFile(info.File), localFile(info.FlameGraph)
 	}
 	for _, s := range p.Sample {
 		if idx < len(s.Value) {
-			t.Total += s.Value[idx]
+			// Saturated: a sum past MaxInt64 would turn the total
+			// negative.
+			if v := s.Value[idx]; v > 0 && t.Total > math.MaxInt64-v {
+				t.Total = math.MaxInt64
+			} else {
+				t.Total += v
+			}
 		}
 	}
 	var funcs []flame.Func

@@ -403,6 +403,10 @@ func (n noGlyphBoxes) Plot(c draw.Canvas, p *plot.Plot) { n.l.Plot(c, p) }
 
 func (n noGlyphBoxes) DataRange() (xmin, xmax, ymin, ymax float64) { return n.l.DataRange() }
 
+// maxTicks bounds the ticks of an axis, labelled or not: about five
+// labels and a tick between them need a dozen.
+const maxTicks = 64
+
 // niceTicks marks an axis every 1, 2 or 5 × 10ⁿ units, about five labels
 // in all, with a minor tick between labels, and labels numbers without
 // trailing zeros.
@@ -422,9 +426,17 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	var ticks []plot.Tick
-	for i := math.Ceil(lo / step * 2); i/2*step <= hi+step*1e-9; i++ {
+	// Counted, not stepped in floating point: far from zero, adding 1 to
+	// i may not change it (an axis from −10¹⁸ spanning 200), and the loop
+	// would never end.
+	first := math.Ceil(lo / step * 2)
+	for k := range maxTicks {
+		i := first + float64(k)
 		v := i / 2 * step
-		if int64(i)%2 == 0 {
+		if v > hi+step*1e-9 {
+			break
+		}
+		if math.Mod(i, 2) == 0 {
 			ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v, step)})
 		} else {
 			ticks = append(ticks, plot.Tick{Value: v})

@@ -40,7 +40,9 @@
 // (ErlangC) gives the probability that a request waits for a connection,
 // and the mean wait of all requests is C·W ÷ (N − a) (MeanWait). PoolFor
 // finds the smallest N with C under a target; the report uses
-// TargetWaitProbability.
+// TargetWaitProbability. Both are exact up to 10⁵ Erlangs and use a
+// normal approximation within 0.023 ÷ a beyond, so that no pool size or
+// demand, however large, makes them slow (see exactLoad in queue.go).
 //
 // λ is the request rate over the whole seconds of the capture's per-second
 // series, and W the mean latency minus the mean connection wait (both from

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,14 +104,18 @@ func Write(dir string, r *Report) error {
 }
 
 // Regenerate renders the report of the capture in dir again, from its
-// capture.json and profiles, and writes report.json, report.md and
-// report.html there.
-func Regenerate(dir string) (*Report, error) {
-	c, p, err := capture.Load(dir)
+// capture.json and profiles (read as capture.LoadContext reads them:
+// trusting nothing in dir), and writes report.json, report.md and
+// report.html there. It stops with ctx's error when ctx is done (Ctrl-C).
+func Regenerate(ctx context.Context, dir string) (*Report, error) {
+	c, p, err := capture.LoadContext(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	r := Build(c, p)
+	r, err := BuildContext(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
 	if err := Write(dir, r); err != nil {
 		return r, err
 	}

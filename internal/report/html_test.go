@@ -2,11 +2,16 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"gonum.org/v1/plot"
 
 	"github.com/httptop/httptop/internal/browsertest"
 	"github.com/httptop/httptop/internal/capture"
@@ -83,7 +88,7 @@ func TestHTMLInChromium(t *testing.T) {
 
 	t.Run("fixture", func(t *testing.T) {
 		dir := writeFixtureDir(t)
-		r, err := Regenerate(dir)
+		r, err := Regenerate(context.Background(), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +108,7 @@ func TestHTMLInChromium(t *testing.T) {
 		if err := capture.Write(dir, c); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Regenerate(dir)
+		r, err := Regenerate(context.Background(), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,4 +143,44 @@ func checkInChromium(t *testing.T, bin, dir string, r *Report, suffix string) st
 	}
 	browsertest.Screenshot(t, bin, page, shot, "1280,2400")
 	return dom
+}
+
+// TestNiceTicks marks axes of ordinary and hostile ranges: a range far
+// from zero and only a few units wide (a capture with gauges near
+// −2⁶³) must not loop forever.
+func TestNiceTicks(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi float64
+		labels []string
+	}{
+		{0, 10, []string{"0", "2", "4", "6", "8", "10"}},
+		{0, 0.35, []string{"0.0", "0.1", "0.2", "0.3"}},
+		{-1e18, -1e18 + 256, nil},
+		{-9.2e18, -9.2e18 + 2048, nil},
+		{0, 1.7e308, nil},
+	} {
+		done := make(chan []plot.Tick, 1)
+		go func() { done <- niceTicks{}.Ticks(tt.lo, tt.hi) }()
+		var ticks []plot.Tick
+		select {
+		case ticks = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Ticks(%g, %g) did not return", tt.lo, tt.hi)
+		}
+		if len(ticks) == 0 || len(ticks) > maxTicks {
+			t.Errorf("Ticks(%g, %g): %d ticks", tt.lo, tt.hi, len(ticks))
+		}
+		if tt.labels == nil {
+			continue
+		}
+		var got []string
+		for _, tk := range ticks {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if !slices.Equal(got, tt.labels) {
+			t.Errorf("Ticks(%g, %g) labels %q, want %q", tt.lo, tt.hi, got, tt.labels)
+		}
+	}
 }

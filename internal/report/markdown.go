@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/httptop/httptop/internal/capture"
+	"github.com/httptop/httptop/internal/termtext"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -21,7 +21,9 @@ var modelText = []string{
 		"By Little's law λ·W is the mean number of connections busy; λ ÷ N × W is the pool's utilisation.",
 	"Sizing treats the pool as an M/M/N queue (Poisson arrivals at λ, exponential holding times of mean W, N connections) " +
 		"and reports Erlang's C formula: the probability that a request waits, and the mean wait C·W ÷ (N − λ·W). " +
-		"The recommended N is the smallest with P(wait) < " + fmtPct(TargetWaitProbability) + ".",
+		"The recommended N is the smallest with P(wait) < " + fmtPct(TargetWaitProbability) + ". " +
+		"Erlang's formulas are computed exactly up to 100,000 Erlangs; above, from the normal approximation of the Poisson distribution " +
+		"(with its skewness term), within 0.023 ÷ λ·W of the exact value, so the recommended N may be one off there.",
 	"When the pool is saturated, λ is capped at N ÷ W and understates demand, so sizing uses the mean number of requests in flight instead. " +
 		"Requests issued by a fixed set of workers never exceed that set, so the recommendation is capped at the peak number in flight.",
 	"W ends when response headers arrive; reading the body also holds the connection, so for large bodies the real load is higher. " +
@@ -162,13 +164,17 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 // writeFinding writes one diagnosis as a list item.
 func (r *Report) writeFinding(w io.Writer, f Finding) {
-	fmt.Fprintf(w, "- **%s · %s** — %s  \n", f.Severity, f.Kind, mdText(f.Summary))
+	fmt.Fprintf(w, "- **%s · %s** — %s  \n", mdText(string(f.Severity)), mdCode(string(f.Kind)), mdText(f.Summary))
 	fmt.Fprintf(w, "  Seen in %s.  \n", seenText(f, r.Snapshots))
 	if f.Advice != "" {
 		fmt.Fprintf(w, "  **Advice:** %s  \n", mdText(f.Advice))
 	}
-	if ev := evidenceText(f.Evidence, "`"); ev != "" {
-		fmt.Fprintf(w, "  Evidence: %s  \n", ev)
+	if len(f.Evidence) > 0 {
+		var parts []string
+		for _, k := range sortedKeys(f.Evidence) {
+			parts = append(parts, mdCode(k+"="+fmtEvidence(f.Evidence[k])))
+		}
+		fmt.Fprintf(w, "  Evidence: %s  \n", strings.Join(parts, ", "))
 	}
 	for _, s := range f.Sites {
 		fmt.Fprintf(w, "  Site: %s × %d  \n", mdCode(s.String()), s.Count)
@@ -221,12 +227,10 @@ func (r *Report) profileLine() string {
 			s += " " + fmtSeconds(pi.Seconds)
 		}
 		var links []string
-		if pi.FlameGraph != "" {
-			links = append(links, "[flame graph]("+pi.FlameGraph+")")
-		}
-		links = append(links, "[pprof]("+pi.File+")")
-		if pi.Folded != "" {
-			links = append(links, "[folded]("+pi.Folded+")")
+		for _, l := range []struct{ label, file string }{{"flame graph", pi.FlameGraph}, {"pprof", pi.File}, {"folded", pi.Folded}} {
+			if capture.IsFileName(l.file) { // a file of the capture, never a URL
+				links = append(links, "["+l.label+"]("+l.file+")")
+			}
 		}
 		s = mdText(s) + " (" + strings.Join(links, ", ") + ")"
 		if pi.Error != "" {
@@ -261,9 +265,14 @@ func (r *Report) tableNote() string {
 	for i := range r.Hosts {
 		secs = max(secs, r.Hosts[i].Seconds)
 	}
-	return fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
+	note := fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
 		"req/s, waiting (requests waiting for a connection, time-averaged) and new conns/s are averaged over the whole seconds of each host's per-second series in the capture (up to %d). "+
 		"pool is the most connections open / MaxConnsPerHost (∞: no limit, ?: unknown). A dial-only host's requests are not seen: ? is unknown, ~ counts requests seen starting.", r.Snapshots, window, secs)
+	if r.HostsOmitted > 0 {
+		note += fmt.Sprintf(" The report details the %d busiest of %d hosts (the most severe diagnoses first, then the highest request rate; at most %d): "+
+			"%d more, and their diagnoses, are in %s.", len(r.Hosts), len(r.Hosts)+r.HostsOmitted, MaxHosts, r.HostsOmitted, capture.CaptureFile)
+	}
+	return note
 }
 
 // heading names a top table.
@@ -304,21 +313,6 @@ func seenText(f Finding, snapshots int) string {
 		return s + ", at " + fmtSeconds(f.FirstSeen)
 	}
 	return s + ", from " + fmtSeconds(f.FirstSeen) + " to " + fmtSeconds(f.LastSeen)
-}
-
-// evidenceText lists evidence as name=value, sorted by name, each wrapped
-// in quote.
-func evidenceText(ev map[string]float64, quote string) string {
-	names := make([]string, 0, len(ev))
-	for k := range ev {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	parts := make([]string, len(names))
-	for i, k := range names {
-		parts[i] = quote + k + "=" + fmtEvidence(ev[k]) + quote
-	}
-	return strings.Join(parts, ", ")
 }
 
 // fmtN formats a pool size: the limit, ∞ or ?.
@@ -377,22 +371,25 @@ func fmtPctValue(p float64) string {
 	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
 }
 
-// mdText escapes text for a Markdown paragraph: characters that would
-// start emphasis, links or HTML are backslash-escaped.
+// mdText escapes text for a Markdown paragraph or table cell, where it
+// never starts a line: control characters go (termtext.Clean; a line
+// break would let what follows start a heading, a list or a block of
+// HTML), and characters that would start emphasis, strikethrough, a
+// link, an entity, an HTML tag or end a table cell are backslash-escaped.
+// What the text names stays text: report.md links only files of the
+// capture.
 func mdText(s string) string {
+	s = termtext.Clean(s)
 	var b strings.Builder
 	for i, r := range s {
 		switch r {
-		case '\\', '*', '_', '`', '[', ']', '|':
+		case '\\', '*', '_', '`', '[', ']', '|', '~', '&':
 			b.WriteByte('\\')
 		case '<':
 			// Only the start of a tag, an autolink or a comment.
 			if next := s[i+1:]; next != "" && (isLetter(next[0]) || strings.ContainsRune("/!?", rune(next[0]))) {
 				b.WriteByte('\\')
 			}
-		case '\n':
-			b.WriteByte(' ')
-			continue
 		}
 		b.WriteRune(r)
 	}
@@ -404,9 +401,10 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // mdCell escapes text for a Markdown table cell.
 func mdCell(s string) string { return mdText(s) }
 
-// mdCode writes s as inline code, safe inside a table cell.
+// mdCode writes s as inline code, safe inside a table cell: on one line
+// (termtext.Clean), pipes escaped, between enough backticks.
 func mdCode(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
+	s = strings.ReplaceAll(termtext.Clean(s), "|", "\\|")
 	fence := "`"
 	for strings.Contains(s, fence) {
 		fence += "`"

@@ -10,6 +10,11 @@ import (
 // Version is the version of the report.json format (Report).
 const Version = 1
 
+// MaxHosts bounds the hosts a report details: past a hundred, a page of
+// charts per host helps nobody, and a capture of thousands of hosts would
+// make a report of hundreds of megabytes.
+const MaxHosts = 100
+
 // Report is the pool-vs-latency report of one capture, as report.json
 // holds it; report.md and report.html show the same figures. Build computes
 // it from a Capture and the capture's profiles.
@@ -40,8 +45,11 @@ type Report struct {
 	// sizes (Little.Recommended).
 	TargetWaitProbability float64 `json:"target_p_wait"`
 	// Hosts are ordered by their most severe diagnosis, then by request
-	// rate, then by name.
-	Hosts []HostReport `json:"hosts"`
+	// rate, then by name: at most MaxHosts of them, the first in that
+	// order. HostsOmitted counts the others (capture.json holds them);
+	// their diagnoses are left out too.
+	Hosts        []HostReport `json:"hosts"`
+	HostsOmitted int          `json:"hosts_omitted,omitempty"`
 	// OtherDiagnoses are diagnoses of hosts that no snapshot listed.
 	OtherDiagnoses []Finding `json:"other_diagnoses,omitempty"`
 	// TopCPU is the ten functions with the most flat time in the CPU

@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/internal/golden"
+	"github.com/httptop/httptop/internal/proftest"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -354,7 +357,7 @@ func compareRows(t *testing.T, table string, got, want [][]string) {
 // change and review the diff.
 func TestGolden(t *testing.T) {
 	dir := writeFixtureDir(t)
-	if _, err := Regenerate(dir); err != nil {
+	if _, err := Regenerate(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{capture.MarkdownFile, capture.JSONFile} {
@@ -544,5 +547,57 @@ func TestBaselineLink(t *testing.T) {
 	}
 	if r := Build(fixtureCapture(), capture.Profiles{}); r.Baseline != nil {
 		t.Errorf("a capture without a baseline has report baseline %+v", r.Baseline)
+	}
+}
+
+// TestBuildContextCanceled: Ctrl-C stops building a report.
+func TestBuildContextCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := BuildContext(ctx, syntheticCapture(3, 10), capture.Profiles{}); r != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("BuildContext(canceled) = %v, %v; want nil, context.Canceled", r != nil, err)
+	}
+}
+
+// TestReportHostLimit builds the report of a capture of 300 hosts: it
+// details the MaxHosts busiest (the most severe diagnoses first), says
+// so, and counts the others.
+func TestReportHostLimit(t *testing.T) {
+	r := Build(syntheticCapture(300, 4), capture.Profiles{})
+	if len(r.Hosts) != 100 {
+		t.Errorf("the report details %d hosts, want 100", len(r.Hosts))
+	}
+	data, _ := json.Marshal(r)
+	var fields map[string]any
+	json.Unmarshal(data, &fields)
+	if fields["hosts_omitted"] != 200.0 {
+		t.Errorf("hosts_omitted = %v, want 200", fields["hosts_omitted"])
+	}
+	var md, html strings.Builder
+	r.WriteMarkdown(&md)
+	r.WriteHTML(&html)
+	for name, out := range map[string]string{"report.md": md.String(), "report.html": html.String()} {
+		if !strings.Contains(out, "the 100 busiest of 300 hosts") {
+			t.Errorf("%s does not say it details the 100 busiest of 300 hosts", name)
+		}
+	}
+}
+
+// TestTopTableValuesPastInt64: a profile whose values sum past MaxInt64
+// has a positive total, not one wrapped negative.
+func TestTopTableValuesPastInt64(t *testing.T) {
+	huge := int64(math.MaxInt64/2 + 1)
+	p := buildProfile(proftest.CPUTypes, 1, []stack{{[]string{"main.main", "main.a"}, 1}, {[]string{"main.main", "main.b"}, 1}, {[]string{"main.main", "main.c"}, 1}})
+	for _, s := range p.Sample {
+		s.Value[0], s.Value[1] = huge, huge
+	}
+	tt := topTable(snapshot.ProfileCPU, nil, p, OrderFlat)
+	if tt == nil || tt.Total <= 0 || len(tt.Funcs) == 0 {
+		t.Fatalf("top table %+v, want a positive total and functions", tt)
+	}
+	for _, f := range tt.Funcs {
+		if f.FlatPct < 0 || f.FlatPct > 100 {
+			t.Errorf("%s: %.1f%%", f.Name, f.FlatPct)
+		}
 	}
 }

@@ -63,7 +63,7 @@ func syntheticCapture(hosts, n int) *capture.Capture {
 			svc := h.service * (1 + 0.1*rng.NormFloat64())
 			lambda := busy / svc * 1000
 			latency := workers / lambda * 1000
-			wait := latency - svc
+			wait := max(latency-svc, 0) // noise can put svc above latency
 			waiting := workers - busy
 			reqs := int64(math.Round(lambda))
 			news := int64(math.Round(lambda * h.newFrac))

@@ -48,6 +48,11 @@ type Options struct {
 	// MaxStreams bounds the snapshot streams served at once
 	// (snapshot.DefaultMaxStreams when zero).
 	MaxStreams int
+	// MaxConns bounds the connections the agent holds at once
+	// (DefaultMaxConns when zero); a connection past it is answered
+	// 503 (snapshot.ErrCodeUnavailable) and closed. Whatever the bound,
+	// the agent leaves the program the last of its file descriptors.
+	MaxConns int
 	// Logger receives the agent's warnings; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -119,9 +124,16 @@ func Start(opts Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	maxConns := opts.MaxConns
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
+	ln = newLimitListener(ln, maxConns)
 	a.srv = &http.Server{
-		Handler:           a.gate.wrap(a.handler),
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler: a.gate.wrap(a.handler),
+		// Short: the httptop command sends its headers at once, and a
+		// connection that sends nothing holds one of MaxConns.
+		ReadHeaderTimeout: 2 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    8 << 10,
 		BaseContext:       func(net.Listener) context.Context { return ctx },

@@ -135,6 +135,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	// Authentication comes first: without the token, nothing about the
 	// API (not even which paths exist) is revealed.
 	if !h.authorized(r) {
+		// And close: a client without the token holds nothing of the
+		// program's, not even an idle connection.
+		hdr.Set("Connection", "close")
 		hdr.Set("WWW-Authenticate", `Bearer realm="httptop"`)
 		writeError(w, http.StatusUnauthorized, snapshot.ErrCodeUnauthorized,
 			"missing or wrong token: send the token of the agent's discovery file as 'Authorization: Bearer TOKEN'")
@@ -321,28 +324,36 @@ func (h *handler) serveProfile(w http.ResponseWriter, r *http.Request) {
 		h.endProfile(w, kind, id)
 		return
 	}
+	d := snapshot.DefaultProfileDuration
+	if v := q.Get("seconds"); v != "" && kind.Continuous() {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(secs > 0) || secs > snapshot.MaxProfileDuration.Seconds() {
+			writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+				fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, snapshot.MaxProfileDuration.Seconds()))
+			return
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	hz := flame.WallHz
+	if v := q.Get("hz"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > flame.WallHz || kind != snapshot.ProfileWall {
+			writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
+				fmt.Sprintf("hz %q: a wall profile's rate, from 1 to %d", v, flame.WallHz))
+			return
+		}
+		hz = n
+	}
+	if r.Method == http.MethodHead {
+		// The headers a GET would get, without taking the profile: a
+		// HEAD must not cost the program a profile.
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", string(kind)+".pb.gz"))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	var buf bytes.Buffer
 	if kind.Continuous() {
-		d := snapshot.DefaultProfileDuration
-		if v := q.Get("seconds"); v != "" {
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(secs > 0) || secs > snapshot.MaxProfileDuration.Seconds() {
-				writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
-					fmt.Sprintf("seconds %q: want a number above 0 and at most %g", v, snapshot.MaxProfileDuration.Seconds()))
-				return
-			}
-			d = time.Duration(secs * float64(time.Second))
-		}
-		hz := flame.WallHz
-		if v := q.Get("hz"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > flame.WallHz || kind != snapshot.ProfileWall {
-				writeError(w, http.StatusBadRequest, snapshot.ErrCodeBadRequest,
-					fmt.Sprintf("hz %q: a wall profile's rate, from 1 to %d", v, flame.WallHz))
-				return
-			}
-			hz = n
-		}
 		if !h.takeProfile(w, r, kind, d, hz, &buf) {
 			return
 		}
