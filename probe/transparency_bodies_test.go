@@ -185,10 +185,7 @@ func TestTransparencyStreaming(t *testing.T) {
 func TestTransparencyNoBodyIdentity(t *testing.T) {
 	var cases []tpCase
 	for _, kind := range []tpSrvKind{kindHTTP1, kindH2} {
-		proto := "HTTP/1.1"
-		if kind == kindH2 {
-			proto = "h2"
-		}
+		proto := tpProtoName(kind)
 		for _, tc := range []struct{ method, path string }{
 			{"HEAD", "/200"}, {"GET", "/204"}, {"GET", "/304"}, {"GET", "/empty"},
 		} {
@@ -242,10 +239,7 @@ func TestTransparencyExpectContinue(t *testing.T) {
 	})
 	var cases []tpCase
 	for _, kind := range []tpSrvKind{kindHTTP1, kindH2} {
-		proto := "HTTP/1.1"
-		if kind == kindH2 {
-			proto = "h2"
-		}
+		proto := tpProtoName(kind)
 		for _, path := range []string{"/read", "/noread", "/417"} {
 			cases = append(cases, tpCase{name: proto + " " + path, run: func(e *tpEnv) {
 				srv := e.server(kind, handler)

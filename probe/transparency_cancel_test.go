@@ -17,8 +17,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,61 +25,13 @@ import (
 // Cancellation in every phase
 // ---------------------------------------------------------------------------
 
-// tpHangServer accepts TCP connections and never answers, so that a TLS
-// handshake with it never ends: the slow part of a dial, on the server's
-// side (Wrap replaces the transport's DialContext).
-type tpHangServer struct {
-	ln       net.Listener
-	accepted chan struct{}
-	open     atomic.Int64
-	n        atomic.Int64
-	mu       sync.Mutex
-	conns    []net.Conn
-	wg       sync.WaitGroup
-}
-
-func (h *tpHangServer) openConns() int64 { return h.open.Load() }
-
-func (e *tpEnv) tpHangServer() *tpHangServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	h := &tpHangServer{ln: ln, accepted: make(chan struct{}, 64)}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.n.Add(1)
-			h.open.Add(1)
-			h.mu.Lock()
-			h.conns = append(h.conns, c)
-			h.mu.Unlock()
-			h.accepted <- struct{}{}
-			h.wg.Add(1)
-			go func() {
-				defer h.wg.Done()
-				io.Copy(io.Discard, c) // until the client closes
-				c.Close()
-				h.open.Add(-1)
-			}()
-		}
-	}()
-	e.t.Cleanup(func() {
-		ln.Close()
-		h.mu.Lock()
-		for _, c := range h.conns {
-			c.Close()
-		}
-		h.mu.Unlock()
-		h.wg.Wait()
+// hangServer starts a server that accepts TCP connections and never
+// answers, so that a TLS handshake with it never ends: the slow part of a
+// dial, on the server's side (Wrap replaces the transport's DialContext).
+func (e *tpEnv) hangServer() *tpRawServer {
+	return e.rawServer(func(c net.Conn) {
+		io.Copy(io.Discard, c) // until the client closes
 	})
-	e.counters = append(e.counters, h)
-	return h
 }
 
 // tpBlockingHandler serves /block by waiting until release or until the
@@ -110,6 +60,38 @@ func tpBlockingHandler(enter func(), release <-chan struct{}) http.Handler {
 		}
 		fmt.Fprint(w, "ok "+r.URL.Path)
 	})
+}
+
+// cancelMidBody sends a request for /partial to a new server of kind,
+// reads the part the handler flushes, cancels the request's context and
+// reads the rest, noting what the program sees. It returns the client
+// and the server for what the case does next, and ok false when the
+// request failed before its body.
+func (e *tpEnv) cancelMidBody(kind tpSrvKind) (c *http.Client, srv *tpServer, ok bool) {
+	entered, enter := tpSignal()
+	release, rel := tpSignal()
+	srv = e.server(kind, tpBlockingHandler(enter, release))
+	e.t.Cleanup(rel)
+	c = e.client(srv.transport())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := tpNewReq(e.t, ctx, "GET", srv.URL+"/partial", nil)
+	resp, err := c.Do(req)
+	e.note("do: %s", tpDescribeErr(err))
+	if err != nil {
+		return c, srv, false
+	}
+	e.noteHead("resp", req, resp)
+	buf := make([]byte, len("partial"))
+	n, err := io.ReadFull(resp.Body, buf)
+	e.note("first read: %q %s", buf[:n], tpDescribeErr(err))
+	tpAwait(e.t, entered, "the handler to flush")
+	cancel()
+	rest, err := io.ReadAll(resp.Body)
+	e.noteBody("after cancel", rest, err)
+	e.want(errors.Is(err, context.Canceled), "body read err = %v, want context.Canceled", err)
+	e.note("close: %s", tpDescribeErr(resp.Body.Close()))
+	return c, srv, true
 }
 
 func TestTransparencyCancellation(t *testing.T) {
@@ -179,7 +161,7 @@ func TestTransparencyCancellation(t *testing.T) {
 			e.note("accepted=%d", srv.accepted.Load())
 		}},
 		{name: "during the dial (TLS handshake never answered)", run: func(e *tpEnv) {
-			h := e.tpHangServer()
+			h := e.hangServer()
 			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 			c := e.client(tr)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -208,7 +190,7 @@ func TestTransparencyCancellation(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 			e.note("hooks at the end=%v", rec.sorted())
-			e.note("accepted=%d", h.n.Load())
+			e.note("accepted=%d", h.accepted.Load())
 		}},
 		{name: "while waiting for response headers", run: func(e *tpEnv) {
 			entered, enter := tpSignal()
@@ -251,29 +233,10 @@ func TestTransparencyCancellation(t *testing.T) {
 			e.note("server open=%d", tpWaitOpen(srv, 0))
 		}},
 		{name: "during the body read", run: func(e *tpEnv) {
-			entered, enter := tpSignal()
-			release, rel := tpSignal()
-			srv := e.server(kindHTTP1, tpBlockingHandler(enter, release))
-			e.t.Cleanup(rel)
-			c := e.client(srv.transport())
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			req := tpNewReq(e.t, ctx, "GET", srv.URL+"/partial", nil)
-			resp, err := c.Do(req)
-			e.note("do: %s", tpDescribeErr(err))
-			if err != nil {
+			_, srv, ok := e.cancelMidBody(kindHTTP1)
+			if !ok {
 				return
 			}
-			e.noteHead("resp", req, resp)
-			buf := make([]byte, len("partial"))
-			n, err := io.ReadFull(resp.Body, buf)
-			e.note("first read: %q %s", buf[:n], tpDescribeErr(err))
-			tpAwait(e.t, entered, "the handler to flush")
-			cancel()
-			rest, err := io.ReadAll(resp.Body)
-			e.noteBody("after cancel", rest, err)
-			e.want(errors.Is(err, context.Canceled), "body read err = %v, want context.Canceled", err)
-			e.note("close: %s", tpDescribeErr(resp.Body.Close()))
 			e.note("server open=%d", tpWaitOpen(srv, 0))
 		}},
 		{name: "h2 while waiting for response headers, then the connection is reused", run: func(e *tpEnv) {
@@ -300,32 +263,13 @@ func TestTransparencyCancellation(t *testing.T) {
 			e.note("server open=%d accepted=%d", tpWaitOpen(srv, 1), srv.accepted.Load())
 		}},
 		{name: "h2 during the body read, then the connection is reused", run: func(e *tpEnv) {
-			entered, enter := tpSignal()
-			release, rel := tpSignal()
-			srv := e.server(kindH2, tpBlockingHandler(enter, release))
-			e.t.Cleanup(rel)
-			c := e.client(srv.transport())
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			req := tpNewReq(e.t, ctx, "GET", srv.URL+"/partial", nil)
-			resp, err := c.Do(req)
-			e.note("do: %s", tpDescribeErr(err))
-			if err != nil {
+			c, srv, ok := e.cancelMidBody(kindH2)
+			if !ok {
 				return
 			}
-			e.noteHead("resp", req, resp)
-			buf := make([]byte, len("partial"))
-			n, err := io.ReadFull(resp.Body, buf)
-			e.note("first read: %q %s", buf[:n], tpDescribeErr(err))
-			tpAwait(e.t, entered, "the handler to flush")
-			cancel()
-			rest, err := io.ReadAll(resp.Body)
-			e.noteBody("after cancel", rest, err)
-			e.want(errors.Is(err, context.Canceled), "body read err = %v, want context.Canceled", err)
-			e.note("close: %s", tpDescribeErr(resp.Body.Close()))
 			rec := &tpHookRec{}
-			req = tpTraced(tpNewReq(e.t, context.Background(), "GET", srv.URL+"/next", nil), rec)
-			resp, err = c.Do(req)
+			req := tpTraced(tpNewReq(e.t, context.Background(), "GET", srv.URL+"/next", nil), rec)
+			resp, err := c.Do(req)
 			e.noteResp("next", req, resp, err)
 			e.note("next reused=%v", rec.reuses())
 			e.note("server open=%d accepted=%d", tpWaitOpen(srv, 1), srv.accepted.Load())

@@ -126,6 +126,15 @@ const (
 	kindH2                        // HTTP/2 (ALPN h2) over TLS
 )
 
+// tpProtoName names, for a case's name, the protocol a server of kind
+// speaks: "h2" or "HTTP/1.1".
+func tpProtoName(kind tpSrvKind) string {
+	if kind == kindH2 {
+		return "h2"
+	}
+	return "HTTP/1.1"
+}
+
 // tpServer is an httptest server that counts its connections.
 type tpServer struct {
 	*httptest.Server
@@ -172,6 +181,65 @@ func (e *tpEnv) server(kind tpSrvKind, h http.Handler, configure ...func(*httpte
 // client's (trusting its certificate, HTTP/2 when the server speaks it).
 func (s *tpServer) transport() *http.Transport {
 	return s.Client().Transport.(*http.Transport).Clone()
+}
+
+// tpRawServer is a server on a raw listener, for what an httptest server
+// cannot be: it serves each connection on a goroutine of its own and counts
+// its connections.
+type tpRawServer struct {
+	ln       net.Listener
+	accepted atomic.Int64
+	open     atomic.Int64
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func (s *tpRawServer) openConns() int64 { return s.open.Load() }
+
+// rawServer starts a tpRawServer on 127.0.0.1 that calls serve with each
+// connection it accepts and closes the connection when serve returns. When
+// the run ends it closes the listener and every connection, and waits for
+// its goroutines.
+func (e *tpEnv) rawServer(serve func(net.Conn)) *tpRawServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s := &tpRawServer{ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			s.open.Add(1)
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer s.open.Add(-1)
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	e.t.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		for _, c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	e.counters = append(e.counters, s)
+	return s
 }
 
 // tpWaitOpen polls until the server has n connections open and returns how

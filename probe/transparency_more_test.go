@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/httptop/httptop/probe"
@@ -44,55 +42,13 @@ func tpFullDuplexHandler(w http.ResponseWriter, r *http.Request) {
 // requests for absolute URLs itself and tunnels CONNECT requests to their
 // target. It counts its client connections.
 type tpProxyServer struct {
-	ln       net.Listener
-	open     atomic.Int64
-	accepted atomic.Int64
-	log      tpServerLog
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    []net.Conn
+	*tpRawServer
+	log tpServerLog
 }
 
-func (p *tpProxyServer) openConns() int64 { return p.open.Load() }
-
 func (e *tpEnv) proxy() *tpProxyServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	p := &tpProxyServer{ln: ln}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.accepted.Add(1)
-			p.open.Add(1)
-			p.mu.Lock()
-			p.conns = append(p.conns, c)
-			p.mu.Unlock()
-			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				defer p.open.Add(-1)
-				defer c.Close()
-				p.serve(c)
-			}()
-		}
-	}()
-	e.t.Cleanup(func() {
-		ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	e.counters = append(e.counters, p)
+	p := &tpProxyServer{}
+	p.tpRawServer = e.rawServer(p.serve)
 	return p
 }
 
@@ -131,10 +87,7 @@ func (p *tpProxyServer) serve(c net.Conn) {
 func TestTransparencyMore(t *testing.T) {
 	var cases []tpCase
 	for _, kind := range []tpSrvKind{kindHTTP1, kindH2} {
-		proto := "HTTP/1.1"
-		if kind == kindH2 {
-			proto = "h2"
-		}
+		proto := tpProtoName(kind)
 		cases = append(cases, tpCase{name: proto + " full-duplex streaming request and response", run: func(e *tpEnv) {
 			srv := e.server(kind, http.HandlerFunc(tpFullDuplexHandler))
 			c := e.client(srv.transport())

@@ -114,10 +114,7 @@ func TestTransparencyResponseRequest(t *testing.T) {
 	var cases []tpCase
 	for _, kind := range []tpSrvKind{kindHTTP1, kindH2} {
 		for _, method := range []string{"GET", "POST"} {
-			proto := "HTTP/1.1"
-			if kind == kindH2 {
-				proto = "h2"
-			}
+			proto := tpProtoName(kind)
 			cases = append(cases, tpCase{name: proto + " " + method, run: func(e *tpEnv) {
 				srv := e.server(kind, http.HandlerFunc(tpEcho))
 				c := e.client(srv.transport())
