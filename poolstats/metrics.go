@@ -29,6 +29,22 @@ type HostMetrics struct {
 	// Created is when the host was first seen.
 	Created time.Time
 
+	// DialOnly is true for a host of the UnwrappedClient, whose requests
+	// no probe traces (see snapshot.Host.DialOnly): what is known of it
+	// is its connections (Open, Active, Idle and Handshaking, inferred
+	// from their traffic; Dialing, ClosedConns, the TLS handshakes,
+	// MemBytes, TLSMemBytes, ConnDuration) and RequestsStarted. Every
+	// figure about its requests (Waiting, InFlight, Requests, Errors,
+	// ErrorClasses, NewConns, ReusedConns, Status5xx, UndrainedBodies,
+	// LeakedBodies, Latency, ConnWait) is unknown, not zero, and so are
+	// its limits (LimitsKnown is false): an exporter leaves them out.
+	DialOnly bool
+	// RequestsStarted counts, for a DialOnly host, the requests seen
+	// starting through its transport's Proxy function (see
+	// snapshot.Host.RequestsStarted); they do not count in Requests. It
+	// is 0 for a host whose requests are traced.
+	RequestsStarted int64
+
 	// Pool gauges, now (Open = Active + Idle + Handshaking).
 	Open, Active, Idle, Handshaking, Waiting, Dialing, InFlight int64
 	// The transport's limits, effective values (0 means unlimited), when
@@ -159,6 +175,8 @@ func (s *Stats) ReadMetrics(dst []HostMetrics, now int64) []HostMetrics {
 				Scheme:               hs.Scheme,
 				Host:                 hs.Host,
 				Created:              wallTime(h.created),
+				DialOnly:             hs.DialOnly,
+				RequestsStarted:      hs.RequestsStarted,
 				Open:                 int64(hs.Open),
 				Active:               int64(hs.Active),
 				Idle:                 int64(hs.Idle),

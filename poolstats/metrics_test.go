@@ -121,6 +121,60 @@ func TestReadMetricsDiagnoses(t *testing.T) {
 	}
 }
 
+// A host of the Unwrapped client reads as dial only: the requests seen
+// starting counted, its connections' figures as a snapshot says, and no
+// request figure, limit or diagnosis, while a traced host of the same name
+// counts no requests started.
+func TestReadMetricsDialOnly(t *testing.T) {
+	now := Now()
+	s := New(Options{})
+	h := s.Unwrapped().Host("http", "api.example:80")
+	for range 3 {
+		h.Started(now)
+	}
+	open := s.NewUntracedConn(h, DialTiming{Start: now - 5e6, End: now - 4e6}, nil, nil)
+	open.NoteWrite(now - 1e6)
+	closed := s.NewUntracedConn(h, DialTiming{Start: now - 3e6, End: now - 2e6}, nil, nil)
+	closed.Close(now) // open 2 ms
+	traced := s.Client("api").Host("http", "api.example:80")
+	traced.RequestStarted(now)
+	traced.Responded(now, 1e6, 0, 200, Got{})
+	traced.RequestEnded()
+
+	snap := fillAt(s, now)
+	got := s.ReadMetrics(nil, now)
+	if len(got) != 2 || len(snap.Hosts) != 2 {
+		t.Fatalf("%d hosts read, %d in the snapshot; want 2", len(got), len(snap.Hosts))
+	}
+	var dialOnly, tracedRow HostMetrics
+	for i, m := range got {
+		if m.DialOnly != snap.Hosts[i].DialOnly || m.RequestsStarted != snap.Hosts[i].RequestsStarted {
+			t.Errorf("%s/%s: dial only %v, started %d; snapshot says %v, %d", m.Client, m.Host,
+				m.DialOnly, m.RequestsStarted, snap.Hosts[i].DialOnly, snap.Hosts[i].RequestsStarted)
+		}
+		if m.Client == UnwrappedClient {
+			dialOnly = m
+		} else {
+			tracedRow = m
+		}
+	}
+	if !dialOnly.DialOnly || dialOnly.RequestsStarted != 3 || dialOnly.Requests != 0 {
+		t.Errorf("dial-only host: dial only %v, started %d, requests %d; want true, 3, 0",
+			dialOnly.DialOnly, dialOnly.RequestsStarted, dialOnly.Requests)
+	}
+	if dialOnly.Open != 1 || dialOnly.ClosedConns != 1 || dialOnly.ConnDuration.Count != 1 || dialOnly.ConnDuration.Sum != 0.002 {
+		t.Errorf("dial-only host: open %d, closed %d, lifetimes %+v; want 1, 1, one of 2 ms",
+			dialOnly.Open, dialOnly.ClosedConns, dialOnly.ConnDuration)
+	}
+	if dialOnly.LimitsKnown || len(dialOnly.Diagnoses) != 0 {
+		t.Errorf("dial-only host: limits known %v, diagnoses %v; want neither", dialOnly.LimitsKnown, dialOnly.Diagnoses)
+	}
+	if tracedRow.DialOnly || tracedRow.RequestsStarted != 0 || tracedRow.Requests != 1 {
+		t.Errorf("traced host: dial only %v, started %d, requests %d; want false, 0, 1",
+			tracedRow.DialOnly, tracedRow.RequestsStarted, tracedRow.Requests)
+	}
+}
+
 // BenchmarkReadMetrics measures reading 1,000 hosts with 10 connections
 // each, what a scrape costs before any encoding.
 func BenchmarkReadMetrics(b *testing.B) {

@@ -8,6 +8,10 @@
 // stays there, even when the hosts before it are dropped: moving it out
 // would take its counts out of Other's counters. A slot freed by a host
 // that is dropped goes to the next new host.
+//
+// Folding is per client, and the Other row of a client whose hosts are
+// dial only (probe.UnwrappedClient, see probe.HostMetrics.DialOnly) is
+// dial only too: it is the sum of hosts whose requests nobody sees.
 package hostfold
 
 import (
@@ -147,8 +151,10 @@ func (f *Folder) retiredFor(client string) *probe.HostMetrics {
 	return r
 }
 
+// newOther returns an empty Other row of client, dial only until a host
+// that is not is added to it (see addCounts).
 func newOther(client string) *probe.HostMetrics {
-	return &probe.HostMetrics{Client: client, Host: Other}
+	return &probe.HostMetrics{Client: client, Host: Other, DialOnly: true}
 }
 
 // copyReading makes dst a copy of src that shares no storage with it.
@@ -166,6 +172,7 @@ func add(o, h *probe.HostMetrics) {
 	o.Open += h.Open
 	o.Active += h.Active
 	o.Idle += h.Idle
+	o.Handshaking += h.Handshaking
 	o.Waiting += h.Waiting
 	o.Dialing += h.Dialing
 	o.InFlight += h.InFlight
@@ -181,8 +188,15 @@ func add(o, h *probe.HostMetrics) {
 	}
 }
 
-// addCounts adds host h's counters and histograms to o.
+// addCounts adds host h's counters and histograms to o, which stays dial
+// only while every host added to it is. Only the Unwrapped client's hosts
+// are dial only, so the Other row of a client is dial only when all its
+// hosts are; should a program name a client of its own like the Unwrapped
+// one, the two are folded together and their row is not dial only (its
+// request figures are then those of the traced hosts).
 func addCounts(o, h *probe.HostMetrics) {
+	o.DialOnly = o.DialOnly && h.DialOnly
+	o.RequestsStarted += h.RequestsStarted
 	o.Requests += h.Requests
 	o.Errors += h.Errors
 	for i := range o.ErrorClasses {

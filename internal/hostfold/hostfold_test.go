@@ -95,3 +95,54 @@ func TestDefaultMax(t *testing.T) {
 		t.Errorf("New(0).Max() = %d, want %d", got, DefaultMaxHosts)
 	}
 }
+
+// dialOnly returns a host of the Unwrapped client with the given ID, n
+// requests seen starting and one connection in its TLS handshake.
+func dialOnly(id uint64, host string, n int64) probe.HostMetrics {
+	return probe.HostMetrics{
+		ID: id, Client: probe.UnwrappedClient, Scheme: "http", Host: host,
+		DialOnly: true, RequestsStarted: n, Open: 1, Handshaking: 1,
+	}
+}
+
+// Folding is per client: the Unwrapped client's hosts fold into an Other
+// row of their own, dial only, that counts their requests started and
+// keeps those of the hosts dropped; a traced client's Other row is not
+// dial only.
+func TestFoldDialOnly(t *testing.T) {
+	f := New(1)
+	rows := f.Fold([]probe.HostMetrics{dialOnly(1, "u1", 5), dialOnly(2, "u2", 7), reading(3, "a", 1), reading(4, "b", 2)})
+	if got, want := hostsOf(rows), []string{"u1", Other, Other}; !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	u, c := otherOf(t, rows, probe.UnwrappedClient), otherOf(t, rows, "c")
+	if !u.DialOnly || u.RequestsStarted != 7 || u.Requests != 0 || u.Open != 1 || u.Handshaking != 1 {
+		t.Errorf("unwrapped other = %+v, want dial only, u2's 7 started and its handshaking connection", u)
+	}
+	if c.DialOnly || c.RequestsStarted != 0 || c.Requests != 3 {
+		t.Errorf("c's other = %+v, want traced, a+b's 3 requests", c)
+	}
+
+	// u2 is dropped: its started requests stay in other, still dial only,
+	// beside u3's.
+	rows = f.Fold([]probe.HostMetrics{dialOnly(1, "u1", 6), dialOnly(5, "u3", 1)})
+	u = otherOf(t, rows, probe.UnwrappedClient)
+	if !u.DialOnly || u.RequestsStarted != 8 || u.Handshaking != 1 {
+		t.Errorf("unwrapped other = %+v, want dial only, 7 + 1 started, u3's handshaking connection", u)
+	}
+	if r := find(t, rows, "u1"); !r.DialOnly || r.RequestsStarted != 6 {
+		t.Errorf("u1 = %+v, want as read", r)
+	}
+}
+
+// otherOf returns client's Other row.
+func otherOf(t *testing.T, rows []probe.HostMetrics, client string) probe.HostMetrics {
+	t.Helper()
+	for _, r := range rows {
+		if r.Host == Other && r.Client == client {
+			return r
+		}
+	}
+	t.Fatalf("no other row of client %q in %+v", client, rows)
+	return probe.HostMetrics{}
+}
