@@ -29,6 +29,24 @@
 // A host that has been idle (no connections, no traffic) for 10 minutes is
 // dropped by the next probe snapshot; if it comes back its counters start
 // again from zero, which Prometheus's rate and increase treat as a reset.
+//
+// # Dial-only hosts
+//
+// The hosts of the client "(unwrapped)" (probe.UnwrappedClient) are dial
+// only: their connections were dialed through the hook a transport
+// inherits from an instrumented one (a clone of http.DefaultTransport made
+// after probe/attach, or a client with a nil Transport), and their
+// requests are invisible (see probe.HostMetrics.DialOnly). Such a host
+// has the series of what is known of it: open connections by state
+// (inferred from their traffic), dialing, closed connections, TLS
+// handshakes, connection and TLS memory, the connection-lifetime
+// histogram, and httptop_client_requests_started_total, the requests seen
+// starting through its transport's Proxy function, which only dial-only
+// hosts have. It has no series of the figures about requests: requests,
+// errors, new and reused connections, waiting and in-flight requests,
+// limits, leaked and undrained bodies, request-duration and
+// connection-wait histograms are absent, not zero, and no diagnosis is
+// drawn for it. Its folded host="other" row is dial only too.
 package promexport
 
 import (
@@ -91,7 +109,21 @@ type family struct {
 	each func(h *probe.HostMetrics, emit func(v int64, extra ...string))
 	// hist returns h's histogram and its classic bounds (histograms).
 	hist func(h *probe.HostMetrics) (*probe.Histogram, classicBounds)
+	// ofRequests marks a figure about requests, which a dial-only host
+	// does not have (see probe.HostMetrics.DialOnly): its series are left
+	// out for such a host, absent rather than zero.
+	ofRequests bool
 }
+
+// ofRequests marks f as a figure about requests.
+func ofRequests(f *family) *family {
+	f.ofRequests = true
+	return f
+}
+
+// has reports whether host h has series of family f: all hosts do, but a
+// dial-only host has none of a figure about requests.
+func (f *family) has(h *probe.HostMetrics) bool { return !f.ofRequests || !h.DialOnly }
 
 func perHost(name, help string, typ dto.MetricType, extra []string, each func(*probe.HostMetrics, func(int64, ...string))) *family {
 	labels := append(append([]string(nil), hostLabels...), extra...)
@@ -114,24 +146,28 @@ func histogramOf(name, help string, get func(*probe.HostMetrics) *probe.Histogra
 }
 
 // families are the metrics, in the order they are written. Help texts
-// say what is counted and from where.
+// say what is counted and from where. The figures about requests are
+// marked ofRequests: a dial-only host has series of the others only, and
+// of httptop_client_requests_started_total, which only it has.
 var families = []*family{
 	perHost("httptop_client_open_connections",
-		"Connections of the client's pool to the host open now, by state: active (carrying a request), idle (in the pool) or handshaking (dialed, TLS handshake in progress).",
+		"Connections of the client's pool to the host open now, by state: active (carrying a request), idle (in the pool) or handshaking (dialed, TLS handshake in progress); inferred from the connections' traffic for a dial-only host (client=\"(unwrapped)\").",
 		dto.MetricType_GAUGE, []string{"state"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
 			emit(h.Active, "active")
 			emit(h.Idle, "idle")
 			emit(h.Handshaking, "handshaking")
 		}),
-	gaugeOf("httptop_client_waiting_requests",
+	ofRequests(gaugeOf("httptop_client_waiting_requests",
 		"Requests waiting now for a connection from the pool (between httptrace GetConn and GotConn).",
-		func(h *probe.HostMetrics) int64 { return h.Waiting }),
+		func(h *probe.HostMetrics) int64 { return h.Waiting })),
 	gaugeOf("httptop_client_dialing_connections",
 		"Connections being dialed now (DNS and TCP connect).",
 		func(h *probe.HostMetrics) int64 { return h.Dialing }),
-	gaugeOf("httptop_client_in_flight_requests",
+	ofRequests(gaugeOf("httptop_client_in_flight_requests",
 		"Requests in flight now, from RoundTrip until their response body is read to EOF or closed.",
-		func(h *probe.HostMetrics) int64 { return h.InFlight }),
+		func(h *probe.HostMetrics) int64 { return h.InFlight })),
+	// The limits are read from the *http.Transport Wrap was given: a
+	// dial-only host's are unknown (LimitsKnown is false).
 	perHost("httptop_client_max_connections",
 		"The transport's limit on connections per host (http.Transport.MaxConnsPerHost); 0 means unlimited. Absent when the RoundTripper is not an *http.Transport.",
 		dto.MetricType_GAUGE, nil, func(h *probe.HostMetrics, emit func(int64, ...string)) {
@@ -146,22 +182,29 @@ var families = []*family{
 				emit(h.MaxIdleConnsPerHost)
 			}
 		}),
-	counterOf("httptop_client_requests_total",
+	ofRequests(counterOf("httptop_client_requests_total",
 		"Requests completed: responded (any status) or failed.",
-		func(h *probe.HostMetrics) int64 { return h.Requests }),
-	perHost("httptop_client_errors_total",
+		func(h *probe.HostMetrics) int64 { return h.Requests })),
+	perHost("httptop_client_requests_started_total",
+		"Requests seen starting, for hosts whose requests httptop does not trace (dial only, client=\"(unwrapped)\"): those of a clone of http.DefaultTransport made after probe/attach, or of a client with a nil Transport, counted by the transport's Proxy function (HTTP/1.x requests, and the first of each HTTP/2 connection). Such a host has no request, error, wait or latency series. Absent for traced hosts.",
+		dto.MetricType_COUNTER, nil, func(h *probe.HostMetrics, emit func(int64, ...string)) {
+			if h.DialOnly {
+				emit(h.RequestsStarted)
+			}
+		}),
+	ofRequests(perHost("httptop_client_errors_total",
 		"Failed requests and failed response-body reads, by class: timeout, canceled, dns, refused, reset, tls, other.",
 		dto.MetricType_COUNTER, []string{"class"}, func(h *probe.HostMetrics, emit func(int64, ...string)) {
 			for k, n := range h.ErrorClasses {
 				emit(n, errorClasses[k])
 			}
-		}),
-	counterOf("httptop_client_new_connections_total",
+		})),
+	ofRequests(counterOf("httptop_client_new_connections_total",
 		"Requests that got a newly dialed connection.",
-		func(h *probe.HostMetrics) int64 { return h.NewConns }),
-	counterOf("httptop_client_reused_connections_total",
+		func(h *probe.HostMetrics) int64 { return h.NewConns })),
+	ofRequests(counterOf("httptop_client_reused_connections_total",
 		"Requests that got a connection from the pool.",
-		func(h *probe.HostMetrics) int64 { return h.ReusedConns }),
+		func(h *probe.HostMetrics) int64 { return h.ReusedConns })),
 	counterOf("httptop_client_closed_connections_total",
 		"Connections to the host that closed.",
 		func(h *probe.HostMetrics) int64 { return h.ClosedConns }),
@@ -171,24 +214,24 @@ var families = []*family{
 			emit(h.TLSFullHandshakes, "false")
 			emit(h.TLSResumedHandshakes, "true")
 		}),
-	counterOf("httptop_client_undrained_bodies_total",
+	ofRequests(counterOf("httptop_client_undrained_bodies_total",
 		"HTTP/1.x response bodies closed before EOF: each costs its connection, which is closed instead of reused.",
-		func(h *probe.HostMetrics) int64 { return h.UndrainedBodies }),
-	gaugeOf("httptop_client_leaked_bodies",
+		func(h *probe.HostMetrics) int64 { return h.UndrainedBodies })),
+	ofRequests(gaugeOf("httptop_client_leaked_bodies",
 		"Response bodies open now and not read for longer than the leak threshold (30 s by default): each holds its connection.",
-		func(h *probe.HostMetrics) int64 { return h.LeakedBodies }),
+		func(h *probe.HostMetrics) int64 { return h.LeakedBodies })),
 	gaugeOf("httptop_client_connection_memory_bytes",
 		"Memory held by the open connections now: TLS state and buffers, transport buffers, goroutine stacks.",
 		func(h *probe.HostMetrics) int64 { return h.MemBytes }),
 	gaugeOf("httptop_client_tls_memory_bytes",
 		"The TLS part of httptop_client_connection_memory_bytes: TLS state and record buffers of the open connections.",
 		func(h *probe.HostMetrics) int64 { return h.TLSMemBytes }),
-	histogramOf("httptop_client_request_duration_seconds",
+	ofRequests(histogramOf("httptop_client_request_duration_seconds",
 		"Time from RoundTrip until the response headers arrived, including the wait for a connection, of requests that got a response.",
-		func(h *probe.HostMetrics) *probe.Histogram { return &h.Latency }, latencyBounds),
-	histogramOf("httptop_client_connection_wait_seconds",
+		func(h *probe.HostMetrics) *probe.Histogram { return &h.Latency }, latencyBounds)),
+	ofRequests(histogramOf("httptop_client_connection_wait_seconds",
 		"Time requests waited for a connection from the pool (httptrace GetConn to GotConn), whether new or reused.",
-		func(h *probe.HostMetrics) *probe.Histogram { return &h.ConnWait }, latencyBounds),
+		func(h *probe.HostMetrics) *probe.Histogram { return &h.ConnWait }, latencyBounds)),
 	histogramOf("httptop_client_connection_duration_seconds",
 		"How long closed connections were open, from the end of their dial to their close (connections dialed through an *http.Transport the probe wraps).",
 		func(h *probe.HostMetrics) *probe.Histogram { return &h.ConnDuration }, lifetimeBounds),
@@ -265,6 +308,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			h := &rows[i]
 			base := prometheus.MakeLabelPairs(probeHostDesc, []string{h.Client, h.Scheme, h.Host})
 			for _, f := range families {
+				if !f.has(h) {
+					continue
+				}
 				if f.hist != nil {
 					hist, bounds := f.hist(h)
 					ch <- newHistogram(f.desc, base, hist, bounds)

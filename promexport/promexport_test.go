@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -86,12 +87,21 @@ func gather(t testing.TB, c prometheus.Collector) map[string]*dto.MetricFamily {
 // sample returns the metric of family name whose labels include want.
 func sample(t testing.TB, mfs map[string]*dto.MetricFamily, name string, want map[string]string) *dto.Metric {
 	t.Helper()
-	mf := mfs[name]
-	if mf == nil {
+	if mfs[name] == nil {
 		t.Fatalf("no metric %s", name)
 	}
+	ms := seriesOf(mfs, name, want)
+	if len(ms) == 0 {
+		t.Fatalf("no %s with labels %v", name, want)
+	}
+	return ms[0]
+}
+
+// seriesOf returns the series of family name whose labels include want.
+func seriesOf(mfs map[string]*dto.MetricFamily, name string, want map[string]string) []*dto.Metric {
+	var out []*dto.Metric
 next:
-	for _, m := range mf.GetMetric() {
+	for _, m := range mfs[name].GetMetric() {
 		have := make(map[string]string)
 		for _, l := range m.GetLabel() {
 			have[l.GetName()] = l.GetValue()
@@ -101,10 +111,19 @@ next:
 				continue next
 			}
 		}
-		return m
+		out = append(out, m)
 	}
-	t.Fatalf("no %s with labels %v", name, want)
-	return nil
+	return out
+}
+
+// labelsWith returns base with the extra labels, given as name, value,
+// name, value…
+func labelsWith(base map[string]string, extra ...string) map[string]string {
+	m := maps.Clone(base)
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i]] = extra[i+1]
+	}
+	return m
 }
 
 func valueOf(m *dto.Metric) float64 {
@@ -157,16 +176,7 @@ func TestValues(t *testing.T) {
 
 	mfs := gather(t, New(tf.col, Options{}))
 	a := map[string]string{"client": "api", "scheme": "http", "host": "a.test:80"}
-	with := func(extra ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range a {
-			m[k] = v
-		}
-		for i := 0; i < len(extra); i += 2 {
-			m[extra[i]] = extra[i+1]
-		}
-		return m
-	}
+	with := func(extra ...string) map[string]string { return labelsWith(a, extra...) }
 	for _, c := range []struct {
 		name   string
 		labels map[string]string
@@ -347,15 +357,60 @@ func normalized(t *testing.T, text string) string {
 	return b.String()
 }
 
+// registryText returns what client_golang's (pedantic) registry encodes
+// from c, in the text format.
+func registryText(t *testing.T, c prometheus.Collector) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
 // The text the handler writes straight from the figures says exactly
-// what client_golang's registry encodes from the Collector.
+// what client_golang's registry encodes from the Collector, for traced
+// hosts and dial-only ones, with their rows of their own and folded.
 func TestWriteTextMatchesRegistry(t *testing.T) {
 	tf := newTraffic(t, okHandler)
+	// A clone of the instrumented transport inherits its dial hook, and
+	// nothing else: its hosts are dial only (of the client
+	// "(unwrapped)", which sorts first).
+	clone := tf.tr.Clone()
+	t.Cleanup(clone.CloseIdleConnections)
+	bare := &http.Client{Transport: clone}
+	bareGet := func(host string) {
+		t.Helper()
+		resp, err := bare.Get("http://" + host + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	bareGet("d0.test")
 	for i := range 3 {
 		for range i + 1 {
 			tf.get(t, fmt.Sprintf("h%d.test", i), "/x")
 		}
 	}
+	c := New(tf.col, Options{MaxHosts: 3})
+	// The first reading gives rows of their own to d0, h0 and h1; the
+	// hosts seen later are folded.
+	if err := c.WriteText(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	bareGet("d1.test")
+	clone.CloseIdleConnections() // d0's and d1's connections close
+	bareGet("d1.test")
 	// A body left open by a client whose leak threshold is 1 ns: leaked
 	// and diagnosed at once.
 	leaky := &http.Client{Transport: probe.Wrap(tf.tr, probe.WithCollector(tf.col), probe.WithName("leaky"),
@@ -366,30 +421,36 @@ func TestWriteTextMatchesRegistry(t *testing.T) {
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 
-	c := New(tf.col, Options{MaxHosts: 2})
 	var direct strings.Builder
 	if err := c.WriteText(&direct); err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var viaRegistry strings.Builder
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&viaRegistry, mf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, want := normalized(t, direct.String()), normalized(t, viaRegistry.String())
+	got, want := normalized(t, direct.String()), normalized(t, registryText(t, c))
 	if got != want {
 		t.Errorf("WriteText and the registry differ:\n--- WriteText\n%s\n--- registry\n%s", got, want)
 	}
 	for _, want := range []string{`host="other"`, `kind="body_leak"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %s in:\n%s", want, got)
+		}
+	}
+	for _, want := range []string{
+		`httptop_client_requests_started_total{client="(unwrapped)",host="d0.test:80",scheme=""} 0`,
+		`httptop_client_requests_started_total{client="(unwrapped)",host="other",scheme=""} 0`,
+		`httptop_client_closed_connections_total{client="(unwrapped)",host="other",scheme=""} 1`,
+		`httptop_client_requests_total{client="api",host="other",scheme=""} 3`,
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("no %s in:\n%s", want, got)
+		}
+	}
+	for _, notWant := range []string{
+		`httptop_client_requests_total{client="(unwrapped)"`,
+		`httptop_client_request_duration_seconds_count{client="(unwrapped)"`,
+		`httptop_client_requests_started_total{client="api"`,
+	} {
+		if strings.Contains(got, notWant) {
+			t.Errorf("%s… in:\n%s\nwant no such series", notWant, got)
 		}
 	}
 }

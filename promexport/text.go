@@ -91,6 +91,9 @@ func (c *Collector) WriteText(w io.Writer) error {
 			t.header(f)
 			for i := range rows {
 				h := &rows[i]
+				if !f.has(h) {
+					continue
+				}
 				if f.hist != nil {
 					hist, bounds := f.hist(h)
 					t.histogram(f.name, h, hist, bounds)
