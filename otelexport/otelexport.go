@@ -28,6 +28,23 @@
 // As in package promexport, at most Options.MaxHosts hosts (100 by
 // default) get data points of their own; the others are folded per client
 // into server.address="other", whose counters never go down.
+//
+// # Dial-only hosts
+//
+// The hosts of the client "(unwrapped)" (probe.UnwrappedClient) are dial
+// only: httptop sees their connections through the dial hook their
+// transport inherited (a clone of http.DefaultTransport made after
+// probe/attach, or a client with a nil Transport), not their requests
+// (see probe.HostMetrics.DialOnly). Such a host has data points of what
+// is known: http.client.open_connections (states inferred from the
+// traffic), dialing connections, closed connections, TLS handshakes,
+// connection and TLS memory, http.client.connection.duration, and
+// httptop.client.requests_started, the requests seen starting through
+// its transport's Proxy function, which only dial-only hosts have. It has
+// none of the figures about requests (active, waiting and completed
+// requests, errors, new and reused connections, pool limits, leaked and
+// undrained bodies, request duration, connection wait): they are unknown,
+// not zero.
 package otelexport
 
 import (
@@ -126,7 +143,7 @@ type instruments struct {
 	open, active, waiting, dialing, leaked, mem, tlsMem metric.Int64ObservableUpDownCounter
 	maxConns, maxIdle, diagnosis                        metric.Int64ObservableGauge
 	requests, errors, newConns, reused, closed          metric.Int64ObservableCounter
-	handshakes, undrained, probeErrors                  metric.Int64ObservableCounter
+	handshakes, undrained, started, probeErrors         metric.Int64ObservableCounter
 }
 
 // Register creates the gauges and counters on meter and a callback that
@@ -186,6 +203,8 @@ func (e *Exporter) Register(meter metric.Meter) (metric.Registration, error) {
 		"TLS handshakes of new connections, full or resumed (tls.resumed).")
 	counter(&ins.undrained, "httptop.client.undrained_bodies", "{body}",
 		"HTTP/1.x response bodies closed before EOF: each costs its connection.")
+	counter(&ins.started, RequestsStartedName, "{request}",
+		"Requests seen starting, for hosts whose requests httptop does not trace (dial only, httptop.client \"(unwrapped)\"): those of a clone of http.DefaultTransport made after probe/attach, or of a client with a nil Transport, counted by the transport's Proxy function (HTTP/1.x requests, and the first of each HTTP/2 connection).")
 	counter(&ins.probeErrors, "httptop.probe.errors", "{error}",
 		"Panics httptop recovered from in its own code, never passed on to the program: 0 unless httptop has a bug.")
 	for _, err := range errs {
@@ -198,7 +217,7 @@ func (e *Exporter) Register(meter metric.Meter) (metric.Registration, error) {
 		return nil
 	}, ins.open, ins.active, ins.waiting, ins.dialing, ins.leaked, ins.mem, ins.tlsMem,
 		ins.maxConns, ins.maxIdle, ins.diagnosis, ins.requests, ins.errors, ins.newConns,
-		ins.reused, ins.closed, ins.handshakes, ins.undrained, ins.probeErrors)
+		ins.reused, ins.closed, ins.handshakes, ins.undrained, ins.started, ins.probeErrors)
 }
 
 // observe reports one reading of the collector to o.
@@ -217,10 +236,7 @@ func (e *Exporter) observe(o metric.Observer, ins *instruments) {
 			// Not a semantic-conventions state: dialed, TLS handshake
 			// in progress, neither active nor idle.
 			o.ObserveInt64(ins.open, h.Handshaking, with(semconv.HTTPConnectionStateKey.String("handshaking")))
-			o.ObserveInt64(ins.active, h.InFlight, at)
-			o.ObserveInt64(ins.waiting, h.Waiting, at)
 			o.ObserveInt64(ins.dialing, h.Dialing, at)
-			o.ObserveInt64(ins.leaked, h.LeakedBodies, at)
 			o.ObserveInt64(ins.mem, h.MemBytes, at)
 			o.ObserveInt64(ins.tlsMem, h.TLSMemBytes, at)
 			if h.LimitsKnown {
@@ -230,20 +246,32 @@ func (e *Exporter) observe(o metric.Observer, ins *instruments) {
 			for _, d := range h.Diagnoses {
 				o.ObserveInt64(ins.diagnosis, 1, with(DiagnosisKindKey.String(string(d.Kind)), DiagnosisSeverityKey.String(string(d.Severity))))
 			}
+			o.ObserveInt64(ins.closed, h.ClosedConns, at)
+			o.ObserveInt64(ins.handshakes, h.TLSFullHandshakes, with(semconv.TLSResumedKey.Bool(false)))
+			o.ObserveInt64(ins.handshakes, h.TLSResumedHandshakes, with(semconv.TLSResumedKey.Bool(true)))
+			if h.DialOnly {
+				// Its requests are unknown, not zero: no data point.
+				o.ObserveInt64(ins.started, h.RequestsStarted, at)
+				continue
+			}
+			o.ObserveInt64(ins.active, h.InFlight, at)
+			o.ObserveInt64(ins.waiting, h.Waiting, at)
+			o.ObserveInt64(ins.leaked, h.LeakedBodies, at)
 			o.ObserveInt64(ins.requests, h.Requests, at)
 			for k, n := range h.ErrorClasses {
 				o.ObserveInt64(ins.errors, n, with(semconv.ErrorTypeKey.String(classes[k])))
 			}
 			o.ObserveInt64(ins.newConns, h.NewConns, at)
 			o.ObserveInt64(ins.reused, h.ReusedConns, at)
-			o.ObserveInt64(ins.closed, h.ClosedConns, at)
-			o.ObserveInt64(ins.handshakes, h.TLSFullHandshakes, with(semconv.TLSResumedKey.Bool(false)))
-			o.ObserveInt64(ins.handshakes, h.TLSResumedHandshakes, with(semconv.TLSResumedKey.Bool(true)))
 			o.ObserveInt64(ins.undrained, h.UndrainedBodies, at)
 		}
 	})
 	o.ObserveInt64(ins.probeErrors, e.col.ProbeErrors())
 }
+
+// RequestsStartedName is the name of the counter of the requests seen
+// starting of a dial-only host, the only figure of its requests known.
+const RequestsStartedName = "httptop.client.requests_started"
 
 // Histogram names, units and descriptions.
 const (
@@ -262,8 +290,11 @@ func (e *Exporter) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		for i := range rows {
 			h := &rows[i]
 			set := hostAttrs(h)
-			lat.DataPoints = append(lat.DataPoints, dataPoint(set, h.Created, now, &h.Latency))
 			life.DataPoints = append(life.DataPoints, dataPoint(set, h.Created, now, &h.ConnDuration))
+			if h.DialOnly {
+				continue // its requests' latencies and waits are unknown
+			}
+			lat.DataPoints = append(lat.DataPoints, dataPoint(set, h.Created, now, &h.Latency))
 			wait.DataPoints = append(wait.DataPoints, dataPoint(set, h.Created, now, &h.ConnWait))
 		}
 	})
