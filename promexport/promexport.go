@@ -304,10 +304,19 @@ func (c *Collector) read(f func(rows []probe.HostMetrics)) {
 // Collect reads the probe collector and sends one metric per series.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.read(func(rows []probe.HostMetrics) {
+		// One emit for every series: a closure made per family and host
+		// would be an allocation each.
+		var (
+			f    *family
+			base []*dto.LabelPair
+		)
+		emit := func(v int64, extra ...string) {
+			ch <- &value{desc: f.desc, labels: withLabels(base, f.extra, extra), typ: f.typ, v: float64(v)}
+		}
 		for i := range rows {
 			h := &rows[i]
-			base := prometheus.MakeLabelPairs(probeHostDesc, []string{h.Client, h.Scheme, h.Host})
-			for _, f := range families {
+			base = prometheus.MakeLabelPairs(probeHostDesc, []string{h.Client, h.Scheme, h.Host})
+			for _, f = range families {
 				if !f.has(h) {
 					continue
 				}
@@ -316,9 +325,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 					ch <- newHistogram(f.desc, base, hist, bounds)
 					continue
 				}
-				f.each(h, func(v int64, extra ...string) {
-					ch <- &value{desc: f.desc, labels: withLabels(base, f.extra, extra), typ: f.typ, v: float64(v)}
-				})
+				f.each(h, emit)
 			}
 		}
 	})

@@ -87,10 +87,19 @@ func (c *Collector) WriteText(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	t := textWriter{w: bw}
 	c.read(func(rows []probe.HostMetrics) {
-		for _, f := range families {
+		// One emit for every series: a closure made per family and host
+		// would be an allocation each.
+		var (
+			f *family
+			h *probe.HostMetrics
+		)
+		emit := func(v int64, extra ...string) {
+			t.sample(f.name, "", h, f.extra, extra, "", strconv.AppendInt(t.num[:0], v, 10))
+		}
+		for _, f = range families {
 			t.header(f)
 			for i := range rows {
-				h := &rows[i]
+				h = &rows[i]
 				if !f.has(h) {
 					continue
 				}
@@ -99,9 +108,7 @@ func (c *Collector) WriteText(w io.Writer) error {
 					t.histogram(f.name, h, hist, bounds)
 					continue
 				}
-				f.each(h, func(v int64, extra ...string) {
-					t.sample(f.name, "", h, f.extra, extra, "", strconv.AppendInt(t.num[:0], v, 10))
-				})
+				f.each(h, emit)
 			}
 		}
 	})
