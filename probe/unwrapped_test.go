@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -110,5 +111,24 @@ func TestScenarioClonedTransport(t *testing.T) {
 	}
 	if h := rows[fast.Listener.Addr().String()]; h.Client != DefaultClientName || h.DialOnly || h.Requests != n || h.RequestsStarted != 0 || h.Open != 1 {
 		t.Errorf("wrapped client: %+v\nwant %d requests traced, none counted as untraced", h, n)
+	}
+}
+
+// WithName cannot name a traced client like the untraced one: their rows
+// would be told apart by nothing, in snapshots and in exported series.
+func TestWithNameReservesUnwrapped(t *testing.T) {
+	col := NewCollector(CollectorOptions{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: Wrap(&http.Transport{}, WithCollector(col), WithName(UnwrappedClient))}
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, h := range col.Snapshot().Hosts {
+		if h.Client != DefaultClientName || h.DialOnly {
+			t.Errorf("host %s of client %q (dial only %v), want client %q", h.Host, h.Client, h.DialOnly, DefaultClientName)
+		}
 	}
 }

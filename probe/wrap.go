@@ -126,10 +126,12 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // WithName labels the client, so that its hosts and connections can be
 // told apart from other clients' (for example "dynamo", "payments"). Wraps
-// with the same name and collector share one client's statistics.
+// with the same name and collector share one client's statistics. The
+// empty name and UnwrappedClient, which names the connections of clients
+// httptop does not trace, leave the client named DefaultClientName.
 func WithName(name string) Option {
 	return optionFunc(func(c *config) {
-		if name != "" {
+		if name != "" && name != UnwrappedClient {
 			c.name = name
 		}
 	})
