@@ -211,10 +211,12 @@ func (s *Stats) connSnapshot(c *Conn, now int64, limits Limits, cs *snapshot.Con
 			last = max(c.lastRead.Load(), c.lastWrite.Load())
 		}
 		if last != 0 {
-			cs.IdleSeconds = float64(now-last) / 1e9
+			cs.IdleSeconds = float64(max(now-last, 0)) / 1e9
 		}
 	}
-	cs.AgeSeconds = float64(end-c.created) / 1e9
+	// A connection dialed, or a request finished, while the snapshot was
+	// being taken is younger than now: its age and idle time are 0.
+	cs.AgeSeconds = float64(max(end-c.created, 0)) / 1e9
 	switch c.proto.Load() {
 	case protoHTTP1:
 		cs.Proto = "http/1.1"

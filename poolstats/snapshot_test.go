@@ -76,3 +76,24 @@ func TestFillCounts(t *testing.T) {
 		t.Errorf("streams = %d, want 3", streams)
 	}
 }
+
+// TestFillConnYoungerThanSnapshot: a connection dialed, and a request
+// finished, after the instant a snapshot is taken as of (which another
+// goroutine may do while Fill runs) have an age and an idle time of 0, not
+// a negative one that a capture would refuse to read.
+func TestFillConnYoungerThanSnapshot(t *testing.T) {
+	now := Now()
+	s := New(Options{})
+	h := s.Client("c").Host("http", "a:80")
+	conn := s.NewConn(h, DialTiming{Start: now + 1e6, End: now + 2e6}, nil, nil)
+	conn.Used(now+3e6, 0, nil)
+	conn.BeginRequest()
+	conn.EndRequest(now+4e6, true)
+	snap := fillAt(s, now)
+	if len(snap.Conns) != 1 {
+		t.Fatalf("conns = %d, want 1", len(snap.Conns))
+	}
+	if c := snap.Conns[0]; c.AgeSeconds != 0 || c.IdleSeconds != 0 {
+		t.Errorf("age %v s idle %v s, want 0 and 0", c.AgeSeconds, c.IdleSeconds)
+	}
+}
