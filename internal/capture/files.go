@@ -14,15 +14,16 @@ import (
 )
 
 // Profiles are the parsed profiles of a capture the report reads: CPU,
-// wall-clock, and the mutex and block profiles of its window; any may be
-// nil.
+// wall-clock, and the mutex and block profiles of its window, and the heap
+// profile taken at its end; any may be nil.
 type Profiles struct {
 	CPU, Wall    *profile.Profile
 	Mutex, Block *profile.Profile
+	Heap         *profile.Profile
 }
 
 // Load reads a capture directory: capture.json and the CPU, wall-clock,
-// mutex and block profiles it names. A profile that cannot be read is left out of the
+// mutex, block and heap profiles it names. A profile that cannot be read is left out of the
 // returned Profiles and noted in the capture's Errors, since the report
 // is still worth writing without it; only a missing or invalid
 // capture.json is an error.
@@ -35,7 +36,7 @@ func Load(dir string) (*Capture, Profiles, error) {
 	for _, k := range []struct {
 		kind snapshot.ProfileKind
 		dst  **profile.Profile
-	}{{snapshot.ProfileCPU, &p.CPU}, {snapshot.ProfileWall, &p.Wall}, {snapshot.ProfileMutex, &p.Mutex}, {snapshot.ProfileBlock, &p.Block}} {
+	}{{snapshot.ProfileCPU, &p.CPU}, {snapshot.ProfileWall, &p.Wall}, {snapshot.ProfileMutex, &p.Mutex}, {snapshot.ProfileBlock, &p.Block}, {snapshot.ProfileHeap, &p.Heap}} {
 		info := c.Profile(k.kind)
 		if info == nil || info.File == "" {
 			continue

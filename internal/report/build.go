@@ -9,6 +9,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/bottleneck"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -46,6 +47,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 		r.Profiles = []capture.ProfileInfo{}
 	}
 
+	cpu := cpuSummary(c, p)
 	accs := map[string]*hostAcc{}
 	var order []*hostAcc
 	findings := map[string]*Finding{}
@@ -85,16 +87,22 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r.Hosts = make([]HostReport, 0, len(order))
 	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
 	for _, a := range order {
-		hr := a.report(c)
+		hr := a.report(c, cpu)
 		if _, ok := byHost[hr.Client+"\x00"+hr.Host]; !ok {
 			byHost[hr.Client+"\x00"+hr.Host] = len(r.Hosts)
 		}
 		r.Hosts = append(r.Hosts, hr)
 	}
 	for _, f := range findingOrder {
-		if i, ok := byHost[f.Client+"\x00"+f.Host]; ok {
+		if f.Kind == snapshot.KindGCPressure {
+			f.Allocations = allocations(c, p.Heap)
+		}
+		switch i, ok := byHost[f.Client+"\x00"+f.Host]; {
+		case f.Process():
+			r.ProcessDiagnoses = append(r.ProcessDiagnoses, *f)
+		case ok:
 			r.Hosts[i].Diagnoses = append(r.Hosts[i].Diagnoses, *f)
-		} else {
+		default:
 			r.OtherDiagnoses = append(r.OtherDiagnoses, *f)
 		}
 	}
@@ -102,6 +110,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 		sortFindings(r.Hosts[i].Diagnoses)
 	}
 	sortFindings(r.OtherDiagnoses)
+	sortFindings(r.ProcessDiagnoses)
 	slices.SortStableFunc(r.Hosts, func(a, b HostReport) int {
 		return cmp.Or(
 			cmp.Compare(worstSeverity(b.Diagnoses), worstSeverity(a.Diagnoses)),
@@ -117,6 +126,15 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
 	r.Hot = buildHot(c, p)
 	r.Runtime = runtimeSummary(c)
+	if cpu != nil {
+		for i := range r.Hosts {
+			if !r.Hosts[i].DialOnly {
+				cpu.RequestsPerSecond += r.Hosts[i].RPS
+			}
+		}
+		cpu.RequestsPerSecond = round3(cpu.RequestsPerSecond)
+		r.CPU = cpu
+	}
 	return r
 }
 
@@ -204,8 +222,9 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	a.sumAvgWaiting += h.AvgWaiting
 }
 
-// report computes the host's figures.
-func (a *hostAcc) report(c *capture.Capture) HostReport {
+// report computes the host's figures; cpu (nil when unknown) is the
+// process's.
+func (a *hostAcc) report(c *capture.Capture, cpu *CPU) HostReport {
 	h := a.last
 	n := float64(a.samples.Len())
 	hr := HostReport{
@@ -362,7 +381,7 @@ func (a *hostAcc) report(c *capture.Capture) HostReport {
 		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
 	}
 	hr.Handshakes, hr.Proto = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
-	little(&hr, limit)
+	little(&hr, limit, cpu)
 	return hr
 }
 
@@ -406,8 +425,9 @@ func handshakes(c *capture.Capture, client, host string, newPerSecond float64) (
 
 // little fills in hr.Little from the host's rates and means (already set:
 // MeanLatency, MeanConnWait, and Service when the per-second series
-// carried the holding time) and its pool limit (0 for none).
-func little(hr *HostReport, limit int) {
+// carried the holding time), its pool limit (0 for none) and the
+// process's CPU figures (nil when unknown).
+func little(hr *HostReport, limit int, cpu *CPU) {
 	lt := &hr.Little
 	switch {
 	case hr.DialOnly:
@@ -416,19 +436,20 @@ func little(hr *HostReport, limit int) {
 		lt.NotApplicable = NotApplicableDialOnly
 		lt.Relation, lt.Table = "unknown", []ErlangRow{}
 		lt.MeanLatency, lt.MeanConnWait, lt.Service = 0, 0, 0
-		lt.Verdict = verdict(hr)
+		lt.Verdict = verdict(hr, cpu)
 		return
 	case hr.Proto == "h2":
 		lt.NotApplicable = NotApplicableHTTP2
 	}
 	lt.Lambda = hr.RPS
+	lt.CPUCeilingRPS = bottleneck.HostCeiling(cpu.process(), hr.RPS)
 	if lt.Service <= 0 {
 		lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
 	}
 	lt.Load = round3(lt.Lambda * lt.Service / 1000)
 	if lt.NotApplicable != "" {
 		lt.Relation, lt.Table = "not applicable", []ErlangRow{}
-		lt.Verdict = verdict(hr)
+		lt.Verdict = verdict(hr, cpu)
 		return
 	}
 	lt.N = limit
@@ -479,7 +500,41 @@ func little(hr *HostReport, limit int) {
 		lt.Capped = true
 	}
 	lt.Table = erlangTable(lt.Demand, lt.Service, limit, lt.ErlangN, lt.Recommended)
-	lt.Verdict = verdict(hr)
+	if change, ok := poolChange(hr, cpu); ok {
+		if pc := change.PoolRPS(); lt.CPUCeilingRPS > 0 && pc > 0 {
+			lt.Binds = "pool"
+			if change.CPUBinds() {
+				lt.Binds = "cpu"
+			}
+		}
+		if lt.N > 0 && lt.Recommended > lt.N {
+			lt.ExpectedRPS, lt.ExpectedP95Ms = round3(change.ExpectedRPS()), round3(change.ExpectedP95Ms())
+		}
+	}
+	lt.Verdict = verdict(hr, cpu)
+}
+
+// poolChange is the change of pool the host's figures advise (from N to
+// Recommended; from the peak open when N is 0), with the CPU's ceiling;
+// ok is false when W is unknown.
+func poolChange(hr *HostReport, cpu *CPU) (bottleneck.PoolChange, bool) {
+	lt := &hr.Little
+	if lt.Service <= 0 {
+		return bottleneck.PoolChange{}, false
+	}
+	from := lt.N
+	if from <= 0 {
+		from = hr.Pool.PeakOpen
+	}
+	c := bottleneck.PoolChange{
+		From: from, To: lt.Recommended, HoldMs: lt.Service, RPS: lt.Lambda,
+		LatencyP95Ms: hr.Latency.P95, ConnWaitP95Ms: hr.ConnWait.P95,
+		CPUCeilingRPS: lt.CPUCeilingRPS, CPUBreakdown: cpu.topCode(),
+	}
+	if cpu != nil {
+		c.CPUPerRequestMs, c.Cores = cpu.CPUPerRequestMs, cpu.Cores
+	}
+	return c, true
 }
 
 // erlangTable returns the M/M/N queue at a few pool sizes around the

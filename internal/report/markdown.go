@@ -56,28 +56,33 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("\n%s\n\n", r.tableNote())
 
 		p("## Pool sizing (Little's law)\n\n")
-		p("| host | λ req/s | W | λ·W | N | λ·W vs N | waiting | P(wait) at N | recommended N |\n")
-		p("|:--|--:|--:|--:|--:|:--|--:|--:|--:|\n")
+		p("| host | λ req/s | W | λ·W | N | λ·W vs N | waiting | P(wait) at N | recommended N | CPU limit |\n")
+		p("|:--|--:|--:|--:|--:|:--|--:|--:|--:|:--|\n")
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
 			lt := &h.Little
 			if why := notSizedText(lt); why != "" {
-				p("| %s | – | – | – | – | %s | – | – | – |\n", mdCell(h.Label()), why)
+				p("| %s | – | – | – | – | %s | – | – | – | %s |\n", mdCell(h.Label()), why, cpuLimitCell(lt))
 				continue
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", mdCell(h.Label()), fmtNum(lt.Lambda), fmtMs(lt.Service),
-				fmtRate(lt.Load), fmtN(lt.N, h.Pool.LimitsKnown), relationText(lt), fmtNum(h.Pool.MeanWaiting), pWaitText(lt), lt.Recommended)
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", mdCell(h.Label()), fmtNum(lt.Lambda), fmtMs(lt.Service),
+				fmtRate(lt.Load), fmtN(lt.N, h.Pool.LimitsKnown), relationText(lt), fmtNum(h.Pool.MeanWaiting), pWaitText(lt), lt.Recommended, cpuLimitCell(lt))
 		}
 		p("\n")
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
 			p("**%s** — %s\n\n", mdText(h.Label()), mdText(h.Little.Verdict))
 		}
+		if r.CPU != nil {
+			p("CPU limit: the most requests per second the host can reach with the CPU the process may use, its other traffic as during the capture; *binds* when it is below what the recommended pool carries.\n\n")
+		}
 		p("<details><summary>The model</summary>\n\n")
 		for _, t := range modelText {
 			p("%s\n\n", mdText(t))
 		}
 		p("</details>\n\n")
+
+		r.writeCPUMarkdown(bw)
 
 		p("## Connection churn and handshakes\n\n")
 		p("| host | new conns/s | reused/s | new | closed | conns seen | dial p50 | TLS handshake p50 | TLS p95 | resumed | handshaking | set-up time/s |\n")
@@ -99,6 +104,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 	p("## Diagnoses\n\n")
 	n := 0
+	if len(r.ProcessDiagnoses) > 0 {
+		p("### The process\n\n")
+		for _, f := range r.ProcessDiagnoses {
+			r.writeFinding(bw, f)
+			n++
+		}
+	}
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		if len(h.Diagnoses) == 0 {
@@ -172,6 +184,9 @@ func (r *Report) writeFinding(w io.Writer, f Finding) {
 	}
 	for _, s := range f.Sites {
 		fmt.Fprintf(w, "  Site: %s × %d  \n", mdCode(s.String()), s.Count)
+	}
+	if len(f.Allocations) > 0 {
+		fmt.Fprintf(w, "  Allocates the most (heap profile, alloc_space since the program started): %s  \n", allocText(f.Allocations, mdCode))
 	}
 	fmt.Fprintln(w)
 }
@@ -261,9 +276,13 @@ func (r *Report) tableNote() string {
 	for i := range r.Hosts {
 		secs = max(secs, r.Hosts[i].Seconds)
 	}
-	return fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
+	note := fmt.Sprintf("p50, p95, p99 and conn-wait p95 are the median, over the %d snapshots, of each snapshot's percentiles over a %s window. "+
 		"req/s, waiting (requests waiting for a connection, time-averaged) and new conns/s are averaged over the whole seconds of each host's per-second series in the capture (up to %d). "+
 		"pool is the most connections open / MaxConnsPerHost (∞: no limit, ?: unknown). A dial-only host's requests are not seen: ? is unknown, ~ counts requests seen starting.", r.Snapshots, window, secs)
+	if sn := r.CPU.schedNote(); sn != "" {
+		note += " " + sn
+	}
+	return note
 }
 
 // heading names a top table.
