@@ -109,7 +109,7 @@ func Apply(s *snapshot.Snapshot) {
 			continue
 		}
 		old := c.Expectation()
-		c.CPUCeilingRPS = HostCeiling(s.Process, h.RPS)
+		c.CPUCeilingRPS = HostCeiling(s.Process, OthersRPS(s.Hosts, d.Client, d.Host))
 		c.CPUPerRequestMs, c.Cores = s.Process.CPUPerRequestMs, s.Process.Cores
 		if c.CPUCeilingRPS <= 0 || old == "" || !strings.Contains(d.Advice, old) {
 			continue

@@ -130,12 +130,12 @@ func TestApply(t *testing.T) {
 		t.Errorf("diagnoses %v, want %s", kinds, want)
 	}
 	d := s.Diagnoses[0]
-	if !strings.Contains(d.Advice, "but the CPU binds first: at 2.15ms of CPU per request and 2 cores the process issues at most ~935 req/s") ||
+	if !strings.Contains(d.Advice, "but the CPU binds first: at 2.15ms of CPU per request and 2 cores the process issues at most ~930 req/s") ||
 		!strings.HasSuffix(d.Advice, "If the server cannot take more connections, limit concurrency.") || strings.Contains(d.Advice, "what would stop it") {
 		t.Errorf("advice %q: want the CPU's limit in place of the pool's expectation", d.Advice)
 	}
-	if d.Evidence[EvidenceCPUCeiling] != 934.7 || d.Evidence[EvidenceExpectedRPS] != 934.7 {
-		t.Errorf("evidence %v: want the ceiling (930 + 0.01 cores ÷ 2.15 ms) as the expected rate", d.Evidence)
+	if d.Evidence[EvidenceCPUCeiling] != 930.2 || d.Evidence[EvidenceExpectedRPS] != 930.2 {
+		t.Errorf("evidence %v: want the ceiling (2 cores ÷ 2.15 ms) as the expected rate", d.Evidence)
 	}
 	// Applying again changes nothing: the advice names the ceiling
 	// already.
@@ -176,14 +176,21 @@ func TestPoolChange(t *testing.T) {
 }
 
 func TestHostCeiling(t *testing.T) {
-	p := &snapshot.Process{Cores: 2, WindowCPUPercent: 50, CPUPerRequestMs: 2}
-	if got := HostCeiling(p, 100); got != 850 {
-		t.Errorf("ceiling = %v, want 100 + 1.5 cores ÷ 2 ms = 850", got)
+	// 2 cores at 2 ms per request: 1000 req/s, less the 150 other hosts
+	// take.
+	p := &snapshot.Process{Cores: 2, WindowCPUPercent: 50, CPUPerRequestMs: 2, RequestsPerSecond: 250}
+	if got := HostCeiling(p, 150); got != 850 {
+		t.Errorf("ceiling = %v, want 850", got)
 	}
-	if got := HostCeiling(&snapshot.Process{Cores: 2, WindowCPUPercent: 210, CPUPerRequestMs: 2}, 100); got != 100 {
-		t.Errorf("ceiling of a process over its cores = %v, want the host's rate", got)
+	if got := HostCeiling(p, 1500); got != 0 {
+		t.Errorf("ceiling under others taking more than all = %v, want 0", got)
 	}
 	if HostCeiling(nil, 100) != 0 || HostCeiling(&snapshot.Process{Cores: 2}, 100) != 0 {
 		t.Error("a ceiling without the figures")
+	}
+	hosts := []snapshot.Host{{Client: "a", Host: "x:80", RPS: 100}, {Client: "b", Host: "x:80", RPS: 50},
+		{Client: "a", Host: "y:80", RPS: 25}, {Client: "u", Host: "z:80", RPS: 1000, DialOnly: true}}
+	if got := OthersRPS(hosts, "a", "x:80"); got != 75 {
+		t.Errorf("others' rate = %v, want 75 (dial-only hosts count none)", got)
 	}
 }

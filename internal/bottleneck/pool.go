@@ -163,17 +163,30 @@ func (c PoolChange) outcome() string {
 	return s + ", or this process's CPU (the agent's snapshots say where it binds)."
 }
 
-// HostCeiling is the most requests per second one host, now at hostRPS,
-// can reach with the CPU the process may use while the rest of its
-// traffic stays as it is: hostRPS plus the cores left
-// (Process.Cores − the CPU used over the window) at
-// Process.CPUPerRequestMs each. It is 0 when p lacks the figures.
-func HostCeiling(p *snapshot.Process, hostRPS float64) float64 {
+// HostCeiling is the most requests per second one host can reach with
+// the CPU the process may use while the rest of its traffic stays as it
+// is: the process's ceiling (Process.Cores at Process.CPUPerRequestMs
+// each) less what its other hosts take (othersRPS, their request rates
+// summed). It is 0 when p lacks the figures.
+func HostCeiling(p *snapshot.Process, othersRPS float64) float64 {
 	if p == nil || p.CPUPerRequestMs <= 0 || p.Cores <= 0 {
 		return 0
 	}
-	spare := max(p.Cores-p.WindowCPUPercent/100, 0)
-	return round1(hostRPS + spare*1000/p.CPUPerRequestMs)
+	return round1(max(p.Cores*1000/p.CPUPerRequestMs-othersRPS, 0))
+}
+
+// OthersRPS is the request rate of every host of hosts but the one of
+// client and host (dial-only hosts, whose requests are not seen, count
+// none).
+func OthersRPS(hosts []snapshot.Host, client, host string) float64 {
+	var sum float64
+	for i := range hosts {
+		h := &hosts[i]
+		if !h.DialOnly && (h.Client != client || h.Host != host) {
+			sum += h.RPS
+		}
+	}
+	return sum
 }
 
 // rate formats a request rate: whole numbers, one decimal below 10.

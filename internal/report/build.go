@@ -87,7 +87,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r.Hosts = make([]HostReport, 0, len(order))
 	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
 	for _, a := range order {
-		hr := a.report(c, cpu)
+		hr := a.report(c)
 		if _, ok := byHost[hr.Client+"\x00"+hr.Host]; !ok {
 			byHost[hr.Client+"\x00"+hr.Host] = len(r.Hosts)
 		}
@@ -109,6 +109,26 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	for i := range r.Hosts {
 		sortFindings(r.Hosts[i].Diagnoses)
 	}
+	// Little's law and what binds first, each host's CPU ceiling net of
+	// the other hosts' traffic.
+	var allRPS float64
+	for i := range r.Hosts {
+		if !r.Hosts[i].DialOnly {
+			allRPS += r.Hosts[i].RPS
+		}
+	}
+	for i := range r.Hosts {
+		hr := &r.Hosts[i]
+		limit := 0
+		if hr.Pool.LimitsKnown && hr.Pool.Limit > 0 {
+			limit = hr.Pool.Limit
+		}
+		others := allRPS
+		if !hr.DialOnly {
+			others -= hr.RPS
+		}
+		little(hr, limit, cpu, others)
+	}
 	sortFindings(r.OtherDiagnoses)
 	sortFindings(r.ProcessDiagnoses)
 	slices.SortStableFunc(r.Hosts, func(a, b HostReport) int {
@@ -126,15 +146,7 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
 	r.Hot = buildHot(c, p)
 	r.Runtime = runtimeSummary(c)
-	if cpu != nil {
-		for i := range r.Hosts {
-			if !r.Hosts[i].DialOnly {
-				cpu.RequestsPerSecond += r.Hosts[i].RPS
-			}
-		}
-		cpu.RequestsPerSecond = round3(cpu.RequestsPerSecond)
-		r.CPU = cpu
-	}
+	r.CPU = cpu
 	return r
 }
 
@@ -222,9 +234,9 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	a.sumAvgWaiting += h.AvgWaiting
 }
 
-// report computes the host's figures; cpu (nil when unknown) is the
-// process's.
-func (a *hostAcc) report(c *capture.Capture, cpu *CPU) HostReport {
+// report computes the host's figures, all but Little's law (see
+// little).
+func (a *hostAcc) report(c *capture.Capture) HostReport {
 	h := a.last
 	n := float64(a.samples.Len())
 	hr := HostReport{
@@ -381,7 +393,6 @@ func (a *hostAcc) report(c *capture.Capture, cpu *CPU) HostReport {
 		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
 	}
 	hr.Handshakes, hr.Proto = handshakes(c, h.Client, h.Host, hr.Churn.NewPerSecond)
-	little(&hr, limit, cpu)
 	return hr
 }
 
@@ -425,9 +436,9 @@ func handshakes(c *capture.Capture, client, host string, newPerSecond float64) (
 
 // little fills in hr.Little from the host's rates and means (already set:
 // MeanLatency, MeanConnWait, and Service when the per-second series
-// carried the holding time), its pool limit (0 for none) and the
-// process's CPU figures (nil when unknown).
-func little(hr *HostReport, limit int, cpu *CPU) {
+// carried the holding time), its pool limit (0 for none), the process's
+// CPU figures (nil when unknown) and the request rate of the other hosts.
+func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
 	lt := &hr.Little
 	switch {
 	case hr.DialOnly:
@@ -442,7 +453,7 @@ func little(hr *HostReport, limit int, cpu *CPU) {
 		lt.NotApplicable = NotApplicableHTTP2
 	}
 	lt.Lambda = hr.RPS
-	lt.CPUCeilingRPS = bottleneck.HostCeiling(cpu.process(), hr.RPS)
+	lt.CPUCeilingRPS = bottleneck.HostCeiling(cpu.process(), othersRPS)
 	if lt.Service <= 0 {
 		lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
 	}

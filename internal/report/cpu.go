@@ -38,8 +38,8 @@ type CPU struct {
 	// Used is the CPU the process used over each snapshot's window, in
 	// cores.
 	Used MedianRange `json:"used_cores"`
-	// RequestsPerSecond is the rate of all hosts' requests over the
-	// capture (the hosts' req/s summed).
+	// RequestsPerSecond is the rate of all hosts' requests: the median
+	// over the same windows.
 	RequestsPerSecond float64 `json:"requests_per_s"`
 	// CPUPerRequestMs is the median of the snapshots' CPU per request
 	// (all the process's CPU over their window ÷ its requests), and
@@ -118,6 +118,7 @@ func cpuSummary(c *capture.Capture, p capture.Profiles) *CPU {
 		SchedLatencyP99Ms: mr(col(func(pr *snapshot.Process) float64 { return pr.WindowSchedLatencyP99Ms })),
 		GCCPUPercent:      mr(col(func(pr *snapshot.Process) float64 { return pr.WindowGCCPUPercent })),
 	}
+	out.RequestsPerSecond = median(col(func(pr *snapshot.Process) float64 { return pr.RequestsPerSecond }))
 	var cprs []float64
 	for _, pr := range inside {
 		if pr.CPUPerRequestMs > 0 {
@@ -162,13 +163,14 @@ func requestProfile(c *capture.Capture, p *profile.Profile) *RequestProfile {
 }
 
 // process returns the process figures a host's CPU ceiling is computed
-// from: the cores, the median CPU used and CPU per request; nil without
-// them.
+// from: the cores, the median CPU used, requests per second and CPU per
+// request; nil without them.
 func (c *CPU) process() *snapshot.Process {
 	if c == nil || c.CPUPerRequestMs <= 0 {
 		return nil
 	}
-	return &snapshot.Process{Cores: c.Cores, WindowCPUPercent: c.Used.Median * 100, CPUPerRequestMs: c.CPUPerRequestMs}
+	return &snapshot.Process{Cores: c.Cores, WindowCPUPercent: c.Used.Median * 100, CPUPerRequestMs: c.CPUPerRequestMs,
+		RequestsPerSecond: c.RequestsPerSecond}
 }
 
 // topCode is the request CPU's largest function of the program, as "of

@@ -283,12 +283,12 @@ func TestMarkdownHostsTable(t *testing.T) {
 	rows = mdTable(t, buf.String(), "## Pool sizing")
 	want = [][]string{
 		{"host", "λ req/s", "W", "λ·W", "N", "λ·W vs N", "waiting", "P(wait) at N", "recommended N", "CPU limit"},
-		// 0.36 of 2 cores used at 3.5 ms of CPU per request: each host
-		// gets its req/s plus 1.64 cores ÷ 3.5 ms = 469 req/s; the 32
-		// connections recommended for backend carry 640.
-		{"default → https://backend.internal", "80.0", "50.0ms", "4.00", "4", "= N (100%)", "28.0", "100% (unstable)", "32", "~549 req/s (binds)"},
-		{"default → https://api.partner.example", "20.0", "30.0ms", "0.60", "∞", "no limit", "0.3", "–", "3", "~489 req/s"},
-		{"search → http://10.0.0.7:9200", "5.0", "8.00ms", "0.04", "?", "no limit", "0.0", "–", "1", "~474 req/s"},
+		// 2 cores at 3.5 ms of CPU per request carry 571 req/s; each
+		// host gets that less the other hosts' 25, 85 and 100 req/s.
+		// The 32 connections recommended for backend carry 640.
+		{"default → https://backend.internal", "80.0", "50.0ms", "4.00", "4", "= N (100%)", "28.0", "100% (unstable)", "32", "~546 req/s (binds)"},
+		{"default → https://api.partner.example", "20.0", "30.0ms", "0.60", "∞", "no limit", "0.3", "–", "3", "~486 req/s"},
+		{"search → http://10.0.0.7:9200", "5.0", "8.00ms", "0.04", "?", "no limit", "0.0", "–", "1", "~471 req/s"},
 	}
 	compareRows(t, "pool sizing", rows, want)
 
