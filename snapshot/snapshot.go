@@ -124,6 +124,12 @@ type Process struct {
 	WindowGCCPUPercent float64 `json:"window_gc_cpu_percent"`
 	// WindowSchedLatencyP99Ms is SchedLatencyP99Ms over the window.
 	WindowSchedLatencyP99Ms float64 `json:"window_sched_latency_p99_ms"`
+	// MachineCPUs is the number of CPUs of the machine (Linux:
+	// /proc/stat), 0 where it is not read; OthersCores is the CPU the
+	// machine's other processes used over the window, in cores: what
+	// they took of the CPUs this process might have run on.
+	MachineCPUs int     `json:"machine_cpus,omitempty"`
+	OthersCores float64 `json:"others_cores,omitempty"`
 	// RequestsPerSecond is the rate of the requests every client of the
 	// collector completed over the window (all hosts; requests of
 	// dial-only clients are not seen and not counted).

@@ -218,12 +218,18 @@ func schedulerLatency(p *snapshot.Process, _ []snapshot.Host) *snapshot.Diagnosi
 	case CPUBound(used, p.Cores):
 		cause = fmt.Sprintf("the process's own goroutines fill the %s it may use (%.2f used, %d runnable now)", cores(p.Cores), used, p.RunnableGoroutines)
 		advice = "Bound the goroutines that compute (a worker pool of GOMAXPROCS size instead of a goroutine per item), or give the process more cores"
-	case p.Cores > 0:
-		cause = fmt.Sprintf("the process used only %.2f of the %s it may use meanwhile, so other processes (or the container's CPU quota) take the CPU it would run on", used, cores(p.Cores))
-		advice = "Find what else runs on the machine (top, the container's CPU throttling), or give the process cores of its own"
+	case p.MachineCPUs > 0 && used+p.OthersCores >= cpuSaturatedShare*float64(p.MachineCPUs):
+		cause = fmt.Sprintf("the machine is busy: its other processes used %.2f of its %d CPUs meanwhile, and this process only %.2f of the %s it may use",
+			p.OthersCores, p.MachineCPUs, used, cores(p.Cores))
+		advice = "Find what else runs on the machine (top), or give the process CPUs of its own"
+	case p.MachineCPUs > 0:
+		cause = fmt.Sprintf("goroutines become runnable in bursts and wait their turn (%d runnable now), though the process used %.2f of the %s it may use on average and the machine had CPUs to spare",
+			p.RunnableGoroutines, used, cores(p.Cores))
+		advice = "Spread the bursts (bound the goroutines started at once, a worker pool of GOMAXPROCS size), or give the process more cores"
 	default:
-		cause = fmt.Sprintf("%d goroutines are runnable now", p.RunnableGoroutines)
-		advice = "Bound the goroutines that compute, or give the process more cores"
+		cause = fmt.Sprintf("the process used %.2f of the %s it may use, so other processes or bursts of its own goroutines (%d runnable now) hold the threads",
+			used, cores(p.Cores), p.RunnableGoroutines)
+		advice = "Bound the goroutines that compute, find what else runs on the machine, or give the process more cores"
 	}
 	return &snapshot.Diagnosis{
 		Kind:     snapshot.KindSchedulerLatency,
@@ -236,6 +242,7 @@ func schedulerLatency(p *snapshot.Process, _ []snapshot.Host) *snapshot.Diagnosi
 			"runnable_goroutines":  float64(p.RunnableGoroutines),
 			"cpu_cores_used":       round2(used),
 			"cores":                p.Cores,
+			"others_cores":         p.OthersCores,
 		},
 	}
 }

@@ -39,17 +39,18 @@ type PoolChange struct {
 // that what completes the advice later (Apply, with the process's
 // figures) rebuilds it exactly.
 const (
-	EvidenceRecommended = "recommended_n"
-	EvidenceLimit       = "max_conns_per_host"
-	EvidenceHold        = "service_ms"
-	EvidenceRPS         = "rps"
-	EvidenceLatencyP95  = "latency_p95_ms"
-	EvidenceConnWaitP95 = "conn_wait_p95_ms"
-	EvidenceExpectedRPS = "expected_rps"
-	EvidenceExpectedP95 = "expected_p95_ms"
-	EvidenceCPUCeiling  = "cpu_ceiling_rps"
-	EvidenceCPUPerReqMs = "cpu_per_request_ms"
-	EvidenceCoresUsable = "cores"
+	EvidenceRecommended  = "recommended_n"
+	EvidenceLimit        = "max_conns_per_host"
+	EvidenceHold         = "service_ms"
+	EvidenceRPS          = "rps"
+	EvidenceLatencyP95   = "latency_p95_ms"
+	EvidenceConnWaitP95  = "conn_wait_p95_ms"
+	EvidenceExpectedRPS  = "expected_rps"
+	EvidenceExpectedP95  = "expected_p95_ms"
+	EvidenceExpectedMean = "expected_mean_latency_ms"
+	EvidenceCPUCeiling   = "cpu_ceiling_rps"
+	EvidenceCPUPerReqMs  = "cpu_per_request_ms"
+	EvidenceCoresUsable  = "cores"
 )
 
 // PoolChangeOf rebuilds the PoolChange a diagnosis' evidence holds (see
@@ -77,7 +78,13 @@ func (c PoolChange) Record(ev map[string]float64) {
 	ev[EvidenceLatencyP95] = c.LatencyP95Ms
 	ev[EvidenceConnWaitP95] = c.ConnWaitP95Ms
 	ev[EvidenceExpectedRPS] = round1(c.ExpectedRPS())
-	ev[EvidenceExpectedP95] = round1(c.ExpectedP95Ms())
+	delete(ev, EvidenceExpectedP95)
+	delete(ev, EvidenceExpectedMean)
+	if c.CPUBinds() {
+		ev[EvidenceExpectedMean] = round1(c.ExpectedMeanLatencyMs())
+	} else {
+		ev[EvidenceExpectedP95] = round1(c.ExpectedP95Ms())
+	}
 	if c.CPUCeilingRPS > 0 {
 		ev[EvidenceCPUCeiling] = c.CPUCeilingRPS
 		ev[EvidenceCPUPerReqMs] = c.CPUPerRequestMs
@@ -108,16 +115,26 @@ func (c PoolChange) ExpectedRPS() float64 {
 	return c.PoolRPS()
 }
 
-// ExpectedP95Ms is the p95 latency the change should bring. Once no
-// request waits for a connection it is the p95 of now less the p95 of the
-// wait, and at least W. When the CPU binds, requests wait for it instead,
-// and by Little's law their latency is at most the requests in flight (To)
-// divided by the rate the CPU allows.
+// ExpectedP95Ms is the p95 latency the change should bring once no
+// request waits for a connection: the p95 of now less the p95 of the
+// wait, and at least W. It is 0 when the CPU binds: requests then wait
+// for it instead, which says nothing of the tail (see
+// ExpectedMeanLatencyMs).
 func (c PoolChange) ExpectedP95Ms() float64 {
 	if c.CPUBinds() {
-		return float64(c.To) * 1000 / c.CPUCeilingRPS
+		return 0
 	}
 	return max(c.LatencyP95Ms-c.ConnWaitP95Ms, c.HoldMs)
+}
+
+// ExpectedMeanLatencyMs is, when the CPU binds, the mean latency Little's
+// law gives the requests in flight (To) at the rate the CPU allows; 0
+// when the pool binds.
+func (c PoolChange) ExpectedMeanLatencyMs() float64 {
+	if !c.CPUBinds() {
+		return 0
+	}
+	return float64(c.To) * 1000 / c.CPUCeilingRPS
 }
 
 // Expectation says in a few sentences what the change should bring and
@@ -149,10 +166,10 @@ func (c PoolChange) outcome() string {
 			per += " (" + c.CPUBreakdown + ")"
 		}
 		return fmt.Sprintf(", but the CPU binds first: at %s and %s the process issues at most ~%s req/s to this host (its other traffic as now). "+
-			"Expect about %s req/s (now %s) and a latency of %s or less (%d in flight ÷ %s req/s; p95 now %s): the wait moves from the pool to the CPU. "+
+			"Expect about %s req/s (now %s) and a mean latency near %s (Little's law: %d in flight ÷ %s req/s; p95 now %s): the wait moves from the pool to the CPU. "+
 			"To go further, cut the CPU each request costs (the hot functions show where it goes).",
 			per, cores(c.Cores), rate(c.CPUCeilingRPS),
-			rate(c.CPUCeilingRPS), rate(c.RPS), units.Ms(c.ExpectedP95Ms()), c.To, rate(c.CPUCeilingRPS), units.Ms(c.LatencyP95Ms))
+			rate(c.CPUCeilingRPS), rate(c.RPS), units.Ms(c.ExpectedMeanLatencyMs()), c.To, rate(c.CPUCeilingRPS), units.Ms(c.LatencyP95Ms))
 	}
 	s := fmt.Sprintf(": expect up to that (now %s) and a p95 near %s (now %s) once no request waits. "+
 		"What would stop it: the server slowing down under more concurrent requests (W grows)",

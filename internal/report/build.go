@@ -520,6 +520,7 @@ func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
 		}
 		if lt.N > 0 && lt.Recommended > lt.N {
 			lt.ExpectedRPS, lt.ExpectedP95Ms = round3(change.ExpectedRPS()), round3(change.ExpectedP95Ms())
+			lt.ExpectedMeanLatencyMs = round3(change.ExpectedMeanLatencyMs())
 		}
 	}
 	lt.Verdict = verdict(hr, cpu)

@@ -237,11 +237,14 @@ type Little struct {
 	// "pool" (what Recommended connections carry at W), "cpu" (the CPU
 	// ceiling is lower), or "" when unknown.
 	Binds string `json:"binds,omitempty"`
-	// ExpectedRPS and ExpectedP95Ms are what raising the pool to
-	// Recommended should bring (bottleneck.PoolChange), when the
-	// verdict advises it; 0 otherwise.
-	ExpectedRPS   float64 `json:"expected_rps,omitempty"`
-	ExpectedP95Ms float64 `json:"expected_p95_ms,omitempty"`
+	// ExpectedRPS is what raising the pool to Recommended should bring
+	// (bottleneck.PoolChange), when the verdict advises it, with the p95
+	// latency once no request waits (ExpectedP95Ms) when the pool binds,
+	// or the mean latency of the requests waiting for the CPU instead
+	// (ExpectedMeanLatencyMs) when the CPU does; 0 otherwise.
+	ExpectedRPS           float64 `json:"expected_rps,omitempty"`
+	ExpectedP95Ms         float64 `json:"expected_p95_ms,omitempty"`
+	ExpectedMeanLatencyMs float64 `json:"expected_mean_latency_ms,omitempty"`
 	// NotApplicable says why the host gets no pool sizing, with the
 	// sizing figures left zero: "dial_only" (its requests are not seen)
 	// or "http2" (one connection carries many requests at once, so an

@@ -42,16 +42,13 @@ func TestBottleneckCalibration(t *testing.T) {
 			var wg sync.WaitGroup
 			w.run(ctx, t, col, &wg)
 			tick := time.NewTicker(time.Second)
-			var others othersCPU
 			for i := range secs {
 				<-tick.C // the cadence of the measurement
 				var s snapshot.Snapshot
 				h.snapshot(ctx, &s)
 				if i < 2 {
-					others = startOthers()
 					continue // the window still reaches back before the workload
 				}
-				oc, _ := others.cores()
 				p := s.Process
 				waiting, inflight := 0.0, 0
 				for _, hs := range s.Hosts {
@@ -64,7 +61,7 @@ func TestBottleneckCalibration(t *testing.T) {
 				}
 				t.Logf("%2ds cpu %5.1f%% window %5.1f%% of %.2f cores | gc %5.1f%% window %5.1f%% | sched p99 %7.2fms window %7.2fms | runnable %5d | rps %7.1f cpu/req %.4fms ceiling %6.0f | waiting %5.1f | others %.2f cores | %v",
 					i+1, p.CPUPercent, p.WindowCPUPercent, p.Cores, p.GCCPUPercent, p.WindowGCCPUPercent, p.SchedLatencyP99Ms, p.WindowSchedLatencyP99Ms,
-					p.RunnableGoroutines, p.RequestsPerSecond, p.CPUPerRequestMs, p.CeilingRPS, waiting, oc, kinds)
+					p.RunnableGoroutines, p.RequestsPerSecond, p.CPUPerRequestMs, p.CeilingRPS, waiting, p.OthersCores, kinds)
 			}
 			tick.Stop()
 			cancel()

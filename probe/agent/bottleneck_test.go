@@ -29,7 +29,7 @@ type measurement struct {
 	// requests over the span.
 	served float64
 	// others is the CPU other processes of the machine used over the
-	// span, in cores; -1 when it cannot be read.
+	// span, in cores (Process.OthersCores); -1 when it is not read.
 	others float64
 }
 
@@ -57,13 +57,13 @@ func measure(t *testing.T, run runFunc) measurement {
 	span(warmUp)
 	var s snapshot.Snapshot
 	h.snapshot(ctx, &s) // the reading the window of the next one starts at
-	start, n0, others := time.Now(), srv.Stats().Requests, startOthers()
+	start, n0 := time.Now(), srv.Stats().Requests
 	span(measureSpan)
 	m := measurement{others: -1}
 	h.snapshot(ctx, &m.snap)
 	m.served = float64(srv.Stats().Requests-n0) / time.Since(start).Seconds()
-	if oc, ok := others.cores(); ok {
-		m.others = oc
+	if m.snap.Process.MachineCPUs > 0 {
+		m.others = m.snap.Process.OthersCores
 	}
 	return m
 }
@@ -112,12 +112,33 @@ func withGOMAXPROCS(t *testing.T, n int) {
 // machine is too busy to prove anything.
 const attempts = 3
 
+// sharedCores is how much CPU other processes may use during a CPU proof
+// before its figures say more about the machine than about the process:
+// on this project's two-core machine, other contributors' test runs take
+// a core or more.
+const sharedCores = 0.3
+
+// shared reports whether other processes of the machine demonstrably
+// took CPU during the runs (never where it cannot be read).
+func shared(runs ...measurement) bool {
+	for _, m := range runs {
+		if m.others >= sharedCores {
+			return true
+		}
+	}
+	return false
+}
+
 // logRun logs a measurement's figures.
 func logRun(t *testing.T, name string, m measurement) {
 	t.Helper()
 	p := m.snap.Process
-	t.Logf("%s: served %.0f req/s (httptop %.0f), CPU %.2f of %.2f cores (others %.2f), %.3f ms CPU/request, ceiling %.0f req/s, sched p99 %.2f ms, GC %.1f%%, diagnoses %v",
-		name, m.served, p.RequestsPerSecond, p.WindowCPUPercent/100, p.Cores, m.others, p.CPUPerRequestMs, p.CeilingRPS,
+	var w float64
+	if len(m.snap.Hosts) > 0 && len(m.snap.Hosts[0].Series) > 1 {
+		w = m.snap.Hosts[0].Series[len(m.snap.Hosts[0].Series)-2].HoldAvgMs
+	}
+	t.Logf("%s: served %.0f req/s (httptop %.0f), W %.1f ms, CPU %.2f of %.2f cores (others %.2f), %.3f ms CPU/request, ceiling %.0f req/s, sched p99 %.2f ms, GC %.1f%%, diagnoses %v",
+		name, m.served, p.RequestsPerSecond, w, p.WindowCPUPercent/100, p.Cores, m.others, p.CPUPerRequestMs, p.CeilingRPS,
 		p.WindowSchedLatencyP99Ms, p.WindowGCCPUPercent, kinds(&m.snap))
 }
 
@@ -140,8 +161,10 @@ func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*wa
 // pool binds (4 ÷ 20 ms ≈ 200 req/s, using a fifth of the CPU), and its
 // advice says the CPU binds next, at ~2 cores ÷ 2.2 ms ≈ 900 req/s, well
 // before the 3,200 req/s that 64 connections carry. With a pool of 64
-// the process is CPU-bound: it serves what the ceiling predicted (within
-// 25%), and cpu_saturated fires.
+// the process is CPU-bound: it serves what the CPU per request predicts
+// for the cores it got (within 25%); when the machine gives it its two
+// cores, what the ceiling predicted (within 25%), and cpu_saturated
+// fires.
 func TestCPUCeilingPredicted(t *testing.T) {
 	skipSlow(t)
 	withGOMAXPROCS(t, 2)
@@ -162,16 +185,29 @@ func TestCPUCeilingPredicted(t *testing.T) {
 				pool.Evidence["expected_rps"], pool.Evidence["cpu_ceiling_rps"], pool.Advice)
 		}
 
-		// The machine must give the process the CPU it may use, or the
-		// pool of 64 measures the machine's load, not the ceiling.
+		// What the CPU per request measured with a pool of 4 predicts
+		// for the CPU the process got with a pool of 64, whatever the
+		// machine gave it.
 		lp := large.snap.Process
-		if used := lp.WindowCPUPercent / 100; used < 0.85*lp.Cores {
+		used := lp.WindowCPUPercent / 100
+		atUsed := used * 1000 / p.CPUPerRequestMs
+		t.Logf("pool 64: at the %.2f cores the process got, %.3f ms of CPU per request (pool 4) predicts %.0f req/s; served %.0f", used, p.CPUPerRequestMs, atUsed, large.served)
+		if !within(large.served, atUsed, 0.25) {
+			t.Errorf("pool 64 served %.0f req/s on %.2f cores; %.3f ms of CPU per request predicted %.0f: off by more than 25%%", large.served, used, p.CPUPerRequestMs, atUsed)
+		}
+		// The machine must give the process the CPU it may use, or the
+		// pool of 64 measures the machine's load, not the ceiling. On a
+		// machine the other processes leave alone, it must.
+		if used < 0.85*lp.Cores {
+			if !shared(small, large) {
+				t.Fatalf("with a pool of 64 the process used %.2f of its %.2f cores though other processes used only %.2f", used, lp.Cores, large.others)
+			}
 			if attempt < attempts {
 				t.Logf("attempt %d: with a pool of 64 the process got %.2f of its %.2f cores (other processes used %.2f): again", attempt, used, lp.Cores, large.others)
 				continue
 			}
-			t.Skipf("the machine is busy: in %d attempts, with a pool of 64 the process got at most %.2f of the %.2f cores it may use (other processes used %.2f cores): the ceiling cannot be checked",
-				attempts, used, lp.Cores, large.others)
+			t.Skipf("the machine is busy: in %d attempts, with a pool of 64 the process got at most %.2f of the %.2f cores it may use (other processes used %.2f cores): the ceiling at %.2f cores cannot be checked (at the cores it got, checked above)",
+				attempts, used, lp.Cores, large.others, lp.Cores)
 		}
 		predicted := pool.Evidence["expected_rps"]
 		if !within(large.served, predicted, 0.25) {
@@ -179,7 +215,7 @@ func TestCPUCeilingPredicted(t *testing.T) {
 				large.served, predicted, p.CeilingRPS, p.CPUPerRequestMs)
 		}
 		lat := hostOf(t, &large.snap, "cpu").Latency
-		t.Logf("latency with a pool of 64: p50 %.1f ms, p95 %.1f ms; the advice expected %.1f ms or less", lat.P50, lat.P95, pool.Evidence["expected_p95_ms"])
+		t.Logf("latency with a pool of 64: p50 %.1f ms, p95 %.1f ms; the advice expected a mean near %.1f ms", lat.P50, lat.P95, pool.Evidence["expected_mean_latency_ms"])
 		if d := has(&large.snap, snapshot.KindCPUSaturated); d == nil {
 			t.Errorf("pool 64: CPU-bound (%.2f of %.2f cores) but no cpu_saturated: %v", lp.WindowCPUPercent/100, lp.Cores, kinds(&large.snap))
 		} else {
@@ -213,20 +249,19 @@ func TestPoolAdvicePredicted(t *testing.T) {
 		if ceiling := pool.Evidence["cpu_ceiling_rps"]; ceiling <= predicted {
 			t.Errorf("the CPU's ceiling (%.0f req/s) binds before the pool's %.0f: %s", ceiling, predicted, pool.Advice)
 		}
-		// The scheduler stretches every request when the machine
-		// does not give the process a thread: then the run measured
-		// the machine.
-		lp := large.snap.Process
-		if lp.WindowSchedLatencyP99Ms >= 10 && large.others > 0.3 {
-			if attempt < attempts {
-				t.Logf("attempt %d: with a pool of 64 goroutines waited %.1f ms for a thread (p99) while other processes used %.2f cores: again",
-					attempt, lp.WindowSchedLatencyP99Ms, large.others)
+		if !within(large.served, predicted, 0.25) {
+			// Other processes taking the CPU stretch every request (W
+			// grows): then the runs measured the machine. On a
+			// machine they leave alone, the prediction must hold.
+			if shared(small, large) && attempt < attempts {
+				t.Logf("attempt %d: pool 64 served %.0f req/s against %.0f predicted while other processes used %.2f and %.2f cores: again",
+					attempt, large.served, predicted, small.others, large.others)
 				continue
 			}
-			t.Skipf("the machine is busy: in %d attempts, goroutines waited up to %.1f ms for a thread while other processes used %.2f cores: the prediction cannot be checked",
-				attempts, lp.WindowSchedLatencyP99Ms, large.others)
-		}
-		if !within(large.served, predicted, 0.25) {
+			if shared(small, large) {
+				t.Skipf("the machine is busy: in %d attempts other processes used up to %.2f cores while the pool 64 served %.0f req/s against %.0f predicted: the prediction cannot be checked",
+					attempts, max(small.others, large.others), large.served, predicted)
+			}
 			t.Errorf("pool 64 served %.0f req/s; the pool 4 advice predicted %.0f: off by more than 25%%", large.served, predicted)
 		}
 		lat := hostOf(t, &large.snap, "cpu").Latency

@@ -34,6 +34,10 @@ type cpuReading struct {
 	reqs     int64
 	gc, busy float64
 	sched    []uint64
+	// machine is the CPU time every process of the machine has used;
+	// machineOK is false when it could not be read.
+	machine   time.Duration
+	machineOK bool
 }
 
 // cpuWindow measures what the process's HTTP requests cost of its CPU:
@@ -51,13 +55,17 @@ type cpuWindow struct {
 	cgroupAt  time.Time
 	cgroupFS  fs.FS // the root file system; nil on systems without cgroups
 	cgroupCPU float64
+
+	// machine reads the CPU time of every process of the machine and
+	// its number of CPUs (machineCPU).
+	machine func() (time.Duration, int, bool)
 }
 
 // hostID identifies a host across snapshots.
 type hostID struct{ client, scheme, host string }
 
 func newCPUWindow() *cpuWindow {
-	w := &cpuWindow{last: map[hostID]int64{}}
+	w := &cpuWindow{last: map[hostID]int64{}, machine: machineCPU}
 	if runtime.GOOS == "linux" {
 		w.cgroupFS = os.DirFS("/")
 	}
@@ -114,8 +122,11 @@ func (w *cpuWindow) read(p *snapshot.Process, now time.Time, cpu time.Duration, 
 	if n := len(w.readings); n >= maxCPUReadings {
 		w.readings = w.readings[n-maxCPUReadings+1:]
 	}
-	w.readings = append(w.readings, cpuReading{at: now, cpu: cpu, reqs: w.reqs, gc: rt.nowGC, busy: rt.nowBusy,
-		sched: slices.Clone(rt.nowSched)})
+	r := cpuReading{at: now, cpu: cpu, reqs: w.reqs, gc: rt.nowGC, busy: rt.nowBusy, sched: slices.Clone(rt.nowSched)}
+	if w.machine != nil {
+		r.machine, p.MachineCPUs, r.machineOK = w.machine()
+	}
+	w.readings = append(w.readings, r)
 	if d := rt.nowBusy - base.busy; d > 0 {
 		p.WindowGCCPUPercent = round2(100 * min(max(rt.nowGC-base.gc, 0)/d, 1))
 	}
@@ -128,6 +139,9 @@ func (w *cpuWindow) read(p *snapshot.Process, now time.Time, cpu time.Duration, 
 	}
 	used, reqs := cpu-base.cpu, w.reqs-base.reqs
 	p.CPUWindowSeconds = round2(span.Seconds())
+	if r.machineOK && base.machineOK {
+		p.OthersCores = round2(max((r.machine-base.machine)-used, 0).Seconds() / span.Seconds())
+	}
 	p.WindowCPUPercent = round2(100 * used.Seconds() / span.Seconds())
 	p.RequestsPerSecond = round2(float64(reqs) / span.Seconds())
 	if reqs > 0 && used > 0 {

@@ -63,3 +63,35 @@ func TestCPUWindow(t *testing.T) {
 		t.Errorf("no CPU reading: %+v, want the cores and no window", q)
 	}
 }
+
+// TestCPUWindowOthers: what the machine's other processes used over the
+// window is the machine's CPU time less the process's.
+func TestCPUWindowOthers(t *testing.T) {
+	machine := 10 * time.Second
+	w := &cpuWindow{last: map[hostID]int64{}, machine: func() (time.Duration, int, bool) { return machine, 2, true }}
+	at := func(s float64) time.Time { return processStart.Add(time.Duration(s * float64(time.Second))) }
+	var p snapshot.Process
+	w.read(&p, at(10), 3*time.Second, true, nil, &runtimeReader{})
+	if p.MachineCPUs != 2 || p.OthersCores != 0 {
+		t.Errorf("first reading: %d CPUs, others %v; want 2 and nothing known of others", p.MachineCPUs, p.OthersCores)
+	}
+	// 2 s later: the machine used 3 s, the process 1 of them.
+	machine += 3 * time.Second
+	w.read(&p, at(12), 4*time.Second, true, nil, &runtimeReader{})
+	if p.OthersCores != 1 {
+		t.Errorf("others = %v cores, want (3 s − 1 s) ÷ 2 s = 1", p.OthersCores)
+	}
+}
+
+func TestMachineCPU(t *testing.T) {
+	busy, cpus, ok := machineCPU()
+	if runtime.GOOS != "linux" {
+		if ok {
+			t.Errorf("machineCPU on %s: %v, %d", runtime.GOOS, busy, cpus)
+		}
+		return
+	}
+	if !ok || busy <= 0 || cpus < runtime.NumCPU() {
+		t.Errorf("machineCPU = %v, %d CPUs, %v; want the machine's CPU time and at least the %d CPUs this process may use", busy, cpus, ok, runtime.NumCPU())
+	}
+}
