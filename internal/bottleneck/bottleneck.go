@@ -22,9 +22,11 @@ import (
 
 // Thresholds. Each was set after running the healthy and the sick
 // fixtures of probe/agent's bottleneck tests on this project's two-core
-// machine, shared with other work (HTTPTOP_BOTTLENECK_CALIBRATE=10 go test
-// ./probe/agent -run BottleneckCalibration -v prints the figures each
-// reads, second by second; the README lists them).
+// machine, shared with other contributors' work, both while other
+// processes took a core and while they left it alone
+// (HTTPTOP_BOTTLENECK_CALIBRATE=10 go test ./probe/agent -run
+// BottleneckCalibration -v prints the figures each reads, second by
+// second, over windows of up to 10 s; the README lists them).
 const (
 	// minWindowRequests is how many requests the window must hold
 	// before CPU per request means anything.
@@ -34,21 +36,27 @@ const (
 	// it may use over the window, and requests queue: on average at
 	// least cpuQueueWaiting wait for a connection (pool_saturated's
 	// threshold, summed over hosts), or the p99 wait for a thread is at
-	// least cpuQueueSchedMs. Measured: a client spending 2 ms of CPU per
-	// request with a pool of 64 used 1.9–2.0 of 2 cores with a
-	// scheduling p99 of 84–134 ms; healthy clients used at most 1.4
-	// (0.05 ms of CPU per request at 4,800 req/s) with p99 under 4 ms.
+	// least cpuQueueSchedMs. Measured: 64 workers spending 2 ms of CPU
+	// per request with a pool of 64 used 1.94–1.98 of 2 cores, their
+	// goroutines waiting 29–84 ms for a thread (p99); with a pool of 4,
+	// 0.37–0.68 cores. Healthy clients used at most 0.7 (0.05 ms of CPU
+	// per request at 2,900–4,900 req/s). Eight workers decoding JSON as
+	// fast as they can used 1.7–1.8 cores with a p99 of 2.1–2.6 ms: at
+	// the CPU's limit with nothing queued, silent; 64 workers reading
+	// 1 MiB bodies used 1.4–2.0 with a p99 of 10–15 ms: bound by their
+	// CPU by design, and diagnosed so.
 	cpuSaturatedShare = 0.85
 	cpuQueueWaiting   = 0.5
 	cpuQueueSchedMs   = 5.0
 
 	// scheduler_latency: the p99 wait of runnable goroutines for a
 	// thread over the window is at least this long. Measured: healthy
-	// clients 0.05–3.7 ms (batches of 50 goroutines: 3.7), 16.8 ms for
-	// 64 workers reading 1 MiB bodies on a machine that gave the process
-	// one core; 10,000 runnable goroutines 134–168 ms, 64 workers
-	// spending 2 ms of CPU per request each on 2 cores 84–134 ms. The
-	// runtime's histogram buckets are about 20% apart (16.8, 21.0,
+	// clients 0.03–5.2 ms (batches of 50 goroutines started at once:
+	// 2.6–5.2); 10–21 ms for 64 workers reading 1 MiB bodies, and
+	// 12–21 ms for the allocation-heavy client, on a machine whose other
+	// processes took a core; 10,000 runnable goroutines 117–168 ms, 64
+	// workers spending 2 ms of CPU per request on 2 cores 29–134 ms.
+	// The runtime's histogram buckets are about 20% apart (16.8, 21.0,
 	// 25.2 ms), so 25 ms fires from the bucket above 21 ms.
 	schedLatencyMs         = 25.0
 	schedLatencyCriticalMs = 100.0
@@ -56,10 +64,10 @@ const (
 	// gc_pressure: the GC took at least this share of the runtime's CPU
 	// over the window, and at least gcMinShareOfCores of the cores the
 	// process may use (a GC share of an idle process costs nothing).
-	// Measured: healthy clients 1.6–10% (eight workers decoding 16 KiB
-	// JSON documents: 9–10%); sixteen workers allocating 20,000 small
-	// objects per response beside a 256 MiB cache of small objects
-	// 29–32%.
+	// Measured: healthy clients 1.0–10.7% (eight workers decoding 16 KiB
+	// JSON documents: 7.1–10.7%); sixteen workers allocating 20,000
+	// small objects per response beside a 256 MiB cache of small objects
+	// 27–34%.
 	gcSharePercent         = 20.0
 	gcShareCriticalPercent = 40.0
 	gcMinShareOfCores      = 0.05
