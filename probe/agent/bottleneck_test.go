@@ -282,7 +282,8 @@ func hostOf(t *testing.T, s *snapshot.Snapshot, client string) snapshot.Host {
 
 // TestBottleneckFixtures: each sick workload shows its diagnosis; the
 // healthy ones show none of cpu_saturated, scheduler_latency and
-// gc_pressure.
+// gc_pressure. The sick ones compute as fast as they can, so they also
+// show cpu_saturated when the machine gives them both cores.
 func TestBottleneckFixtures(t *testing.T) {
 	skipSlow(t)
 	next := []snapshot.DiagnosisKind{snapshot.KindCPUSaturated, snapshot.KindSchedulerLatency, snapshot.KindGCPressure}
@@ -295,6 +296,12 @@ func TestBottleneckFixtures(t *testing.T) {
 			for _, kind := range next {
 				d := has(&m.snap, kind)
 				want := slices.Contains(w.sick, kind)
+				if !want && slices.Contains(w.may, kind) {
+					if d != nil {
+						t.Logf("%s (at the CPU's limit when the machine gives it its cores): %s", kind, d.Summary)
+					}
+					continue
+				}
 				switch {
 				case want && d == nil:
 					t.Errorf("%s: no %s", name, kind)
