@@ -31,6 +31,7 @@ type frameInfo struct {
 	cat      Category
 	delegate bool // a standard package the probe passes requests to
 	server   bool // runs only on an HTTP server's goroutines
+	connLoop bool // runs only on a client connection's own goroutines
 	wait     waitMark
 }
 
@@ -100,6 +101,7 @@ func (c *classifier) classify(name string) frameInfo {
 	}
 	fi.delegate = fi.kind != kindOwn && hasPrefix(name, delegatePrefixes)
 	fi.server = hasPrefix(name, serverFrames)
+	fi.connLoop = hasPrefix(name, clientConnFrames)
 	fi.wait = waitMarkOf(name)
 	return fi
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/httptop/httptop/internal/bottleneck"
 	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -88,6 +89,21 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 	if wait >= w {
 		sev = snapshot.SeverityCritical
 	}
+	evidence := map[string]float64{
+		"waiting":            float64(hs.Waiting),
+		"avg_waiting":        round1(hs.AvgWaiting),
+		"conn_wait_p50_ms":   round1(hs.ConnWait.P50),
+		"conn_wait_p95_ms":   round1(hs.ConnWait.P95),
+		"latency_p50_ms":     round1(hs.Latency.P50),
+		"latency_p95_ms":     round1(hs.Latency.P95),
+		"mean_latency_ms":    round1(latency),
+		"mean_conn_wait_ms":  round1(wait),
+		"service_ms":         round1(w),
+		"open":               float64(hs.Open),
+		"max_conns_per_host": float64(limit),
+		"peak_in_flight":     float64(hs.PeakInFlight),
+		"rps":                round1(hs.RPS),
+	}
 	var advice string
 	if v.leak != nil && v.leak.count > 0 {
 		// Connections held by bodies nobody reads are not demand: more
@@ -99,34 +115,27 @@ func poolSaturated(v hostView, _ *siteCache) *snapshot.Diagnosis {
 				units.Ms(w), limit, float64(limit)/w*1000)
 		}
 	} else {
-		advice = fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak",
+		advice = fmt.Sprintf("Raise Transport.MaxConnsPerHost from %d to at least %d, the number of requests in flight at the peak.",
 			limit, want)
-		if w > 0 {
-			advice += fmt.Sprintf("; each request holds its connection %s on average, so %d connections carry up to %.0f req/s (%d carry %.0f)",
-				units.Ms(w), want, float64(want)/w*1000, limit, float64(limit)/w*1000)
+		// What the new size should bring, and what would stop it; the
+		// agent completes it with the CPU's limit (bottleneck.Apply).
+		change := bottleneck.PoolChange{
+			From: limit, To: want, HoldMs: evidence["service_ms"], RPS: evidence["rps"],
+			LatencyP95Ms: evidence["latency_p95_ms"], ConnWaitP95Ms: evidence["conn_wait_p95_ms"],
 		}
-		advice += ". If the server cannot take more connections, limit concurrency before the client instead."
+		if e := change.Expectation(); e != "" {
+			advice += " " + e
+			change.Record(evidence)
+		}
+		advice += " If the server cannot take more connections, limit concurrency before the client instead."
 	}
 	return &snapshot.Diagnosis{
 		Kind:     snapshot.KindPoolSaturated,
 		Severity: sev,
 		Summary: fmt.Sprintf("%.0f requests wait for a connection on average (p50 %s, p95 %s): the pool is at its limit of %d",
 			hs.AvgWaiting, units.Ms(hs.ConnWait.P50), units.Ms(hs.ConnWait.P95), limit),
-		Advice: advice,
-		Evidence: map[string]float64{
-			"waiting":            float64(hs.Waiting),
-			"avg_waiting":        round1(hs.AvgWaiting),
-			"conn_wait_p50_ms":   round1(hs.ConnWait.P50),
-			"conn_wait_p95_ms":   round1(hs.ConnWait.P95),
-			"latency_p50_ms":     round1(hs.Latency.P50),
-			"mean_latency_ms":    round1(latency),
-			"mean_conn_wait_ms":  round1(wait),
-			"service_ms":         round1(w),
-			"open":               float64(hs.Open),
-			"max_conns_per_host": float64(limit),
-			"peak_in_flight":     float64(hs.PeakInFlight),
-			"rps":                round1(hs.RPS),
-		},
+		Advice:   advice,
+		Evidence: evidence,
 	}
 }
 
@@ -167,7 +176,7 @@ func idleChurn(v hostView, _ *siteCache) *snapshot.Diagnosis {
 		Severity: sev,
 		Summary: fmt.Sprintf("%.0f%% of requests dial a new connection (%.1f/s) and the pool closes them right after use: "+
 			"the idle pool keeps %d of the %d the bursts need", newFraction*100, r.per(cNew), idle, want),
-		Advice: advice + ".",
+		Advice: advice + ". " + churnExpectation(hs, r.per(cNew), want),
 		Evidence: map[string]float64{
 			"new_conn_fraction":       round3(newFraction),
 			"new_conns_per_s":         round1(r.per(cNew)),
@@ -177,6 +186,22 @@ func idleChurn(v hostView, _ *siteCache) *snapshot.Diagnosis {
 			"rps":                     round1(r.per(cRequests)),
 		},
 	}
+}
+
+// churnExpectation says what keeping want idle connections should bring
+// (new connections per second, set-up time saved per request, p95) and
+// what would stop it.
+func churnExpectation(hs *snapshot.Host, newPerSecond float64, want int) string {
+	setup := hs.Dial.P95 + hs.TLSHandshake.P95
+	s := fmt.Sprintf("Expect new connections to fall from %.1f/s to near none", newPerSecond)
+	if setup > 0 && hs.Latency.Count > 0 {
+		s += fmt.Sprintf(", sparing those requests their set-up (dial p95 %s", units.Ms(hs.Dial.P95))
+		if hs.TLSHandshake.Count > 0 {
+			s += fmt.Sprintf(", TLS handshake p95 %s", units.Ms(hs.TLSHandshake.P95))
+		}
+		s += fmt.Sprintf("), so a p95 nearer %s (now %s)", units.Ms(max(hs.Latency.P95-setup, hs.Latency.P50)), units.Ms(hs.Latency.P95))
+	}
+	return s + fmt.Sprintf("; what would stop it: bursts larger than %d, or a server that closes idle connections before the next burst (its keep-alive timeout).", want)
 }
 
 // bodyLeak fires when response bodies stay open, unread, past LeakAfter.

@@ -306,8 +306,8 @@ func TestScenarioPoolSaturatedHolding(t *testing.T) {
 		if carry < h.RPS*0.9 || carry > h.RPS*1.1 {
 			t.Errorf("snapshot %d: %d ÷ W = %.1f req/s, but the pool carried %.1f req/s (want ±10%%)", i, pool, carry, h.RPS)
 		}
-		// The evidence's W is rounded to 0.1 ms; the advice's figure is
-		// computed from the exact one.
+		// The advice computes its figure from the evidence's W (rounded
+		// to 0.1 ms), so that the agent can complete it exactly.
 		var got int
 		var carried float64
 		m := regexp.MustCompile(`(\d+) connections carry up to (\d+) req/s`).FindStringSubmatch(d.Advice)

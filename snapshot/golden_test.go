@@ -26,6 +26,9 @@ func full() snapshot.Snapshot {
 		Process: &snapshot.Process{
 			CPUPercent: 151.5, RSSBytes: 64 << 20, Goroutines: 120, Threads: 14, FDs: 57, UptimeSeconds: 3600,
 			GCCPUPercent: 8.5, SchedLatencyP99Ms: 1.2, MutexWaitPerSecond: 0.05, RunnableGoroutines: 3,
+			GOMAXPROCS: 2, CPULimitCores: 1.5, Cores: 1.5, CPUWindowSeconds: 10, WindowCPUPercent: 148.2, WindowGCCPUPercent: 7.5, WindowSchedLatencyP99Ms: 2.1,
+			MachineCPUs: 4, OthersCores: 0.6,
+			RequestsPerSecond: 700, CPUPerRequestMs: 2.117, CeilingRPS: 708.5,
 			TCP: snapshot.TCP{Established: 40, SynSent: 1, TimeWait: 700, CloseWait: 2, FinWait: 3, Listen: 1, Other: 4, AgeSeconds: 2.5},
 		},
 		Hosts: []snapshot.Host{{

@@ -40,7 +40,10 @@ type Snapshot struct {
 	// Conns lists the clients' open connections and a bounded number of
 	// recently closed ones, host by host.
 	Conns []Conn `json:"conns"`
-	// Diagnoses are the problems recognised now, host by host.
+	// Diagnoses are the problems recognised now, host by host, and
+	// those of the whole process (cpu_saturated, scheduler_latency,
+	// gc_pressure: Client and Host empty), which only the agent adds, as
+	// it fills in Process.
 	Diagnoses []Diagnosis `json:"diagnoses"`
 	// ProbeErrors counts panics httptop recovered from in its own code
 	// (never passed on to the program), and LastProbeError describes the
@@ -95,6 +98,50 @@ type Process struct {
 	// waiting for a thread, at the reading
 	// (/sched/goroutines/runnable:goroutines).
 	RunnableGoroutines int `json:"runnable_goroutines"`
+
+	// The CPU the process may use, and what its HTTP requests cost of it.
+	//
+	// GOMAXPROCS is the number of threads that may run Go code at once
+	// (runtime.GOMAXPROCS). Since Go 1.25 its default follows the
+	// cgroup's CPU limit, rounded up and at least 2.
+	GOMAXPROCS int `json:"gomaxprocs"`
+	// CPULimitCores is the cgroup's CPU bandwidth limit (quota ÷ period,
+	// the smallest along the process's cgroup and its parents), in
+	// cores; 0 when there is none or it cannot be read.
+	CPULimitCores float64 `json:"cpu_limit_cores,omitempty"`
+	// Cores is the CPU the process may use, in cores: the least of
+	// GOMAXPROCS, the CPUs it may run on and CPULimitCores.
+	Cores float64 `json:"cores"`
+	// CPUWindowSeconds is the span the figures below cover: up to the
+	// last 10 s of readings (since the process started, for the first
+	// reading; longer when snapshots are rarer).
+	CPUWindowSeconds float64 `json:"cpu_window_s"`
+	// WindowCPUPercent is the CPU the process used over that window, as
+	// CPUPercent: 150 means one and a half cores busy.
+	WindowCPUPercent float64 `json:"window_cpu_percent"`
+	// WindowGCCPUPercent is GCCPUPercent over the window: the share of
+	// the runtime's CPU the GC took in the cycles that ended within it.
+	WindowGCCPUPercent float64 `json:"window_gc_cpu_percent"`
+	// WindowSchedLatencyP99Ms is SchedLatencyP99Ms over the window.
+	WindowSchedLatencyP99Ms float64 `json:"window_sched_latency_p99_ms"`
+	// MachineCPUs is the number of CPUs of the machine (Linux:
+	// /proc/stat), 0 where it is not read; OthersCores is the CPU the
+	// machine's other processes used over the window, in cores: what
+	// they took of the CPUs this process might have run on.
+	MachineCPUs int     `json:"machine_cpus,omitempty"`
+	OthersCores float64 `json:"others_cores,omitempty"`
+	// RequestsPerSecond is the rate of the requests every client of the
+	// collector completed over the window (all hosts; requests of
+	// dial-only clients are not seen and not counted).
+	RequestsPerSecond float64 `json:"requests_per_s"`
+	// CPUPerRequestMs is the process's CPU time over the window divided
+	// by those requests: all the CPU the process used, whatever it ran,
+	// so an upper bound of what a request costs when the program does
+	// other work too. 0 when no request completed.
+	CPUPerRequestMs float64 `json:"cpu_per_request_ms"`
+	// CeilingRPS is the most requests per second the process can issue
+	// at that cost: Cores ÷ CPUPerRequestMs. 0 when CPUPerRequestMs is.
+	CeilingRPS float64 `json:"ceiling_rps"`
 }
 
 // TCP counts the process's TCP sockets by state. TIME_WAIT piling up is how
@@ -480,16 +527,34 @@ const (
 	KindNoTLSResumption DiagnosisKind = "no_tls_resumption"
 	// KindSlowDial: DNS, TCP or TLS setup dominates latency.
 	KindSlowDial DiagnosisKind = "slow_dial"
+
+	// Diagnoses of the whole process, which the agent adds (with Client
+	// and Host empty; see Diagnosis.Process).
+
+	// KindCPUSaturated: the process uses (nearly) all the CPU it may,
+	// and requests queue (for a connection, or for a thread): beyond
+	// Process.CeilingRPS more connections cannot help.
+	KindCPUSaturated DiagnosisKind = "cpu_saturated"
+	// KindSchedulerLatency: runnable goroutines wait long for a thread
+	// (/sched/latencies:seconds p99), which every latency httptop
+	// measures includes.
+	KindSchedulerLatency DiagnosisKind = "scheduler_latency"
+	// KindGCPressure: the garbage collector takes a large share of the
+	// process's CPU (/cpu/classes/gc/total:cpu-seconds).
+	KindGCPressure DiagnosisKind = "gc_pressure"
 )
 
 // Diagnosis is a problem httptop recognised in one client's traffic to one
-// host, with the numbers that triggered it and what to change.
+// host, or in the whole process (Client and Host empty), with the numbers
+// that triggered it and what to change.
 type Diagnosis struct {
 	// Kind names the problem.
 	Kind DiagnosisKind `json:"kind"`
-	// Client is the client whose traffic shows it.
+	// Client is the client whose traffic shows it; empty for a diagnosis
+	// of the whole process.
 	Client string `json:"client"`
-	// Host is the host:port it concerns.
+	// Host is the host:port it concerns; empty for a diagnosis of the
+	// whole process.
 	Host string `json:"host"`
 	// Severity ranks it.
 	Severity Severity `json:"severity"`
@@ -505,6 +570,10 @@ type Diagnosis struct {
 	// (for body_leak: where the leaked requests were issued).
 	Sites []Site `json:"sites,omitempty"`
 }
+
+// Process reports whether the diagnosis is of the whole process rather
+// than of one client's host.
+func (d *Diagnosis) Process() bool { return d.Client == "" && d.Host == "" }
 
 // Site is a place in the program's source code and how many times a
 // diagnosis saw it.

@@ -69,6 +69,11 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 			fmt.Fprintf(w, " (read %.0f s ago)", t.AgeSeconds)
 		}
 		fmt.Fprintln(w)
+		if p.CPUPerRequestMs > 0 {
+			fmt.Fprintf(w, "cpu: %.2f of %g cores used (GOMAXPROCS %d) over %.0f s · %s per request at %.1f req/s · ceiling ~%.0f req/s · sched p99 %s · gc %.1f%%\n",
+				p.WindowCPUPercent/100, p.Cores, p.GOMAXPROCS, p.CPUWindowSeconds, units.Ms(p.CPUPerRequestMs), p.RequestsPerSecond,
+				p.CeilingRPS, units.Ms(p.WindowSchedLatencyP99Ms), p.WindowGCCPUPercent)
+		}
 	} else {
 		fmt.Fprintln(w)
 	}
@@ -120,7 +125,11 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 	}
 	fmt.Fprintln(w, "diagnoses:")
 	for _, d := range s.Diagnoses {
-		fmt.Fprintf(w, "  %s  %s  %s %s\n", clean(strings.ToUpper(string(d.Severity))), clean(string(d.Kind)), clean(d.Client), clean(d.Host))
+		where := clean(d.Client) + " " + clean(d.Host)
+		if d.Process() {
+			where = "(the process)"
+		}
+		fmt.Fprintf(w, "  %s  %s  %s\n", clean(strings.ToUpper(string(d.Severity))), clean(string(d.Kind)), where)
 		fmt.Fprintf(w, "    %s\n", clean(d.Summary))
 		if d.Advice != "" {
 			fmt.Fprintf(w, "    advice: %s\n", clean(d.Advice))

@@ -136,7 +136,9 @@ func TestWriteSummary(t *testing.T) {
 		Version: 1, PID: 4242, Program: "checkout", Time: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC),
 		Process: &snapshot.Process{
 			CPUPercent: 12.54, RSSBytes: 48 << 20, Goroutines: 120, Threads: 14, FDs: 23, UptimeSeconds: 192,
-			TCP: snapshot.TCP{Established: 12, TimeWait: 340, Listen: 1},
+			TCP:        snapshot.TCP{Established: 12, TimeWait: 340, Listen: 1},
+			GOMAXPROCS: 2, Cores: 2, CPUWindowSeconds: 10, WindowCPUPercent: 196, RequestsPerSecond: 915.3,
+			CPUPerRequestMs: 2.141, CeilingRPS: 934.1, WindowSchedLatencyP99Ms: 83.9, WindowGCCPUPercent: 0.4,
 		},
 		Hosts: []snapshot.Host{
 			{Client: "payments", Scheme: "https", Host: "pay.example.com:443", Open: 10, Active: 10, Waiting: 7, RPS: 80.25,
@@ -152,12 +154,16 @@ func TestWriteSummary(t *testing.T) {
 			Kind: snapshot.KindPoolSaturated, Client: "payments", Host: "pay.example.com:443", Severity: snapshot.SeverityCritical,
 			Summary: "7 requests wait for a connection; conn-wait p95 120ms", Advice: "raise Transport.MaxConnsPerHost from 10 to 20",
 			Sites: []snapshot.Site{{Function: "main.charge", File: "charge.go", Line: 42, Count: 3}},
+		}, {
+			Kind: snapshot.KindCPUSaturated, Severity: snapshot.SeverityWarning,
+			Summary: "The process uses 1.96 of the 2 cores it may use", Advice: "cut the CPU each request costs",
 		}},
 	}
 	var buf bytes.Buffer
 	writeSummary(&buf, s)
 	want := `checkout (pid 4242) · up 3m12s · cpu 12.5% · rss 48.0 MiB · 120 goroutines · 14 threads · 23 fds
 tcp: 12 established · 340 time_wait · 0 close_wait · 0 fin_wait · 0 syn_sent · 1 listen
+cpu: 1.96 of 2 cores used (GOMAXPROCS 2) over 10 s · 2.14ms per request at 915.3 req/s · ceiling ~934 req/s · sched p99 83.9ms · gc 0.4%
 
 CLIENT       HOST                               OPEN  ACTIVE  IDLE  HANDSHAKING  WAITING  REQ/S  P50     P95     P99     WAIT P95  NEW/S  ERRORS
 (unwrapped)  http://127.0.0.1:9090 (dial only)  2     2       0     0            ?        ~10.0  ?       ?       ?       ?         ?      ?
@@ -170,6 +176,9 @@ diagnoses:
     7 requests wait for a connection; conn-wait p95 120ms
     advice: raise Transport.MaxConnsPerHost from 10 to 20
     at charge.go:42 (main.charge) (3×)
+  WARNING  cpu_saturated  (the process)
+    The process uses 1.96 of the 2 cores it may use
+    advice: cut the CPU each request costs
 `
 	if got := buf.String(); got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)

@@ -37,11 +37,12 @@ const (
 var maxProfileData int64 = 64 << 20
 
 // Profiles are the parsed profiles of a capture the report reads: CPU,
-// wall-clock, and the mutex and block profiles of its window; any may be
-// nil.
+// wall-clock, and the mutex and block profiles of its window, and the heap
+// profile taken at its end; any may be nil.
 type Profiles struct {
 	CPU, Wall    *profile.Profile
 	Mutex, Block *profile.Profile
+	Heap         *profile.Profile
 }
 
 // IsFileName reports whether name may name a file of a capture directory
@@ -63,8 +64,8 @@ func IsFileName(name string) bool {
 }
 
 // Load reads a capture directory: capture.json and the CPU, wall-clock,
-// mutex and block profiles it names. A profile that cannot be read is left
-// out of the
+// mutex, block and heap profiles it names. A profile that cannot be read
+// is left out of the
 // returned Profiles and noted in the capture's Errors, since the report
 // is still worth writing without it; only a missing or invalid
 // capture.json is an error.
@@ -95,7 +96,7 @@ func LoadContext(ctx context.Context, dir string) (*Capture, Profiles, error) {
 	for _, k := range []struct {
 		kind snapshot.ProfileKind
 		dst  **profile.Profile
-	}{{snapshot.ProfileCPU, &p.CPU}, {snapshot.ProfileWall, &p.Wall}, {snapshot.ProfileMutex, &p.Mutex}, {snapshot.ProfileBlock, &p.Block}} {
+	}{{snapshot.ProfileCPU, &p.CPU}, {snapshot.ProfileWall, &p.Wall}, {snapshot.ProfileMutex, &p.Mutex}, {snapshot.ProfileBlock, &p.Block}, {snapshot.ProfileHeap, &p.Heap}} {
 		info := c.Profile(k.kind)
 		if info == nil || info.File == "" {
 			continue

@@ -304,6 +304,7 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 			break
 		}
 		hinfo.File = HeapProfile
+		out.Heap = hp
 	}
 	c.Profiles = append(c.Profiles, hinfo)
 

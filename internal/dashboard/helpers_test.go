@@ -333,6 +333,9 @@ func testSnapshot(rpsScale float64) *snapshot.Snapshot {
 			UptimeSeconds: 3725,
 			TCP:           snapshot.TCP{Established: 31, TimeWait: 212},
 			GCCPUPercent:  8.5, SchedLatencyP99Ms: 0.42, MutexWaitPerSecond: 0.03, RunnableGoroutines: 3,
+			// 0.375 of 2 cores for 410 req/s.
+			GOMAXPROCS: 2, Cores: 2, CPUWindowSeconds: 10, WindowCPUPercent: 37.5, WindowSchedLatencyP99Ms: 0.52,
+			RequestsPerSecond: 410, CPUPerRequestMs: 0.915, CeilingRPS: 2186,
 		},
 		Hosts: []snapshot.Host{
 			{

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/httptop/httptop/internal/bottleneck"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -155,16 +156,31 @@ func headerLines(m *model, title string, w int) (line, line) {
 			tw += " (" + fmtAge(p.TCP.AgeSeconds) + " old)"
 		}
 		items = append(items,
-			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 10},
-			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 9},
+			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 12},
+		)
+		if p.CPUPerRequestMs > 0 {
+			// What a request costs of the CPU, and the most requests
+			// per second the cores the process may use allow at that
+			// cost; highlighted when the process is at that limit.
+			role := roleNormal
+			if bottleneck.CPUBound(p.WindowCPUPercent/100, p.Cores) {
+				role = roleWarn
+			}
+			items = append(items,
+				item{"CPU/req ", "c/r ", fmtMs(p.CPUPerRequestMs), roleNormal, 9},
+				item{"ceiling ", "max ", fmtRate(p.CeilingRPS) + "/s", role, 11},
+			)
+		}
+		items = append(items,
+			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 10},
 			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 6},
 			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 2},
 			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 4},
 			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 8},
 			// TIME_WAIT piling up is how churn shows: it goes last.
-			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 11},
+			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 13},
 			item{"GC ", "gc ", fmtPct1(p.GCCPUPercent), roleNormal, 7},
-			item{"sched p99 ", "sch ", fmtMs(p.SchedLatencyP99Ms), roleNormal, 5},
+			item{"sched p99 ", "sch ", fmtMs(p.SchedLatencyP99Ms), schedRole(p.WindowSchedLatencyP99Ms), 5},
 			item{"lock wait ", "lkw ", strconv.FormatFloat(p.MutexWaitPerSecond, 'f', 2, 64) + "/s", lockRole(p.MutexWaitPerSecond), 3},
 			item{"runnable ", "run ", strconv.Itoa(p.RunnableGoroutines), roleNormal, 1},
 		)
@@ -197,8 +213,24 @@ func headerLines(m *model, title string, w int) (line, line) {
 		}
 		return l
 	}
-	if l := render(items, false); l.width() <= w {
-		return l1, l
+	// Long labels may lose the least useful figures first (keep below
+	// longDrop) rather than all turn short.
+	const longDrop = 3
+	long := items
+	for {
+		if l := render(long, false); l.width() <= w {
+			return l1, l
+		}
+		low := -1
+		for i, it := range long {
+			if it.keep < longDrop && (low < 0 || it.keep < long[low].keep) {
+				low = i
+			}
+		}
+		if low < 0 {
+			break
+		}
+		long = append(long[:low:low], long[low+1:]...)
 	}
 	kept := items
 	for {
@@ -217,6 +249,15 @@ func headerLines(m *model, title string, w int) (line, line) {
 
 // tcpStale is the age from which the TCP counts say how old they are.
 const tcpStale = 2.0
+
+// schedRole highlights a scheduling latency that inflates every latency
+// figure (scheduler_latency's threshold).
+func schedRole(p99Ms float64) role {
+	if bottleneck.InflatesLatency(p99Ms) {
+		return roleWarn
+	}
+	return roleNormal
+}
 
 // lockRole highlights lock contention: half a goroutine or more waiting
 // for a lock on average.
@@ -392,10 +433,7 @@ func diagLines(m *model) []line {
 	out := make([]line, 0, len(m.diagView))
 	for _, d := range m.diagView {
 		sev, r := severityLabel(d.Severity)
-		where := d.Host
-		if d.Client != "" {
-			where = d.Client + " " + d.Host
-		}
+		where := diagWhere(d)
 		out = append(out, line{
 			seg{sev, r}, seg{" " + where, roleBold}, seg{" " + string(d.Kind) + ": ", roleDim},
 			seg{d.Summary, roleNormal}, seg{" → " + d.Advice, roleDim},
@@ -414,10 +452,7 @@ func detailLines(m *model) []line {
 			out = append(out, line{})
 		}
 		sev, r := severityLabel(d.Severity)
-		where := d.Host
-		if d.Client != "" {
-			where = d.Client + " " + d.Host
-		}
+		where := diagWhere(d)
 		out = append(out,
 			line{seg{sev, r}, seg{" " + where, roleBold}, seg{" " + string(d.Kind), roleDim}},
 			line{seg{d.Summary, roleNormal}},
@@ -445,6 +480,18 @@ func detailLines(m *model) []line {
 		}
 	}
 	return out
+}
+
+// diagWhere names what a diagnosis concerns: "client host", the host, or
+// "process" for a diagnosis of the whole process.
+func diagWhere(d *snapshot.Diagnosis) string {
+	switch {
+	case d.Process():
+		return "process"
+	case d.Client != "":
+		return d.Client + " " + d.Host
+	}
+	return d.Host
 }
 
 // severityLabel is a severity's four-letter label and role.
@@ -516,6 +563,12 @@ func hostsTitle(m *model) string {
 		if m.hosts[i].h.DialOnly {
 			t += " · ? not seen: dial only"
 			break
+		}
+	}
+	if m.snap != nil && m.snap.Process != nil {
+		// Every latency figure includes the wait for a thread.
+		if p99 := m.snap.Process.WindowSchedLatencyP99Ms; bottleneck.InflatesLatency(p99) {
+			t += " · latencies include up to " + fmtMs(p99) + " of waiting for a thread"
 		}
 	}
 	return t

@@ -28,17 +28,18 @@ func TestHeaderFits(t *testing.T) {
 		}
 	}
 	_, l2 := headerLines(m, "", 200)
-	if got, want := l2.String(), "CPU 37.5%   RSS 48MiB   goroutines 311   threads 14   fds 57   TCP estab 31   time_wait 212   GC 8.5%   sched p99 420µs   lock wait 0.03/s   runnable 3   req/s 400   err/s 0.2"; got != want {
+	// The long labels lose the runnable goroutines first.
+	if got, want := l2.String(), "CPU 37.5%   CPU/req 915µs   ceiling 2.2k/s   RSS 48MiB   goroutines 311   threads 14   fds 57   TCP estab 31   time_wait 212   GC 8.5%   sched p99 420µs   lock wait 0.03/s   req/s 400   err/s 0.2"; got != want {
 		t.Errorf("wide line 2:\n got %q\nwant %q", got, want)
 	}
 	// Narrow, the process figures go least useful first; TIME_WAIT, the
-	// sign of churn, stays.
+	// sign of churn, stays, and so does the CPU's ceiling.
 	for _, tt := range []struct {
 		w    int
 		want string
 	}{
-		{80, "cpu 37.5%  rss 48MiB  gor 311  est 31  tw 212  gc 8.5%  req/s 400  err/s 0.2"},
-		{60, "cpu 37.5%  rss 48MiB  est 31  tw 212  req/s 400  err/s 0.2"},
+		{80, "cpu 37.5%  c/r 915µs  max 2.2k/s  rss 48MiB  tw 212  req/s 400  err/s 0.2"},
+		{60, "cpu 37.5%  max 2.2k/s  tw 212  req/s 400  err/s 0.2"},
 		{40, "cpu 37.5%  tw 212  req/s 400  err/s 0.2"},
 	} {
 		if _, l2 := headerLines(m, "", tt.w); l2.String() != tt.want {
@@ -193,5 +194,34 @@ func TestTaggedEscapes(t *testing.T) {
 	got := th.tagged(line{seg{"[::1]:443", roleBold}})
 	if strings.Contains(got, "[::1]") {
 		t.Errorf("tagged(%q) = %q: the address would parse as a style tag", "[::1]:443", got)
+	}
+}
+
+// TestCPUBound: a process at its CPU's limit highlights its ceiling, says
+// in the hosts pane's title that latencies include the scheduler's wait,
+// and lists its diagnoses as the process's.
+func TestCPUBound(t *testing.T) {
+	s := testSnapshot(1)
+	s.Process.WindowCPUPercent, s.Process.WindowSchedLatencyP99Ms = 196, 83.9
+	s.Diagnoses = append([]snapshot.Diagnosis{{Kind: snapshot.KindCPUSaturated, Severity: snapshot.SeverityCritical,
+		Summary: "The process uses 1.96 of the 2 cores it may use", Advice: "cut the CPU each request costs"}}, s.Diagnoses...)
+	m := newModel()
+	m.ingest(s)
+	_, l2 := headerLines(m, "", 200)
+	for _, sg := range l2 {
+		if sg.text == "2.2k/s" && sg.role != roleWarn {
+			t.Errorf("the ceiling of a CPU-bound process is not highlighted: %+v", sg)
+		}
+	}
+	if got := hostsTitle(m); !strings.HasSuffix(got, " · latencies include up to 83.9ms of waiting for a thread") {
+		t.Errorf("hosts title %q: want the scheduler's wait said next to the latencies", got)
+	}
+	if got := diagLines(m)[0].String(); !strings.HasPrefix(got, "CRIT process cpu_saturated: The process uses 1.96") {
+		t.Errorf("first diagnosis %q", got)
+	}
+	s.Process.WindowSchedLatencyP99Ms = 3
+	m.ingest(s)
+	if got := hostsTitle(m); strings.Contains(got, "thread") {
+		t.Errorf("hosts title %q with a 3 ms scheduling p99", got)
 	}
 }

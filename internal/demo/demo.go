@@ -18,8 +18,16 @@
 //
 // With Options.Scenario it runs one pathology of the tour instead, named
 // by what it shows (saturated, churn, tls, leak, stream, healthy) or by
-// its client, or one of the fixtures' benchmark scenarios (small_post,
-// parallel_50, large_body, bodies_c64, ...).
+// its client, the pathology the tour leaves out, or one of the fixtures'
+// benchmark scenarios (small_post, parallel_50, large_body, bodies_c64,
+// ...). The tour leaves out
+//
+//	ingest    the next bottleneck (cpu): 64 workers that spend 2 ms of
+//	          CPU before each request, MaxConnsPerHost 16, a 20 ms
+//	          server. The pool is full and requests wait for it, but the
+//	          CPU binds first: the pool advice says so, and with all the
+//	          CPU in use, cpu_saturated. It would take the CPU of every
+//	          other client of the tour.
 package demo
 
 import (
@@ -62,7 +70,8 @@ type Demo struct {
 }
 
 // pathologies are the tour's workloads by the pathology each shows, and
-// by the name of its client: Options.Scenario accepts both.
+// by the name of its client, then those the tour leaves out:
+// Options.Scenario accepts both names.
 var pathologies = []struct {
 	name, client string
 	start        func(*Demo, context.Context) error
@@ -73,9 +82,10 @@ var pathologies = []struct {
 	{"leak", "export", (*Demo).export},
 	{"stream", "llm", (*Demo).llm},
 	{"healthy", "catalog", (*Demo).catalog},
+	{"cpu", "ingest", (*Demo).ingest},
 }
 
-// Pathologies returns the names of the tour's pathologies, which
+// Pathologies returns the names of the pathologies, which
 // Options.Scenario accepts (as it does their clients' names).
 func Pathologies() []string {
 	var names []string

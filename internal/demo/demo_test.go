@@ -1,11 +1,15 @@
 package demo
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/httptop/httptop/probe"
+	"github.com/httptop/httptop/probe/agent"
 	"github.com/httptop/httptop/snapshot"
 )
 
@@ -118,5 +122,56 @@ func TestScenarioNames(t *testing.T) {
 	_, err := Start(Options{Scenario: "nope"})
 	if err == nil || !strings.Contains(err.Error(), "saturated") || !strings.Contains(err.Error(), "small_post") {
 		t.Errorf("unknown scenario: %v, want both kinds of names listed", err)
+	}
+}
+
+// The ingest pathology is bound by its CPU: through the agent, its pool
+// advice says the CPU binds first, at a ceiling computed from the 2 ms of
+// CPU each request costs.
+func TestIngestCPUBinds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a CPU-bound workload for several seconds")
+	}
+	d, err := Start(Options{Scenario: "cpu", Log: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	srv := httptest.NewServer(agent.Handler(d.Collector(), "token"))
+	t.Cleanup(srv.Close)
+	get := func() (s snapshot.Snapshot) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+snapshot.APIPath+snapshot.EndpointSnapshot, nil)
+		req.Header.Set("Authorization", "Bearer token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var s snapshot.Snapshot
+	var advice string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		s = get()
+		for _, dg := range s.Diagnoses {
+			if dg.Kind == snapshot.KindPoolSaturated && dg.Client == "ingest" {
+				advice = dg.Advice
+			}
+		}
+		if strings.Contains(advice, "the CPU binds first") {
+			break
+		}
+		time.Sleep(500 * time.Millisecond) // polling a condition, with a deadline
+	}
+	p := s.Process
+	t.Logf("CPU %.2f of %.2f cores, %.3f ms per request, ceiling %.0f req/s; advice: %s", p.WindowCPUPercent/100, p.Cores, p.CPUPerRequestMs, p.CeilingRPS, advice)
+	if !strings.Contains(advice, "the CPU binds first") {
+		t.Errorf("ingest's pool advice %q does not say the CPU binds first", advice)
+	}
+	if p.CPUPerRequestMs < 2 {
+		t.Errorf("CPU per request %.3f ms, want at least the 2 ms each request burns", p.CPUPerRequestMs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/bottleneck"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -58,6 +59,7 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 		pi.File, pi.FlameGraph, pi.Folded = localFile(pi.File), localFile(pi.FlameGraph), localFile(pi.Folded)
 	}
 
+	cpu := cpuSummary(c, p)
 	accs := map[string]*hostAcc{}
 	var order []*hostAcc
 	findings := map[string]*Finding{}
@@ -115,16 +117,43 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 		r.Hosts = append(r.Hosts, hr)
 	}
 	for _, f := range findingOrder {
-		if i, ok := byHost[f.Client+"\x00"+f.Host]; ok {
+		if f.Kind == snapshot.KindGCPressure {
+			f.Allocations = allocations(c, p.Heap)
+		}
+		switch i, ok := byHost[f.Client+"\x00"+f.Host]; {
+		case f.Process():
+			r.ProcessDiagnoses = append(r.ProcessDiagnoses, *f)
+		case ok:
 			r.Hosts[i].Diagnoses = append(r.Hosts[i].Diagnoses, *f)
-		} else {
+		default:
 			r.OtherDiagnoses = append(r.OtherDiagnoses, *f)
 		}
 	}
 	for i := range r.Hosts {
 		sortFindings(r.Hosts[i].Diagnoses)
 	}
+	// Little's law and what binds first, each host's CPU ceiling net of
+	// the other hosts' traffic.
+	var allRPS float64
+	for i := range r.Hosts {
+		if !r.Hosts[i].DialOnly {
+			allRPS += r.Hosts[i].RPS
+		}
+	}
+	for i := range r.Hosts {
+		hr := &r.Hosts[i]
+		limit := 0
+		if hr.Pool.LimitsKnown && hr.Pool.Limit > 0 {
+			limit = hr.Pool.Limit
+		}
+		others := allRPS
+		if !hr.DialOnly {
+			others -= hr.RPS
+		}
+		little(hr, limit, cpu, others)
+	}
 	sortFindings(r.OtherDiagnoses)
+	sortFindings(r.ProcessDiagnoses)
 	slices.SortStableFunc(r.Hosts, func(a, b HostReport) int {
 		return cmp.Or(
 			cmp.Compare(worstSeverity(b.Diagnoses), worstSeverity(a.Diagnoses)),
@@ -144,6 +173,7 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
 	r.Hot = buildHot(c, p)
 	r.Runtime = runtimeSummary(c)
+	r.CPU = cpu
 	return r, nil
 }
 
@@ -231,8 +261,8 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 	a.sumAvgWaiting += h.AvgWaiting
 }
 
-// report computes the host's figures; conns holds the capture's
-// connections by client and host.
+// report computes the host's figures, all but Little's law (see
+// little); conns holds the capture's connections by client and host.
 func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRecord) HostReport {
 	h := a.last
 	n := float64(a.samples.Len())
@@ -390,7 +420,6 @@ func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRec
 		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
 	}
 	hr.Handshakes, hr.Proto = handshakes(c, conns[h.Client+"\x00"+h.Host], hr.Churn.NewPerSecond)
-	little(&hr, limit)
 	return hr
 }
 
@@ -431,8 +460,9 @@ func handshakes(c *capture.Capture, conns []*capture.ConnRecord, newPerSecond fl
 
 // little fills in hr.Little from the host's rates and means (already set:
 // MeanLatency, MeanConnWait, and Service when the per-second series
-// carried the holding time) and its pool limit (0 for none).
-func little(hr *HostReport, limit int) {
+// carried the holding time), its pool limit (0 for none), the process's
+// CPU figures (nil when unknown) and the request rate of the other hosts.
+func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
 	lt := &hr.Little
 	switch {
 	case hr.DialOnly:
@@ -441,19 +471,20 @@ func little(hr *HostReport, limit int) {
 		lt.NotApplicable = NotApplicableDialOnly
 		lt.Relation, lt.Table = "unknown", []ErlangRow{}
 		lt.MeanLatency, lt.MeanConnWait, lt.Service = 0, 0, 0
-		lt.Verdict = verdict(hr)
+		lt.Verdict = verdict(hr, cpu)
 		return
 	case hr.Proto == "h2":
 		lt.NotApplicable = NotApplicableHTTP2
 	}
 	lt.Lambda = hr.RPS
+	lt.CPUCeilingRPS = bottleneck.HostCeiling(cpu.process(), othersRPS)
 	if lt.Service <= 0 {
 		lt.Service = round3(max(lt.MeanLatency-lt.MeanConnWait, 0))
 	}
 	lt.Load = round3(lt.Lambda * lt.Service / 1000)
 	if lt.NotApplicable != "" {
 		lt.Relation, lt.Table = "not applicable", []ErlangRow{}
-		lt.Verdict = verdict(hr)
+		lt.Verdict = verdict(hr, cpu)
 		return
 	}
 	lt.N = limit
@@ -504,7 +535,42 @@ func little(hr *HostReport, limit int) {
 		lt.Capped = true
 	}
 	lt.Table = erlangTable(lt.Demand, lt.Service, limit, lt.ErlangN, lt.Recommended)
-	lt.Verdict = verdict(hr)
+	if change, ok := poolChange(hr, cpu); ok {
+		if pc := change.PoolRPS(); lt.CPUCeilingRPS > 0 && pc > 0 {
+			lt.Binds = "pool"
+			if change.CPUBinds() {
+				lt.Binds = "cpu"
+			}
+		}
+		if lt.N > 0 && lt.Recommended > lt.N {
+			lt.ExpectedRPS, lt.ExpectedP95Ms = round3(change.ExpectedRPS()), round3(change.ExpectedP95Ms())
+			lt.ExpectedMeanLatencyMs = round3(change.ExpectedMeanLatencyMs())
+		}
+	}
+	lt.Verdict = verdict(hr, cpu)
+}
+
+// poolChange is the change of pool the host's figures advise (from N to
+// Recommended; from the peak open when N is 0), with the CPU's ceiling;
+// ok is false when W is unknown.
+func poolChange(hr *HostReport, cpu *CPU) (bottleneck.PoolChange, bool) {
+	lt := &hr.Little
+	if lt.Service <= 0 {
+		return bottleneck.PoolChange{}, false
+	}
+	from := lt.N
+	if from <= 0 {
+		from = hr.Pool.PeakOpen
+	}
+	c := bottleneck.PoolChange{
+		From: from, To: lt.Recommended, HoldMs: lt.Service, RPS: lt.Lambda,
+		LatencyP95Ms: hr.Latency.P95, ConnWaitP95Ms: hr.ConnWait.P95,
+		CPUCeilingRPS: lt.CPUCeilingRPS, CPUBreakdown: cpu.topCode(),
+	}
+	if cpu != nil {
+		c.CPUPerRequestMs, c.Cores = cpu.CPUPerRequestMs, cpu.Cores
+	}
+	return c, true
 }
 
 // erlangTable returns the M/M/N queue at a few pool sizes around the

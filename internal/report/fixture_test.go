@@ -73,7 +73,11 @@ func fixtureSnapshot(k int) snapshot.Snapshot {
 	s := snapshot.Snapshot{
 		Version: snapshot.Version, Time: now, PID: 4242, Program: "orders-api",
 		Process: &snapshot.Process{CPUPercent: 35, RSSBytes: 64 << 20, Goroutines: 70, Threads: 12, FDs: 30,
-			GCCPUPercent: 12 + float64(k%3), SchedLatencyP99Ms: 0.5 + 0.25*float64(k%5), MutexWaitPerSecond: 0.25, RunnableGoroutines: k % 4},
+			GCCPUPercent: 12 + float64(k%3), SchedLatencyP99Ms: 0.5 + 0.25*float64(k%5), MutexWaitPerSecond: 0.25, RunnableGoroutines: k % 4,
+			// 0.35 of 2 cores for the hosts' 100 req/s: 3.5 ms of CPU
+			// per request, a ceiling of 571 req/s.
+			GOMAXPROCS: 2, Cores: 2, CPUWindowSeconds: min(float64(k), 10), WindowCPUPercent: 35 + float64(k%3),
+			WindowGCCPUPercent: 12, WindowSchedLatencyP99Ms: 0.75, RequestsPerSecond: 100, CPUPerRequestMs: 3.5, CeilingRPS: 571.43},
 	}
 
 	// backend: saturated pool of 4.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/httptop/httptop/internal/bottleneck"
 	"github.com/httptop/httptop/internal/units"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -115,8 +116,10 @@ func fmtEvidence(v float64) string {
 }
 
 // verdict says in a few sentences what Little's law and the queueing model
-// make of a host's pool. hr.Little must be filled in except Verdict.
-func verdict(hr *HostReport) string {
+// make of a host's pool, and which limit binds first: the pool or the
+// CPU (cpu, nil when unknown). hr.Little must be filled in except
+// Verdict.
+func verdict(hr *HostReport, cpu *CPU) string {
 	lt := &hr.Little
 	if hr.DialOnly {
 		s := "httptop saw this client's connections, not its requests (dial only: its transport was cloned from an instrumented one, " +
@@ -141,7 +144,7 @@ func verdict(hr *HostReport) string {
 		fmt.Fprintf(&b, "HTTP/2: one connection carries many requests at once, so the pool is not sized by Little's law here; "+
 			"λ·W = %s req/s × %s = %s requests in flight on average, over at most %s.",
 			fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load), plural(hr.Pool.PeakOpen, "connection", "connections"))
-		return b.String()
+		return b.String() + cpuLimitText(hr, cpu)
 	}
 	fmt.Fprintf(&b, "λ·W = %s req/s × %s = %s connections busy on average",
 		fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load))
@@ -188,8 +191,9 @@ func verdict(hr *HostReport) string {
 		fmt.Fprintf(&b, "; no more than %d requests were in flight at once, so %d connections suffice", hr.Pool.PeakInFlight, lt.Recommended)
 	}
 	b.WriteString(".")
+	raise := lt.N > 0 && lt.Recommended > lt.N
 	switch {
-	case lt.N > 0 && lt.Recommended > lt.N:
+	case raise:
 		fmt.Fprintf(&b, " Raise MaxConnsPerHost from %d to %d", lt.N, lt.Recommended)
 	case lt.N > 0 && lt.Capped:
 		// The model's P(wait) is for open arrivals; what was measured
@@ -213,7 +217,34 @@ func verdict(hr *HostReport) string {
 		}
 	}
 	b.WriteString(".")
-	return b.String()
+	if change, ok := poolChange(hr, cpu); raise && ok {
+		// What the new size should bring, and what would stop it.
+		b.WriteString(" " + change.Outcome())
+		if !strings.HasSuffix(b.String(), ".") {
+			b.WriteString(".")
+		}
+		return b.String()
+	}
+	return b.String() + cpuLimitText(hr, cpu)
+}
+
+// cpuLimitText says where the CPU stops the host's throughput, for a
+// verdict that advises no new pool size; "" when unknown.
+func cpuLimitText(hr *HostReport, cpu *CPU) string {
+	lt := &hr.Little
+	if cpu == nil || lt.CPUCeilingRPS <= 0 {
+		return ""
+	}
+	per := fmtMs(cpu.CPUPerRequestMs) + " of CPU per request"
+	if top := cpu.topCode(); top != "" {
+		per += " (" + top + ")"
+	}
+	if bottleneck.CPUBound(cpu.Used.Median, cpu.Cores) {
+		return fmt.Sprintf(" The CPU is the limit now: the process used %s of the %s it may use, at %s; this host gets at most ~%s req/s with its other traffic as now.",
+			fmtRate(cpu.Used.Median), fmtCores(cpu.Cores), per, fmtWhole(lt.CPUCeilingRPS))
+	}
+	return fmt.Sprintf(" Beyond ~%s req/s to this host (its other traffic as now) the CPU is the limit: %s, %s.",
+		fmtWhole(lt.CPUCeilingRPS), per, fmtCores(cpu.Cores))
 }
 
 // plural returns "1 thing was" or "n things were".

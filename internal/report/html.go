@@ -44,6 +44,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"inc":      func(i int) int { return i + 1 },
 	"bytes":    func(v float64) string { return fmtBytes(int64(math.Round(v))) },
 	"site":     siteName,
+	"cpulimit": cpuLimitCell,
+	"perreq":   func(pct, ms float64) float64 { return pct / 100 * ms },
 }).Parse(htmlSource))
 
 // hotNotes are the texts that say what the hot tables mean.
@@ -65,6 +67,8 @@ type htmlView struct {
 	Notes    hotNotes
 	// RuntimeRows are the Go runtime's figures: name, median, max.
 	RuntimeRows [][3]string
+	// CPULines are the sentences of the CPU section.
+	CPULines []string
 }
 
 // hostView is one host's section.
@@ -101,6 +105,9 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Notes: hotNotes{codeNote, packagesNote, categoriesNote, waitsNote, blockNote, mutexNote}}
 	if r.Runtime != nil {
 		v.RuntimeRows = runtimeRows(r.Runtime)
+	}
+	if r.CPU != nil {
+		v.CPULines = r.CPU.lines()
 	}
 	if r.ProfileMode != "" && r.ProfileMode != capture.ModeNone {
 		v.ModeText = "CPU and wall-clock " + modeText(r.ProfileMode) + "."

@@ -58,28 +58,33 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("\n%s\n\n", r.tableNote())
 
 		p("## Pool sizing (Little's law)\n\n")
-		p("| host | λ req/s | W | λ·W | N | λ·W vs N | waiting | P(wait) at N | recommended N |\n")
-		p("|:--|--:|--:|--:|--:|:--|--:|--:|--:|\n")
+		p("| host | λ req/s | W | λ·W | N | λ·W vs N | waiting | P(wait) at N | recommended N | CPU limit |\n")
+		p("|:--|--:|--:|--:|--:|:--|--:|--:|--:|:--|\n")
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
 			lt := &h.Little
 			if why := notSizedText(lt); why != "" {
-				p("| %s | – | – | – | – | %s | – | – | – |\n", mdCell(h.Label()), why)
+				p("| %s | – | – | – | – | %s | – | – | – | %s |\n", mdCell(h.Label()), why, cpuLimitCell(lt))
 				continue
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", mdCell(h.Label()), fmtNum(lt.Lambda), fmtMs(lt.Service),
-				fmtRate(lt.Load), fmtN(lt.N, h.Pool.LimitsKnown), relationText(lt), fmtNum(h.Pool.MeanWaiting), pWaitText(lt), lt.Recommended)
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", mdCell(h.Label()), fmtNum(lt.Lambda), fmtMs(lt.Service),
+				fmtRate(lt.Load), fmtN(lt.N, h.Pool.LimitsKnown), relationText(lt), fmtNum(h.Pool.MeanWaiting), pWaitText(lt), lt.Recommended, cpuLimitCell(lt))
 		}
 		p("\n")
 		for i := range r.Hosts {
 			h := &r.Hosts[i]
 			p("**%s** — %s\n\n", mdText(h.Label()), mdText(h.Little.Verdict))
 		}
+		if r.CPU != nil {
+			p("CPU limit: the most requests per second the host can reach with the CPU the process may use, its other traffic as during the capture; *binds* when it is below what the recommended pool carries.\n\n")
+		}
 		p("<details><summary>The model</summary>\n\n")
 		for _, t := range modelText {
 			p("%s\n\n", mdText(t))
 		}
 		p("</details>\n\n")
+
+		r.writeCPUMarkdown(bw)
 
 		p("## Connection churn and handshakes\n\n")
 		p("| host | new conns/s | reused/s | new | closed | conns seen | dial p50 | TLS handshake p50 | TLS p95 | resumed | handshaking | set-up time/s |\n")
@@ -101,6 +106,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 	p("## Diagnoses\n\n")
 	n := 0
+	if len(r.ProcessDiagnoses) > 0 {
+		p("### The process\n\n")
+		for _, f := range r.ProcessDiagnoses {
+			r.writeFinding(bw, f)
+			n++
+		}
+	}
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		if len(h.Diagnoses) == 0 {
@@ -178,6 +190,9 @@ func (r *Report) writeFinding(w io.Writer, f Finding) {
 	}
 	for _, s := range f.Sites {
 		fmt.Fprintf(w, "  Site: %s × %d  \n", mdCode(s.String()), s.Count)
+	}
+	if len(f.Allocations) > 0 {
+		fmt.Fprintf(w, "  Allocates the most (heap profile, alloc_space since the program started): %s  \n", allocText(f.Allocations, mdCode))
 	}
 	fmt.Fprintln(w)
 }
@@ -271,6 +286,9 @@ func (r *Report) tableNote() string {
 	if r.HostsOmitted > 0 {
 		note += fmt.Sprintf(" The report details the %d busiest of %d hosts (the most severe diagnoses first, then the highest request rate; at most %d): "+
 			"%d more, and their diagnoses, are in %s.", len(r.Hosts), len(r.Hosts)+r.HostsOmitted, MaxHosts, r.HostsOmitted, capture.CaptureFile)
+	}
+	if sn := r.CPU.schedNote(); sn != "" {
+		note += " " + sn
 	}
 	return note
 }
@@ -383,8 +401,13 @@ func mdText(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch r {
-		case '\\', '*', '_', '`', '[', ']', '|', '~', '&':
+		case '\\', '*', '_', '`', '[', ']', '|', '~':
 			b.WriteByte('\\')
+		case '&':
+			// Only the start of a character reference (&amp; &#38;).
+			if next := s[i+1:]; next != "" && (isLetter(next[0]) || next[0] == '#') {
+				b.WriteByte('\\')
+			}
 		case '<':
 			// Only the start of a tag, an autolink or a comment.
 			if next := s[i+1:]; next != "" && (isLetter(next[0]) || strings.ContainsRune("/!?", rune(next[0]))) {

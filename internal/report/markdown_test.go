@@ -130,3 +130,20 @@ func withoutCodeSpans(md string) string {
 	}
 	return b.String()
 }
+
+// TestMDText: text is escaped where Markdown would read it as markup, and
+// left as written where it would not (a lone '&' or '<').
+func TestMDText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"GC & allocation", "GC & allocation"},
+		{"&amp; &#38;", `\&amp; \&#38;`},
+		{"a < b", "a < b"},
+		{"<script>", `\<script>`},
+		{"~546 req/s, ~486 req/s", `\~546 req/s, \~486 req/s`},
+		{"*x* _y_ [z](u) `c` |", `\*x\* \_y\_ \[z\](u) \` + "`c\\`" + ` \|`},
+	} {
+		if got := mdText(tc.in); got != tc.want {
+			t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

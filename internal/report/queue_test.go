@@ -113,7 +113,7 @@ func TestErlangHugeFinishes(t *testing.T) {
 			for _, a := range []float64{0.5, 40, 1e5 + 0.5, 1e9, 1e10, 1e12} {
 				hr := HostReport{RPS: a, Pool: Pool{PeakOpen: n, PeakInFlight: 0}}
 				hr.Little.MeanLatency = 1000 // W = 1 s: Load = RPS
-				little(&hr, n)
+				little(&hr, n, nil, 0)
 				rs = append(rs, result{n, a, ErlangC(n, a), MeanWait(n, a, 50), hr.Little})
 			}
 		}

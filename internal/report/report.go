@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/capture"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -52,6 +53,9 @@ type Report struct {
 	HostsOmitted int          `json:"hosts_omitted,omitempty"`
 	// OtherDiagnoses are diagnoses of hosts that no snapshot listed.
 	OtherDiagnoses []Finding `json:"other_diagnoses,omitempty"`
+	// ProcessDiagnoses are the diagnoses of the whole process
+	// (cpu_saturated, scheduler_latency, gc_pressure), most severe first.
+	ProcessDiagnoses []Finding `json:"process_diagnoses,omitempty"`
 	// TopCPU is the ten functions with the most flat time in the CPU
 	// profile, and TopWall the ten with the most cumulative time in the
 	// wall-clock profile (by flat time nearly all of it is
@@ -67,6 +71,10 @@ type Report struct {
 	// (GC CPU share, scheduler latency, mutex wait, runnable
 	// goroutines); nil when the snapshots carry no process figures.
 	Runtime *Runtime `json:"runtime,omitempty"`
+	// CPU is what the requests cost of the process's CPU, and where the
+	// CPU stops their throughput; nil when the snapshots carry no CPU
+	// figures.
+	CPU *CPU `json:"cpu,omitempty"`
 	// Errors lists what went wrong capturing and reading the capture.
 	Errors []capture.CaptureError `json:"errors,omitempty"`
 	// Baseline names the capture this one was compared with and the
@@ -228,6 +236,23 @@ type Little struct {
 	// Table shows PWait and MeanWait at Demand for pool sizes around the
 	// current and the recommended one.
 	Table []ErlangRow `json:"table"`
+	// CPUCeilingRPS is the most requests per second the host can reach
+	// with the CPU the process may use, the rest of its traffic as during
+	// the capture (bottleneck.HostCeiling); 0 when the snapshots carry no
+	// CPU figures.
+	CPUCeilingRPS float64 `json:"cpu_ceiling_rps,omitempty"`
+	// Binds says which limit binds first with the recommended pool:
+	// "pool" (what Recommended connections carry at W), "cpu" (the CPU
+	// ceiling is lower), or "" when unknown.
+	Binds string `json:"binds,omitempty"`
+	// ExpectedRPS is what raising the pool to Recommended should bring
+	// (bottleneck.PoolChange), when the verdict advises it, with the p95
+	// latency once no request waits (ExpectedP95Ms) when the pool binds,
+	// or the mean latency of the requests waiting for the CPU instead
+	// (ExpectedMeanLatencyMs) when the CPU does; 0 otherwise.
+	ExpectedRPS           float64 `json:"expected_rps,omitempty"`
+	ExpectedP95Ms         float64 `json:"expected_p95_ms,omitempty"`
+	ExpectedMeanLatencyMs float64 `json:"expected_mean_latency_ms,omitempty"`
 	// NotApplicable says why the host gets no pool sizing, with the
 	// sizing figures left zero: "dial_only" (its requests are not seen)
 	// or "http2" (one connection carries many requests at once, so an
@@ -311,6 +336,10 @@ type Finding struct {
 	Snapshots int     `json:"snapshots"`
 	FirstSeen float64 `json:"first_seen_s"`
 	LastSeen  float64 `json:"last_seen_s"`
+	// Allocations are, for gc_pressure, the program's functions that
+	// allocated the most (the heap profile's alloc_space, since the
+	// program started), when the capture has a heap profile.
+	Allocations []flame.Entry `json:"allocations,omitempty"`
 }
 
 // Samples holds one point per snapshot that listed a host, as columns:

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/bottleneck"
 	"github.com/httptop/httptop/internal/redact"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/promexport"
@@ -235,11 +236,14 @@ func programModules() flame.Modules {
 }
 
 // snapshot takes the collector's snapshot with the process's figures
-// into s, reusing its connection table.
+// into s, reusing its connection table, and adds what they tell: the
+// diagnoses of the whole process and the CPU's limit in the pool advice
+// (see package bottleneck).
 func (h *handler) snapshot(ctx context.Context, s *snapshot.Snapshot) {
 	h.col.SnapshotInto(s)
-	p := h.proc.sample(ctx, s.Conns)
+	p := h.proc.sample(ctx, s.Hosts, s.Conns)
 	s.Process = &p
+	bottleneck.Apply(s)
 }
 
 // snapshots holds *snapshot.Snapshot values whose connection tables the snapshot

@@ -41,6 +41,7 @@ type processSampler struct {
 	read    func() (procStat, error)     // the OS's figures; readProcStat
 	sockets func(context.Context) ([]socket, []socket, error)
 	rt      *runtimeReader // the Go runtime's figures
+	cpuWin  *cpuWindow     // CPU per request and the cores it may use
 	fds     func() (int, error)
 
 	// File descriptors are counted at most every fdsEvery, which grows
@@ -87,13 +88,15 @@ func newProcessSampler() *processSampler {
 		read:    readProcStat,
 		sockets: readSockets,
 		rt:      newRuntimeReader(),
+		cpuWin:  newCPUWindow(),
 		fds:     readFDs,
 	}
 }
 
-// sample returns the process's figures now. conns are the collector's
+// sample returns the process's figures now. hosts are the collector's
+// hosts, whose request counts give the CPU per request; conns are its
 // connections, whose remote addresses help attribute closed sockets.
-func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snapshot.Process {
+func (p *processSampler) sample(ctx context.Context, hosts []snapshot.Host, conns []snapshot.Conn) snapshot.Process {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
@@ -108,7 +111,8 @@ func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snap
 		Goroutines:    runtime.NumGoroutine(),
 		UptimeSeconds: now.Sub(processStart).Seconds(),
 	}
-	if st, err := p.read(); err == nil {
+	st, err := p.read()
+	if err == nil {
 		since, base := processStart, time.Duration(0)
 		if !p.at.IsZero() {
 			since, base = p.at, p.cpu
@@ -128,6 +132,7 @@ func (p *processSampler) sample(ctx context.Context, conns []snapshot.Conn) snap
 	}
 	out.FDs = p.lastFDs
 	p.rt.read(&out, now)
+	p.cpuWin.read(&out, now, st.cpu, err == nil, hosts, p.rt)
 	if p.tcpAt.IsZero() || now.Sub(p.tcpAt) >= p.tcpEvery {
 		start := time.Now()
 		p.lastTCP = p.tcp(ctx, conns, now)

@@ -105,7 +105,7 @@ func TestProcessTCPLoopback(t *testing.T) {
 		servers = append(servers, <-accepted)
 	}
 	p := newProcessSampler()
-	before := p.sample(t.Context(), nil).TCP
+	before := p.sample(t.Context(), nil, nil).TCP
 	if before.Established < 2*n || before.Listen < 1 {
 		t.Fatalf("tcp with %d connections open = %+v, want at least %d established and a listener", n, before, 2*n)
 	}
@@ -124,7 +124,7 @@ func TestProcessTCPLoopback(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p.at, p.tcpAt = time.Time{}, time.Time{} // no cached reading
-		after := p.sample(t.Context(), nil).TCP
+		after := p.sample(t.Context(), nil, nil).TCP
 		if after.TimeWait >= n {
 			break
 		}
@@ -245,7 +245,7 @@ func TestTCPAgainstSS(t *testing.T) {
 			// A new reading, whatever the last one cost (TestTCPAge
 			// checks how readings are spaced and marked).
 			p.at, p.tcpAt = time.Time{}, time.Time{}
-			got := p.sample(t.Context(), conns).TCP
+			got := p.sample(t.Context(), nil, conns).TCP
 			if tw == wantTW && est == wantEst && got.TimeWait >= wantTW && got.Established == wantEst && got.AgeSeconds == 0 {
 				t.Logf("%s: %d TIME_WAIT to the server and %d ESTABLISHED, as ss says; the process counts %d TIME_WAIT in all",
 					stage, tw, est, got.TimeWait)
@@ -280,14 +280,14 @@ func TestTCPAge(t *testing.T) {
 		reads++
 		return []socket{{state: "ESTABLISHED"}}, nil, nil
 	}
-	first := p.sample(t.Context(), nil).TCP
+	first := p.sample(t.Context(), nil, nil).TCP
 	if reads != 1 || first.Established != 1 || first.AgeSeconds != 0 {
 		t.Fatalf("first sample: %d reads, tcp %+v; want 1 read, 1 established, age 0", reads, first)
 	}
 	// The last read cost as much as the next 10 s of samples may spend.
 	p.tcpEvery = 10 * time.Second
 	p.at = time.Time{}
-	second := p.sample(t.Context(), nil).TCP
+	second := p.sample(t.Context(), nil, nil).TCP
 	if reads != 1 || second.Established != 1 || second.AgeSeconds <= 0 {
 		t.Errorf("second sample: %d reads, tcp %+v; want the first reading, with its age", reads, second)
 	}

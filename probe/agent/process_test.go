@@ -12,7 +12,7 @@ import (
 
 func TestProcessSample(t *testing.T) {
 	p := newProcessSampler()
-	got := p.sample(t.Context(), nil)
+	got := p.sample(t.Context(), nil, nil)
 	if got.Goroutines <= 0 || got.UptimeSeconds <= 0 || got.CPUPercent < 0 {
 		t.Errorf("sample = %+v", got)
 	}
@@ -27,17 +27,17 @@ func TestProcessSampleCPU(t *testing.T) {
 	p := newProcessSampler()
 	p.read = func() (procStat, error) { return procStat{cpu: cpu}, nil }
 	p.sockets = func(context.Context) ([]socket, []socket, error) { return nil, nil, nil }
-	p.sample(t.Context(), nil)
+	p.sample(t.Context(), nil, nil)
 
 	// Half a core over the last second.
 	p.at = now.Add(-time.Second)
 	p.cpu = cpu - 500*time.Millisecond
-	if got := p.sample(t.Context(), nil).CPUPercent; got < 45 || got > 50.1 {
+	if got := p.sample(t.Context(), nil, nil).CPUPercent; got < 45 || got > 50.1 {
 		t.Errorf("cpu percent = %.1f, want about 50", got)
 	}
 	// Within minProcessSample the last reading is reused.
 	cpu += time.Hour
-	if got := p.sample(t.Context(), nil).CPUPercent; got > 50.1 {
+	if got := p.sample(t.Context(), nil, nil).CPUPercent; got > 50.1 {
 		t.Errorf("cpu percent = %.1f right after a reading, want the last reading", got)
 	}
 }
@@ -119,18 +119,18 @@ func TestProcessFDsThrottled(t *testing.T) {
 		return 100 + calls, nil
 	}
 	p.sockets = func(context.Context) ([]socket, []socket, error) { return nil, nil, nil }
-	if got := p.sample(t.Context(), nil).FDs; got != 101 || calls != 1 {
+	if got := p.sample(t.Context(), nil, nil).FDs; got != 101 || calls != 1 {
 		t.Fatalf("first reading: fds %d after %d counts, want 101 after 1", got, calls)
 	}
 	if p.fdsEvery < fdCostFactor*5*time.Millisecond {
 		t.Errorf("next count after %v, want at least %v", p.fdsEvery, fdCostFactor*5*time.Millisecond)
 	}
 	p.at = p.at.Add(-time.Second) // a reading due now
-	if got := p.sample(t.Context(), nil).FDs; got != 101 || calls != 1 {
+	if got := p.sample(t.Context(), nil, nil).FDs; got != 101 || calls != 1 {
 		t.Errorf("a reading 1 s later: fds %d after %d counts, want the last count (101), not a new one", got, calls)
 	}
 	p.at, p.fdsAt = p.at.Add(-time.Minute), p.fdsAt.Add(-time.Minute)
-	if got := p.sample(t.Context(), nil).FDs; got != 102 || calls != 2 {
+	if got := p.sample(t.Context(), nil, nil).FDs; got != 102 || calls != 2 {
 		t.Errorf("a reading once the count is due: fds %d after %d counts, want 102 after 2", got, calls)
 	}
 }

@@ -38,6 +38,13 @@ type runtimeReader struct {
 	gcAt     time.Time
 	gcSpan   time.Duration
 	gcShare  float64
+
+	// The cumulative figures of the latest reading, for cpuWindow: GC
+	// and busy CPU seconds, and the scheduling latency histogram
+	// (schedBuckets nil when the metric is missing).
+	nowGC, nowBusy float64
+	nowSched       []uint64
+	schedBuckets   []float64
 }
 
 // gcShareHold is the least time a GC share is reported after the cycle it
@@ -70,6 +77,7 @@ func (r *runtimeReader) read(p *snapshot.Process, now time.Time) {
 	}
 	gc, total, idle, mutexWait := f(0), f(1), f(2), f(4)
 	busy := total - idle
+	r.nowGC, r.nowBusy = gc, busy
 	// The CPU classes change only when a GC cycle ends: the share is
 	// measured over the cycles that ended since they last changed, and
 	// reported until no cycle has ended for twice that span (at least
@@ -100,6 +108,7 @@ func (r *runtimeReader) read(p *snapshot.Process, now time.Time) {
 		h := r.samples[3].Value.Float64Histogram()
 		p.SchedLatencyP99Ms = round2(1000 * histQuantile(h.Counts, r.schedCounts, h.Buckets, 0.99))
 		r.schedCounts = append(r.schedCounts[:0], h.Counts...)
+		r.nowSched, r.schedBuckets = r.schedCounts, h.Buckets
 	}
 	r.at, r.mutexWait = now, mutexWait
 }
