@@ -194,10 +194,32 @@ func (c *Conn) AddOut(n int) { c.out.Add(int64(n)) }
 // NoteRead and NoteWrite.
 func (c *Conn) Untraced() bool { return c.untraced }
 
-// NoteRead and NoteWrite record that bytes came in or went out at now, on
-// an untraced connection.
-func (c *Conn) NoteRead(now int64)  { c.lastRead.Store(now) }
-func (c *Conn) NoteWrite(now int64) { c.lastWrite.Store(now) }
+// NoteRead records that bytes came in at now, on an untraced connection.
+func (c *Conn) NoteRead(now int64) { c.lastRead.Store(now) }
+
+// NoteWrite records that n bytes went out at now, on an untraced
+// connection. A write shorter than controlWrite is not taken for a
+// request: it is what an HTTP/2 client sends in answer to what it read
+// (a SETTINGS or PING acknowledgement, a WINDOW_UPDATE), which no answer
+// follows.
+func (c *Conn) NoteWrite(now int64, n int) {
+	if n >= controlWrite {
+		c.lastWrite.Store(now)
+	}
+}
+
+// controlWrite is the size from which a write on a dial-only connection
+// may be a request: an HTTP/2 PING acknowledgement, the longest of the
+// frames a client sends unasked, is 17 bytes, 39 in a TLS 1.3 record (5
+// bytes of header, 17 of content type and tag); the shortest HTTP/1.1
+// request Go's client sends is over 60.
+const controlWrite = 40
+
+// unansweredBusy bounds how long a write with no answer keeps a dial-only
+// connection busy: past it, the bytes were more likely something no
+// answer follows (several HTTP/2 frames in one write) than a request the
+// server still works on.
+const unansweredBusy = int64(30e9)
 
 // DialOnly reports whether the connection's requests are invisible: it
 // was dialed with no traced request behind it and none has used it since.
@@ -208,12 +230,12 @@ func (c *Conn) DialOnly() bool { return c.untraced && c.firstUse.Load() == 0 }
 const trafficBusy = int64(100e6)
 
 // busyByTraffic infers whether a dial-only connection carries a request
-// at now: it sent bytes it has had no answer to yet (a request awaiting
-// its response), or bytes came in within trafficBusy (a response being
-// read).
+// at now: it sent a request's worth of bytes it has had no answer to yet,
+// within unansweredBusy (a request awaiting its response), or bytes came
+// in within trafficBusy (a response being read).
 func (c *Conn) busyByTraffic(now int64) bool {
 	r, w := c.lastRead.Load(), c.lastWrite.Load()
-	return w > r || (r != 0 && now-r < trafficBusy)
+	return w > r && now-w < unansweredBusy || r != 0 && now-r < trafficBusy
 }
 
 // Phases of a connection's TLS handshake, as its client's writes show it.

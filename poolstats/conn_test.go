@@ -174,3 +174,35 @@ func TestNoteHandshake(t *testing.T) {
 		})
 	}
 }
+
+// TestBusyByTraffic: a dial-only connection is busy while a request's
+// worth of bytes it wrote has no answer (for at most unansweredBusy) and
+// for trafficBusy after bytes came in; an HTTP/2 acknowledgement written
+// after the last read (a SETTINGS ack, 9 bytes, 31 in TLS 1.3) leaves an
+// idle connection idle.
+func TestBusyByTraffic(t *testing.T) {
+	const ms = int64(1e6)
+	for _, tc := range []struct {
+		name  string
+		notes func(c *Conn, t0 int64)
+		at    int64 // ns after t0
+		want  bool
+	}{
+		{"request awaiting its answer", func(c *Conn, t0 int64) { c.NoteWrite(t0, 120) }, 5000 * ms, true},
+		{"answer being read", func(c *Conn, t0 int64) { c.NoteWrite(t0, 120); c.NoteRead(t0 + ms) }, 50 * ms, true},
+		{"answered long ago", func(c *Conn, t0 int64) { c.NoteWrite(t0, 120); c.NoteRead(t0 + ms) }, 500 * ms, false},
+		{"ack after the last read", func(c *Conn, t0 int64) { c.NoteRead(t0); c.NoteWrite(t0+ms, 31) }, 500 * ms, false},
+		{"ack then a request", func(c *Conn, t0 int64) { c.NoteRead(t0); c.NoteWrite(t0+ms, 31); c.NoteWrite(t0+2*ms, 80) }, 500 * ms, true},
+		{"unanswered for longer than the bound", func(c *Conn, t0 int64) { c.NoteRead(t0); c.NoteWrite(t0+ms, 60) }, unansweredBusy + 2*ms, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t0 := Now()
+			s := New(Options{})
+			c := s.NewUntracedConn(s.Unwrapped().Host("http", "a:80"), DialTiming{Start: t0 - 2*ms, End: t0 - ms}, nil, nil)
+			tc.notes(c, t0)
+			if got := c.busyByTraffic(t0 + tc.at); got != tc.want {
+				t.Errorf("busy = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -133,7 +133,7 @@ func TestReadMetricsDialOnly(t *testing.T) {
 		h.Started(now)
 	}
 	open := s.NewUntracedConn(h, DialTiming{Start: now - 5e6, End: now - 4e6}, nil, nil)
-	open.NoteWrite(now - 1e6)
+	open.NoteWrite(now-1e6, 100)
 	closed := s.NewUntracedConn(h, DialTiming{Start: now - 3e6, End: now - 2e6}, nil, nil)
 	closed.Close(now) // open 2 ms
 	traced := s.Client("api").Host("http", "api.example:80")

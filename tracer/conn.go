@@ -130,7 +130,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			c.rec.NoteHandshake(p[:n])
 		}
 		if c.untraced {
-			c.rec.NoteWrite(poolstats.Now())
+			c.rec.NoteWrite(poolstats.Now(), n)
 		}
 	}
 	return n, err
@@ -143,7 +143,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 		n, err := rf.ReadFrom(r)
 		c.rec.AddOut(int(n))
 		if n > 0 && c.untraced {
-			c.rec.NoteWrite(poolstats.Now())
+			c.rec.NoteWrite(poolstats.Now(), int(min(n, 1<<30)))
 		}
 		return n, err
 	}
