@@ -56,6 +56,17 @@ var snapshotCommand = command{
 // writeSummary renders a snapshot for people: the process, one line per
 // client and host, then the diagnoses with their advice.
 func writeSummary(w io.Writer, s *snapshot.Snapshot) {
+	writeProcessSummary(w, s)
+	fmt.Fprintln(w)
+	writeHostsSummary(w, s.Hosts)
+	fmt.Fprintln(w)
+	writeDiagnosesSummary(w, s.Diagnoses)
+}
+
+// writeProcessSummary writes the snapshot's first lines: the program, its
+// process's figures (load, TCP, CPU per request) when the snapshot has
+// them, and the probe's own errors.
+func writeProcessSummary(w io.Writer, s *snapshot.Snapshot) {
 	clean := termtext.Clean
 	fmt.Fprintf(w, "%s (pid %d)", clean(s.Program), s.PID)
 	if p := s.Process; p != nil {
@@ -80,51 +91,59 @@ func writeSummary(w io.Writer, s *snapshot.Snapshot) {
 	if s.ProbeErrors > 0 {
 		fmt.Fprintf(w, "httptop recovered from %d errors of its own (last: %s); please report it\n", s.ProbeErrors, clean(s.LastProbeError))
 	}
-	fmt.Fprintln(w)
+}
 
-	if len(s.Hosts) == 0 {
+// writeHostsSummary writes a table of the hosts, by client and host, or
+// why there are none; a dial-only host's unknown figures are "?".
+func writeHostsSummary(w io.Writer, hosts []snapshot.Host) {
+	if len(hosts) == 0 {
 		fmt.Fprintln(w, "no HTTP traffic seen yet: is the client wrapped with probe.Wrap, or does it use http.DefaultClient with the probe/attach import?")
-	} else {
-		hosts := slices.Clone(s.Hosts)
-		slices.SortFunc(hosts, func(a, b snapshot.Host) int {
-			return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host))
-		})
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT\tHOST\tOPEN\tACTIVE\tIDLE\tHANDSHAKING\tWAITING\tREQ/S\tP50\tP95\tP99\tWAIT P95\tNEW/S\tERRORS")
-		dialOnly := false
-		for _, h := range hosts {
-			if h.DialOnly {
-				// Its requests are not seen: their figures are
-				// unknown, not zero.
-				dialOnly = true
-				rps := "?"
-				if h.RequestsStarted > 0 {
-					rps = fmt.Sprintf("~%.1f", h.StartsPerSecond)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t?\t%s\t?\t?\t?\t?\t?\t?\n",
-					clean(h.Client), clean(h.Origin())+" (dial only)", h.Open, h.Active, h.Idle, h.Handshaking, rps)
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%d\n",
-				clean(h.Client), clean(h.Origin()), h.Open, h.Active, h.Idle, h.Handshaking, h.Waiting, h.RPS,
-				formatMs(h.Latency.Count, h.Latency.P50), formatMs(h.Latency.Count, h.Latency.P95),
-				formatMs(h.Latency.Count, h.Latency.P99), formatMs(h.ConnWait.Count, h.ConnWait.P95),
-				h.NewConnsPerSecond, h.Errors)
-		}
-		tw.Flush()
-		if dialOnly {
-			fmt.Fprintln(w, "dial only: httptop sees these connections (dialed through a hook the transport inherited by cloning, or shared), not their requests; "+
-				"? is unknown, ~ counts requests starting, active and idle are read from the traffic. Wrap the transport with probe.Wrap to see the rest.")
-		}
+		return
 	}
-	fmt.Fprintln(w)
+	clean := termtext.Clean
+	hosts = slices.Clone(hosts)
+	slices.SortFunc(hosts, func(a, b snapshot.Host) int {
+		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Host, b.Host))
+	})
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT\tHOST\tOPEN\tACTIVE\tIDLE\tHANDSHAKING\tWAITING\tREQ/S\tP50\tP95\tP99\tWAIT P95\tNEW/S\tERRORS")
+	dialOnly := false
+	for _, h := range hosts {
+		if h.DialOnly {
+			// Its requests are not seen: their figures are
+			// unknown, not zero.
+			dialOnly = true
+			rps := "?"
+			if h.RequestsStarted > 0 {
+				rps = fmt.Sprintf("~%.1f", h.StartsPerSecond)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t?\t%s\t?\t?\t?\t?\t?\t?\n",
+				clean(h.Client), clean(h.Origin())+" (dial only)", h.Open, h.Active, h.Idle, h.Handshaking, rps)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%d\n",
+			clean(h.Client), clean(h.Origin()), h.Open, h.Active, h.Idle, h.Handshaking, h.Waiting, h.RPS,
+			formatMs(h.Latency.Count, h.Latency.P50), formatMs(h.Latency.Count, h.Latency.P95),
+			formatMs(h.Latency.Count, h.Latency.P99), formatMs(h.ConnWait.Count, h.ConnWait.P95),
+			h.NewConnsPerSecond, h.Errors)
+	}
+	tw.Flush()
+	if dialOnly {
+		fmt.Fprintln(w, "dial only: httptop sees these connections (dialed through a hook the transport inherited by cloning, or shared), not their requests; "+
+			"? is unknown, ~ counts requests starting, active and idle are read from the traffic. Wrap the transport with probe.Wrap to see the rest.")
+	}
+}
 
-	if len(s.Diagnoses) == 0 {
+// writeDiagnosesSummary writes the diagnoses with their summary, advice
+// and call sites, or that there are none.
+func writeDiagnosesSummary(w io.Writer, ds []snapshot.Diagnosis) {
+	if len(ds) == 0 {
 		fmt.Fprintln(w, "no problems diagnosed")
 		return
 	}
+	clean := termtext.Clean
 	fmt.Fprintln(w, "diagnoses:")
-	for _, d := range s.Diagnoses {
+	for _, d := range ds {
 		where := clean(d.Client) + " " + clean(d.Host)
 		if d.Process() {
 			where = "(the process)"

@@ -120,11 +120,21 @@ func (p *profiler) run(ctx context.Context) {
 		wg.Go(func() { res[i] = p.take(ctx, k, d) })
 	}
 	wg.Wait()
-	cpu, wall := p.kinds[0], p.kinds[1]
+	for _, lane := range p.planLanes(ctx.Err() != nil, res) {
+		wg.Go(func() { p.lane(ctx, lane) })
+	}
+	wg.Wait()
+}
 
-	var lanes [][]*kindState
+// planLanes sets the profile mode from the first round's results (CPU
+// and wall-clock, side by side) and returns the lanes to take the rest of
+// the window in: each lane takes its kinds in turn. It returns none when
+// the capture was canceled during the first round (the mode records what
+// came back) or every kind was dropped.
+func (p *profiler) planLanes(canceled bool, res [2]segmentResult) [][]*kindState {
+	cpu, wall := p.kinds[0], p.kinds[1]
 	switch {
-	case ctx.Err() != nil:
+	case canceled:
 		// Canceled during the first round: record what came back.
 		switch {
 		case res[0].ok && res[1].ok:
@@ -132,25 +142,20 @@ func (p *profiler) run(ctx context.Context) {
 		case res[0].ok || res[1].ok:
 			p.mode = ModeSingle
 		}
-		return
+		return nil
 	case res[0].ok && res[1].ok:
 		p.mode = ModeConcurrent
-		lanes = [][]*kindState{{cpu}, {wall}}
+		return [][]*kindState{{cpu}, {wall}}
 	case res[0].ok && res[1].busy:
 		p.mode = ModeAlternating
 		wall.expectRefusal()
-		lanes = [][]*kindState{{wall, cpu}}
+		return [][]*kindState{{wall, cpu}}
 	case res[1].ok && res[0].busy:
 		p.mode = ModeAlternating
 		cpu.expectRefusal()
-		lanes = [][]*kindState{{cpu, wall}}
+		return [][]*kindState{{cpu, wall}}
 	default:
-		var alive []*kindState
-		for _, k := range p.kinds {
-			if !k.dropped {
-				alive = append(alive, k)
-			}
-		}
+		alive := notDropped(p.kinds[:])
 		switch len(alive) {
 		case 2:
 			// Both refused as busy: someone else is profiling. Taking
@@ -159,26 +164,17 @@ func (p *profiler) run(ctx context.Context) {
 		case 1:
 			p.mode = ModeSingle
 		default:
-			return
+			return nil
 		}
-		lanes = [][]*kindState{alive}
+		return [][]*kindState{alive}
 	}
-	for _, lane := range lanes {
-		wg.Go(func() { p.lane(ctx, lane) })
-	}
-	wg.Wait()
 }
 
 // lane takes segments of its kinds in turn until the window ends.
 func (p *profiler) lane(ctx context.Context, kinds []*kindState) {
 	next, refused := 0, 0
 	for ctx.Err() == nil {
-		var alive []*kindState
-		for _, k := range kinds {
-			if !k.dropped {
-				alive = append(alive, k)
-			}
-		}
+		alive := notDropped(kinds)
 		left := time.Until(p.end)
 		if len(alive) == 0 || left < p.minSeg {
 			return
@@ -202,6 +198,17 @@ func (p *profiler) lane(ctx context.Context, kinds []*kindState) {
 			t.Stop()
 		}
 	}
+}
+
+// notDropped returns the kinds the agent has not refused for good.
+func notDropped(kinds []*kindState) []*kindState {
+	var alive []*kindState
+	for _, k := range kinds {
+		if !k.dropped {
+			alive = append(alive, k)
+		}
+	}
+	return alive
 }
 
 // take asks the agent for one segment of kind k lasting d and records it.
@@ -284,6 +291,29 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 		c.Profiles = append(c.Profiles, info)
 	}
 
+	hinfo, err := writeHeap(c, dir, heap, heapErr, &out)
+	errs = append(errs, err)
+	c.Profiles = append(c.Profiles, hinfo)
+
+	for _, k := range p.contention {
+		info, merged := collect(c, k)
+		file := MutexProfile
+		if k.kind == snapshot.ProfileBlock {
+			file = BlockProfile
+		}
+		if merged != nil {
+			errs = append(errs, writeProfile(c, dir, file, k.kind, merged, &info, &out))
+		}
+		c.Profiles = append(c.Profiles, info)
+	}
+	return out, errors.Join(errs...)
+}
+
+// writeHeap writes the heap profile the agent returned (heap, or
+// heapErr) to dir and records it in out, and returns its entry for c's
+// profiles and the error writing the file; the profile's own problems
+// are in the entry and c's errors.
+func writeHeap(c *Capture, dir string, heap []byte, heapErr error, out *Profiles) (ProfileInfo, error) {
 	hinfo := ProfileInfo{Kind: snapshot.ProfileHeap}
 	switch {
 	case heapErr != nil:
@@ -299,27 +329,13 @@ func (p *profiler) write(c *Capture, dir string, heap []byte, heapErr error) (Pr
 			break
 		}
 		if err := flame.WriteFile(filepath.Join(dir, HeapProfile), hp); err != nil {
-			errs = append(errs, err)
 			c.AddError("write "+HeapProfile, err)
-			break
+			return hinfo, err
 		}
 		hinfo.File = HeapProfile
 		out.Heap = hp
 	}
-	c.Profiles = append(c.Profiles, hinfo)
-
-	for _, k := range p.contention {
-		info, merged := collect(c, k)
-		file := MutexProfile
-		if k.kind == snapshot.ProfileBlock {
-			file = BlockProfile
-		}
-		if merged != nil {
-			errs = append(errs, writeProfile(c, dir, file, k.kind, merged, &info, &out))
-		}
-		c.Profiles = append(c.Profiles, info)
-	}
-	return out, errors.Join(errs...)
+	return hinfo, nil
 }
 
 // writeProfile writes the merged profile of a kind to dir/file and records

@@ -94,9 +94,18 @@ func tooSmall(w, h int) []string {
 // the program and the link's status, then the process's load and the
 // total traffic.
 func headerLines(m *model, title string, w int) (line, line) {
-	// Line 1: identity on the left, status on the right. When they do
-	// not fit, the target, the time and the uptime go first, in that
-	// order, and the program's name is cut last.
+	l1 := identityLine(m, title, w)
+	if m.snap == nil {
+		return l1, line{seg{"waiting for the first snapshot…", roleDim}}
+	}
+	return l1, fitItems(loadItems(m), w)
+}
+
+// identityLine renders the header's first line, w cells wide: identity
+// on the left, status on the right. When they do not fit, the target,
+// the time and the uptime go first, in that order, and the program's
+// name is cut last.
+func identityLine(m *model, title string, w int) line {
 	s := m.snap
 	parts := []line{{seg{"httptop", roleBold}}}
 	if s != nil {
@@ -133,93 +142,89 @@ func headerLines(m *model, title string, w int) (line, line) {
 	}
 	left = left.clip(room)
 	l1 := append(left, seg{strings.Repeat(" ", max(w-rw-left.width(), 0)), roleNormal})
-	l1 = append(l1, right...)
+	return append(l1, right...)
+}
 
-	// Line 2: load and traffic, with labels shortened and then items
-	// dropped from the end until it fits.
-	if s == nil {
-		return l1, line{seg{"waiting for the first snapshot…", roleDim}}
-	}
-	type item struct {
-		long, short string
-		value       string
-		role        role
-		// keep ranks what stays when the line is narrow: items go in
-		// order of keep, lowest first; the traffic totals never go.
-		keep int
-	}
-	var items []item
-	if p := s.Process; p != nil {
-		tw := strconv.Itoa(p.TCP.TimeWait)
-		if p.TCP.AgeSeconds >= tcpStale {
-			// The table is read again only when that is cheap enough.
-			tw += " (" + fmtAge(p.TCP.AgeSeconds) + " old)"
-		}
-		items = append(items,
-			item{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 12},
-		)
-		if p.CPUPerRequestMs > 0 {
-			// What a request costs of the CPU, and the most requests
-			// per second the cores the process may use allow at that
-			// cost; highlighted when the process is at that limit.
-			role := roleNormal
-			if bottleneck.CPUBound(p.WindowCPUPercent/100, p.Cores) {
-				role = roleWarn
-			}
-			items = append(items,
-				item{"CPU/req ", "c/r ", fmtMs(p.CPUPerRequestMs), roleNormal, 9},
-				item{"ceiling ", "max ", fmtRate(p.CeilingRPS) + "/s", role, 11},
-			)
-		}
-		items = append(items,
-			item{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 10},
-			item{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 6},
-			item{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 2},
-			item{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 4},
-			item{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 8},
-			// TIME_WAIT piling up is how churn shows: it goes last.
-			item{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 13},
-			item{"GC ", "gc ", fmtPct1(p.GCCPUPercent), roleNormal, 7},
-			item{"sched p99 ", "sch ", fmtMs(p.SchedLatencyP99Ms), schedRole(p.WindowSchedLatencyP99Ms), 5},
-			item{"lock wait ", "lkw ", strconv.FormatFloat(p.MutexWaitPerSecond, 'f', 2, 64) + "/s", lockRole(p.MutexWaitPerSecond), 3},
-			item{"runnable ", "run ", strconv.Itoa(p.RunnableGoroutines), roleNormal, 1},
-		)
+// headerItem is one figure of the header's second line.
+type headerItem struct {
+	long, short string // labels
+	value       string
+	role        role
+	// keep ranks what stays when the line is narrow: items go in
+	// order of keep, lowest first; the traffic totals never go.
+	keep int
+}
+
+// loadItems lists the figures of the header's second line: the
+// process's load, when the snapshot has it, then the total traffic.
+func loadItems(m *model) []headerItem {
+	var items []headerItem
+	if p := m.snap.Process; p != nil {
+		items = processItems(p)
 	}
 	errRole := roleNormal
 	if m.totalEPS > 0 {
 		errRole = roleCrit
 	}
-	items = append(items,
-		item{"req/s ", "req/s ", fmtRate(m.totalRPS), roleBold, 99},
-		item{"err/s ", "err/s ", fmtRate(m.totalEPS), errRole, 99},
+	return append(items,
+		headerItem{"req/s ", "req/s ", fmtRate(m.totalRPS), roleBold, 99},
+		headerItem{"err/s ", "err/s ", fmtRate(m.totalEPS), errRole, 99},
 	)
-	// Long labels first; then short ones, dropping the items with the
-	// lowest keep one by one until the line fits.
-	render := func(kept []item, short bool) line {
-		var l line
-		sep := "   "
-		if short {
-			sep = "  "
-		}
-		for i, it := range kept {
-			if i > 0 {
-				l = append(l, seg{sep, roleNormal})
-			}
-			label := it.long
-			if short {
-				label = it.short
-			}
-			l = append(l, seg{label, roleDim}, seg{it.value, it.role})
-		}
-		return l
+}
+
+// processItems lists the process's figures for the header: CPU, what a
+// request costs of it and the ceiling that sets, memory, goroutines,
+// threads, descriptors, TCP, GC, scheduling and lock waits.
+func processItems(p *snapshot.Process) []headerItem {
+	tw := strconv.Itoa(p.TCP.TimeWait)
+	if p.TCP.AgeSeconds >= tcpStale {
+		// The table is read again only when that is cheap enough.
+		tw += " (" + fmtAge(p.TCP.AgeSeconds) + " old)"
 	}
-	// Long labels may lose the least useful figures first (keep below
-	// longDrop) rather than all turn short.
-	const longDrop = 3
+	items := []headerItem{
+		{"CPU ", "cpu ", fmtPct1(p.CPUPercent), roleNormal, 12},
+	}
+	if p.CPUPerRequestMs > 0 {
+		// What a request costs of the CPU, and the most requests
+		// per second the cores the process may use allow at that
+		// cost; highlighted when the process is at that limit.
+		role := roleNormal
+		if bottleneck.CPUBound(p.WindowCPUPercent/100, p.Cores) {
+			role = roleWarn
+		}
+		items = append(items,
+			headerItem{"CPU/req ", "c/r ", fmtMs(p.CPUPerRequestMs), roleNormal, 9},
+			headerItem{"ceiling ", "max ", fmtRate(p.CeilingRPS) + "/s", role, 11},
+		)
+	}
+	return append(items,
+		headerItem{"RSS ", "rss ", fmtBytes(int64(p.RSSBytes)), roleNormal, 10},
+		headerItem{"goroutines ", "gor ", strconv.Itoa(p.Goroutines), roleNormal, 6},
+		headerItem{"threads ", "thr ", strconv.Itoa(p.Threads), roleNormal, 2},
+		headerItem{"fds ", "fd ", strconv.Itoa(p.FDs), roleNormal, 4},
+		headerItem{"TCP estab ", "est ", strconv.Itoa(p.TCP.Established), roleNormal, 8},
+		// TIME_WAIT piling up is how churn shows: it goes last.
+		headerItem{"time_wait ", "tw ", tw, twRole(p.TCP.TimeWait), 13},
+		headerItem{"GC ", "gc ", fmtPct1(p.GCCPUPercent), roleNormal, 7},
+		headerItem{"sched p99 ", "sch ", fmtMs(p.SchedLatencyP99Ms), schedRole(p.WindowSchedLatencyP99Ms), 5},
+		headerItem{"lock wait ", "lkw ", strconv.FormatFloat(p.MutexWaitPerSecond, 'f', 2, 64) + "/s", lockRole(p.MutexWaitPerSecond), 3},
+		headerItem{"runnable ", "run ", strconv.Itoa(p.RunnableGoroutines), roleNormal, 1},
+	)
+}
+
+// longDrop is the keep below which long labels may lose their least
+// useful figures rather than all turn short.
+const longDrop = 3
+
+// fitItems renders items in w cells: with long labels, dropping the
+// items of keep below longDrop lowest first while that makes them fit;
+// else with short labels, dropping the items with the lowest keep one
+// by one until the line fits (the last two stay, cut to w).
+func fitItems(items []headerItem, w int) line {
 	long := items
 	for {
-		if l := render(long, false); l.width() <= w {
-			return l1, l
+		if l := renderItems(long, false); l.width() <= w {
+			return l
 		}
 		low := -1
 		for i, it := range long {
@@ -234,8 +239,8 @@ func headerLines(m *model, title string, w int) (line, line) {
 	}
 	kept := items
 	for {
-		if l := render(kept, true); l.width() <= w || len(kept) <= 2 {
-			return l1, l.clip(w)
+		if l := renderItems(kept, true); l.width() <= w || len(kept) <= 2 {
+			return l.clip(w)
 		}
 		low := 0
 		for i, it := range kept {
@@ -245,6 +250,26 @@ func headerLines(m *model, title string, w int) (line, line) {
 		}
 		kept = append(kept[:low:low], kept[low+1:]...)
 	}
+}
+
+// renderItems renders items with their long or short labels.
+func renderItems(items []headerItem, short bool) line {
+	var l line
+	sep := "   "
+	if short {
+		sep = "  "
+	}
+	for i, it := range items {
+		if i > 0 {
+			l = append(l, seg{sep, roleNormal})
+		}
+		label := it.long
+		if short {
+			label = it.short
+		}
+		l = append(l, seg{label, roleDim}, seg{it.value, it.role})
+	}
+	return l
 }
 
 // tcpStale is the age from which the TCP counts say how old they are.

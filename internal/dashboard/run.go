@@ -306,8 +306,6 @@ var rollingKinds = []snapshot.ProfileKind{snapshot.ProfileCPU, snapshot.ProfileW
 // what they show. Profiles in flight are cancelled when the pane goes
 // away.
 func (u *ui) profileLoop(ctx context.Context) {
-	d := u.opts.ProfileDuration
-	clk := u.opts.clock
 	for {
 		w := u.prof.get()
 		if !w.on {
@@ -318,41 +316,12 @@ func (u *ui) profileLoop(ctx context.Context) {
 				continue
 			}
 		}
-		pctx, pcancel := context.WithCancel(ctx)
-		done := make(chan [2]profileResult, 1)
-		start := clk.Now()
-		go func() {
-			var res [2]profileResult
-			var wg sync.WaitGroup
-			for i, kind := range rollingKinds {
-				wg.Go(func() { res[i] = u.takeProfile(pctx, kind, d) })
-			}
-			wg.Wait()
-			done <- res
-		}()
-		var (
-			res       [2]profileResult
-			cancelled bool
-		)
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				pcancel()
-				<-done
-				return
-			case <-u.prof.wake:
-				if u.prof.get() != w {
-					cancelled = true
-					break wait
-				}
-			case res = <-done:
-				break wait
-			}
+		start := u.opts.clock.Now()
+		res, stale, quit := u.takeRolling(ctx, w)
+		if quit {
+			return
 		}
-		pcancel()
-		if cancelled {
-			<-done
+		if stale {
 			continue
 		}
 		failed := false
@@ -361,25 +330,70 @@ func (u *ui) profileLoop(ctx context.Context) {
 			failed = failed || r.err != nil
 			u.post(mailOther, func() { u.m.setProfile(kind, r) })
 		}
-
-		// Pace the loop: after a failure wait before trying again; after
-		// profiles that came back much sooner than asked, wait out their
-		// span, so a source that answers at once is not asked in a loop.
-		var pause time.Duration
-		if failed {
-			pause = profileRetry
-		} else if el := clk.Now().Sub(start); el < d/2 {
-			pause = d - el
-		}
-		if pause > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-clk.After(pause):
-			case <-u.prof.wake:
-			}
+		if !u.paceProfiles(ctx, failed, start) {
+			return
 		}
 	}
+}
+
+// takeRolling takes the rolling profiles side by side for the pane's
+// wish w and returns what they show. stale says the wish changed before
+// they came back (they were cancelled), quit that ctx is done; either
+// way the profiles have ended when it returns.
+func (u *ui) takeRolling(ctx context.Context, w profWant) (res [2]profileResult, stale, quit bool) {
+	d := u.opts.ProfileDuration
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	done := make(chan [2]profileResult, 1)
+	go func() {
+		var res [2]profileResult
+		var wg sync.WaitGroup
+		for i, kind := range rollingKinds {
+			wg.Go(func() { res[i] = u.takeProfile(pctx, kind, d) })
+		}
+		wg.Wait()
+		done <- res
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			pcancel()
+			<-done
+			return res, false, true
+		case <-u.prof.wake:
+			if u.prof.get() != w {
+				pcancel()
+				<-done
+				return res, true, false
+			}
+		case res = <-done:
+			return res, false, false
+		}
+	}
+}
+
+// paceProfiles waits before the next profiles: after a failure, before
+// trying again; after profiles that came back much sooner than asked
+// (started at start), for the rest of their span, so a source that
+// answers at once is not asked in a loop. A change of the pane's wish
+// ends the wait; it reports false when ctx is done.
+func (u *ui) paceProfiles(ctx context.Context, failed bool, start time.Time) bool {
+	d, clk := u.opts.ProfileDuration, u.opts.clock
+	var pause time.Duration
+	if failed {
+		pause = profileRetry
+	} else if el := clk.Now().Sub(start); el < d/2 {
+		pause = d - el
+	}
+	if pause > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-clk.After(pause):
+		case <-u.prof.wake:
+		}
+	}
+	return true
 }
 
 // takeProfile asks the source for a profile and sums it up in the

@@ -112,8 +112,32 @@ func newUI(opts Options) *ui {
 	u.mb.ready = make(chan struct{}, 1)
 	u.started = make(chan struct{})
 	u.quit = func() {}
-	th, m := u.th, u.m
 
+	u.newBars()
+	u.newTables()
+	u.newHotPane()
+	u.newDiagPane()
+	u.newFilter()
+	u.newOverlays()
+	u.main = tview.NewFlex().SetDirection(tview.FlexRow)
+	u.middle = tview.NewFlex().SetDirection(tview.FlexColumn)
+	u.root = &rootView{Box: tview.NewBox(), u: u}
+
+	u.app.SetRoot(u.root, true).
+		SetFocus(u.hosts).
+		SetInputCapture(u.onKey).
+		SetAfterDrawFunc(func(screen tcell.Screen) {
+			if u.onFrame != nil {
+				u.onFrame(screen)
+			}
+		})
+	return u
+}
+
+// newBars builds the header and the footer, which draw headerLines and
+// footerLine.
+func (u *ui) newBars() {
+	th, m, opts := u.th, u.m, u.opts
 	u.header = tview.NewBox().SetBackgroundColor(tcell.ColorDefault)
 	u.header.SetDrawFunc(func(screen tcell.Screen, x, y, w, h int) (int, int, int, int) {
 		title := opts.Title
@@ -132,7 +156,12 @@ func newUI(opts Options) *ui {
 		th.drawLine(screen, x, y, w, footerLine(m, w))
 		return x, y, w, h
 	})
+}
 
+// newTables builds the hosts and connections tables, which remember the
+// row the cursor is on.
+func (u *ui) newTables() {
+	th, m := u.th, u.m
 	u.hosts = u.newTable(&tableContent[*hostRow]{
 		th: th, cols: hostColumns,
 		rows:  func() int { return len(m.hostView) },
@@ -158,7 +187,13 @@ func newUI(opts Options) *ui {
 			m.selConn = m.conn(row - 1).ID
 		}
 	})
-	u.hot = u.newTable(&hotContent{th: th, m: m}, 0)
+}
+
+// newHotPane builds the hot functions pane: a status line over the
+// table, in one box.
+func (u *ui) newHotPane() {
+	th := u.th
+	u.hot = u.newTable(&hotContent{th: th, m: u.m}, 0)
 	u.hot.SetBorder(false)
 	u.hotStatus = tview.NewTextView().SetWrap(true).SetWordWrap(true)
 	u.hotStatus.SetBackgroundColor(tcell.ColorDefault)
@@ -166,23 +201,34 @@ func newUI(opts Options) *ui {
 	u.hotBox = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(u.hotStatus, 0, 1, false).
 		AddItem(u.hot, 0, 0, true)
-	th.box(u.hotBox.Box, hotTitle(m))
+	th.box(u.hotBox.Box, hotTitle(u.m))
+}
 
-	u.diag = &moreText{TextView: tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true).SetScrollable(true), th: th}
+// newDiagPane builds the diagnoses pane.
+func (u *ui) newDiagPane() {
+	u.diag = &moreText{TextView: tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true).SetScrollable(true), th: u.th}
 	u.diag.SetBackgroundColor(tcell.ColorDefault)
 	u.diag.SetTextStyle(tcell.StyleDefault)
-	th.box(u.diag.Box, diagTitle(m))
+	u.th.box(u.diag.Box, diagTitle(u.m))
+}
 
+// newFilter builds the filter input (/), which filters as it is typed.
+func (u *ui) newFilter() {
 	u.filter = tview.NewInputField().SetLabel("filter hosts: ")
 	u.filter.SetBackgroundColor(tcell.ColorDefault)
-	u.filter.SetLabelStyle(th.style(roleKey))
-	u.filter.SetFieldStyle(th.input)
+	u.filter.SetLabelStyle(u.th.style(roleKey))
+	u.filter.SetFieldStyle(u.th.input)
 	u.filter.SetChangedFunc(func(text string) {
-		m.setFilter(text)
+		u.m.setFilter(text)
 		u.syncSelection()
 	})
 	u.filter.SetDoneFunc(u.filterDone)
+}
 
+// newOverlays builds the views shown over the panes: the help, and the
+// diagnoses in full.
+func (u *ui) newOverlays() {
+	th := u.th
 	u.help = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	u.help.SetBackgroundColor(tcell.ColorDefault)
 	u.help.SetTextStyle(tcell.StyleDefault)
@@ -197,20 +243,6 @@ func newUI(opts Options) *ui {
 	u.detail.SetBackgroundColor(tcell.ColorDefault)
 	u.detail.SetTextStyle(tcell.StyleDefault)
 	th.box(u.detail.Box, "Diagnoses in full · ↑↓ scroll · esc close")
-
-	u.main = tview.NewFlex().SetDirection(tview.FlexRow)
-	u.middle = tview.NewFlex().SetDirection(tview.FlexColumn)
-	u.root = &rootView{Box: tview.NewBox(), u: u}
-
-	u.app.SetRoot(u.root, true).
-		SetFocus(u.hosts).
-		SetInputCapture(u.onKey).
-		SetAfterDrawFunc(func(screen tcell.Screen) {
-			if u.onFrame != nil {
-				u.onFrame(screen)
-			}
-		})
-	return u
 }
 
 // newTable returns a bordered, row-selectable table over content whose
@@ -294,9 +326,16 @@ func (u *ui) layout(w, h int) {
 	if !u.built.ok || u.built.mode != u.mode || u.built.lower != m.lower || u.built.filtering != m.filtering {
 		u.rebuild()
 	}
+	u.setTitles()
+	u.anchorTables()
+	u.setTexts(w)
+	u.sizePanes(w, h)
+}
 
-	// Titles.
-	th := u.th
+// setTitles sets the panes' titles; in the compact layout the lower
+// panes' titles are tabs.
+func (u *ui) setTitles() {
+	m, th := u.m, u.th
 	compact := u.mode == modeCompact
 	title := func(p pane, t string) string {
 		if compact && p != paneHosts {
@@ -307,27 +346,36 @@ func (u *ui) layout(w, h int) {
 	th.box(u.hosts.Box, hostsTitle(m))
 	th.box(u.conns.Box, title(paneConns, connsTitle(m)))
 	th.box(u.hotBox.Box, title(paneHot, hotTitle(m)))
+	th.box(u.diag.Box, title(paneDiag, diagTitle(m)))
+}
 
+// anchorTables keeps each table where the cursor and the user put it,
+// and shows its cursor in full only where the focus is.
+func (u *ui) anchorTables() {
 	for _, t := range []*fitTable{u.hosts, u.conns, u.hot} {
 		// A table whose rows all fit "tracks its end" and, once rows
 		// arrive, would show the last ones instead of the first; keep
 		// tables anchored where the cursor and the user put them.
 		t.SetOffset(t.GetOffset())
 		if t.HasFocus() {
-			t.SetSelectedStyle(th.selected)
+			t.SetSelectedStyle(u.th.selected)
 		} else {
 			t.SetSelectedStyle(tcell.StyleDefault.Underline(true))
 		}
 	}
+}
 
-	// Texts, set only when they change: a TextView re-parses its text
-	// after every SetText.
+// setTexts sets the diagnoses and the hot functions' status, only when
+// they change (a TextView re-parses its text after every SetText), and
+// gives the status the lines it takes on a screen w cells wide.
+func (u *ui) setTexts(w int) {
+	m := u.m
 	if !u.diagSet || u.diagGen != m.gen {
 		u.diagSet, u.diagGen = true, m.gen
 		u.diagText = u.diagText[:0]
 		var tagged []string
 		for _, l := range diagLines(m) {
-			tagged = append(tagged, th.tagged(l))
+			tagged = append(tagged, u.th.tagged(l))
 			u.diagText = append(u.diagText, l.String())
 		}
 		u.diag.setLines(tagged)
@@ -349,9 +397,13 @@ func (u *ui) layout(w, h int) {
 	default:
 		u.hotBox.ResizeItem(u.hotStatus, 0, 0).ResizeItem(u.hot, 0, 1)
 	}
+}
 
-	// Sizes: the hosts table takes what its rows need, up to a share of
-	// the screen; the wide layout's diagnoses likewise.
+// sizePanes sizes the panes of a w x h screen: the hosts table takes
+// what its rows need, up to a share of the screen; the wide layout's
+// diagnoses likewise.
+func (u *ui) sizePanes(w, h int) {
+	m := u.m
 	avail := h - 3 // header and footer
 	if u.mode == modeWide {
 		hostsH := min(max(len(m.hostView)+3, 5), avail*2/5)
@@ -366,7 +418,6 @@ func (u *ui) layout(w, h int) {
 		hostsH := min(max(len(m.hostView)+3, 5), avail/2)
 		u.main.ResizeItem(u.hosts, hostsH, 0)
 	}
-	th.box(u.diag.Box, title(paneDiag, diagTitle(m)))
 }
 
 // moreText is a scrolling TextView that marks its bottom border when

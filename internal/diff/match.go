@@ -61,96 +61,136 @@ type pair struct {
 // order, then the before hosts left over. Rules that matched nothing are
 // returned as warnings.
 func matchHosts(before, after []report.HostReport, rules []HostMatch) ([]pair, []string) {
-	partner := make(map[*report.HostReport]pair) // by after host
-	usedB := make(map[*report.HostReport]bool)
-	usedA := make(map[*report.HostReport]bool)
-	link := func(b, a *report.HostReport, how string) {
-		usedB[b], usedA[a] = true, true
-		partner[a] = pair{before: b, after: a, match: how}
+	m := &hostMatcher{
+		before:  before,
+		after:   after,
+		partner: make(map[*report.HostReport]pair),
+		usedB:   make(map[*report.HostReport]bool),
+		usedA:   make(map[*report.HostReport]bool),
 	}
 	var warnings []string
-
 	for _, r := range rules {
-		var bs, as []*report.HostReport
-		for i := range before {
-			if h := &before[i]; !usedB[h] && matches(r.Old, h) {
-				bs = append(bs, h)
-			}
-		}
-		for i := range after {
-			if h := &after[i]; !usedA[h] && matches(r.New, h) {
-				as = append(as, h)
-			}
-		}
-		paired := 0
-		for _, b := range bs {
-			for _, a := range as {
-				if !usedA[a] && a.Client == b.Client {
-					link(b, a, MatchRule)
-					paired++
-					break
-				}
-			}
-		}
-		if paired == 0 && len(bs) == 1 && len(as) == 1 {
-			link(bs[0], as[0], MatchRule) // one host each, whatever its client
-			paired++
-		}
-		switch {
-		case len(bs) == 0:
-			warnings = append(warnings, fmt.Sprintf("--match %s: the before capture has no host %s", r, r.Old))
-		case len(as) == 0:
-			warnings = append(warnings, fmt.Sprintf("--match %s: the after capture has no host %s", r, r.New))
-		case paired == 0:
-			warnings = append(warnings, fmt.Sprintf("--match %s: the hosts it names belong to different clients", r))
+		if w := m.applyRule(r); w != "" {
+			warnings = append(warnings, w)
 		}
 	}
+	m.matchSame()
+	m.matchAuto()
+	return m.pairs(), warnings
+}
 
-	byKey := make(map[string]*report.HostReport, len(before))
-	for i := range before {
-		if h := &before[i]; !usedB[h] {
+// hostMatcher pairs before and after hosts, each at most once.
+type hostMatcher struct {
+	before, after []report.HostReport
+	partner       map[*report.HostReport]pair // by after host
+	usedB, usedA  map[*report.HostReport]bool
+}
+
+// link pairs before host b with after host a, as how says.
+func (m *hostMatcher) link(b, a *report.HostReport, how string) {
+	m.usedB[b], m.usedA[a] = true, true
+	m.partner[a] = pair{before: b, after: a, match: how}
+}
+
+// applyRule pairs the hosts rule r names that are not paired yet: each
+// before host with the first after host of its client, or, when that
+// pairs none and the rule names one host on each side, those two. It
+// returns why the rule paired nothing, or "".
+func (m *hostMatcher) applyRule(r HostMatch) string {
+	var bs, as []*report.HostReport
+	for i := range m.before {
+		if h := &m.before[i]; !m.usedB[h] && matches(r.Old, h) {
+			bs = append(bs, h)
+		}
+	}
+	for i := range m.after {
+		if h := &m.after[i]; !m.usedA[h] && matches(r.New, h) {
+			as = append(as, h)
+		}
+	}
+	paired := 0
+	for _, b := range bs {
+		for _, a := range as {
+			if !m.usedA[a] && a.Client == b.Client {
+				m.link(b, a, MatchRule)
+				paired++
+				break
+			}
+		}
+	}
+	if paired == 0 && len(bs) == 1 && len(as) == 1 {
+		m.link(bs[0], as[0], MatchRule) // one host each, whatever its client
+		paired++
+	}
+	switch {
+	case len(bs) == 0:
+		return fmt.Sprintf("--match %s: the before capture has no host %s", r, r.Old)
+	case len(as) == 0:
+		return fmt.Sprintf("--match %s: the after capture has no host %s", r, r.New)
+	case paired == 0:
+		return fmt.Sprintf("--match %s: the hosts it names belong to different clients", r)
+	}
+	return ""
+}
+
+// matchSame pairs the hosts left that have the same client, scheme and
+// host on both sides.
+func (m *hostMatcher) matchSame() {
+	byKey := make(map[string]*report.HostReport, len(m.before))
+	for i := range m.before {
+		if h := &m.before[i]; !m.usedB[h] {
 			byKey[h.Client+"\x00"+h.Scheme+"\x00"+h.Host] = h
 		}
 	}
-	for i := range after {
-		a := &after[i]
-		if usedA[a] {
+	for i := range m.after {
+		a := &m.after[i]
+		if m.usedA[a] {
 			continue
 		}
-		if b := byKey[a.Client+"\x00"+a.Scheme+"\x00"+a.Host]; b != nil && !usedB[b] {
-			link(b, a, MatchSame)
+		if b := byKey[a.Client+"\x00"+a.Scheme+"\x00"+a.Host]; b != nil && !m.usedB[b] {
+			m.link(b, a, MatchSame)
 		}
 	}
+}
 
-	left := func(hs []report.HostReport, used map[*report.HostReport]bool) map[string][]*report.HostReport {
-		out := map[string][]*report.HostReport{}
-		for i := range hs {
-			if h := &hs[i]; !used[h] {
-				out[h.Client] = append(out[h.Client], h)
-			}
-		}
-		return out
-	}
-	lb, la := left(before, usedB), left(after, usedA)
+// matchAuto pairs, for each client left with one host on each side,
+// those two.
+func (m *hostMatcher) matchAuto() {
+	lb, la := unpaired(m.before, m.usedB), unpaired(m.after, m.usedA)
 	for client, as := range la {
 		if bs := lb[client]; len(as) == 1 && len(bs) == 1 {
-			link(bs[0], as[0], MatchAuto)
+			m.link(bs[0], as[0], MatchAuto)
 		}
 	}
+}
 
-	pairs := make([]pair, 0, len(after)+len(before))
-	for i := range after {
-		a := &after[i]
-		if p, ok := partner[a]; ok {
+// unpaired returns the hosts of hs not in used, by client.
+func unpaired(hs []report.HostReport, used map[*report.HostReport]bool) map[string][]*report.HostReport {
+	out := map[string][]*report.HostReport{}
+	for i := range hs {
+		if h := &hs[i]; !used[h] {
+			out[h.Client] = append(out[h.Client], h)
+		}
+	}
+	return out
+}
+
+// pairs returns every after host with its partner, or alone, in the
+// after report's order, then the before hosts left alone.
+func (m *hostMatcher) pairs() []pair {
+	pairs := make([]pair, 0, len(m.after)+len(m.before))
+	for i := range m.after {
+		a := &m.after[i]
+		if p, ok := m.partner[a]; ok {
 			pairs = append(pairs, p)
 		} else {
 			pairs = append(pairs, pair{after: a, match: MatchAfterOnly})
 		}
 	}
-	for i := range before {
-		if b := &before[i]; !usedB[b] {
+	for i := range m.before {
+		if b := &m.before[i]; !m.usedB[b] {
 			pairs = append(pairs, pair{before: b, match: MatchBeforeOnly})
 		}
 	}
-	return pairs, warnings
+	return pairs
 }

@@ -33,6 +33,36 @@ func Build(c *capture.Capture, p capture.Profiles) *Report {
 // BuildContext is Build that gives up when ctx is done (Ctrl-C), returning
 // nil and ctx's error.
 func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (*Report, error) {
+	r := newReport(c)
+	cpu := cpuSummary(c, p)
+	sc, err := scanSnapshots(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	byHost, err := r.addHosts(ctx, c, sc.hosts)
+	if err != nil {
+		return nil, err
+	}
+	r.placeFindings(sc.findings, byHost, c, p)
+	applyLittle(r.Hosts, cpu)
+	sortFindings(r.OtherDiagnoses)
+	sortFindings(r.ProcessDiagnoses)
+	r.sortAndCapHosts()
+
+	// CPU by flat time says which code burns the CPU; wall-clock by
+	// cumulative time says where requests spend their time (flat, nearly
+	// everything is runtime.gopark).
+	r.TopCPU = topTable(snapshot.ProfileCPU, c.Profile(snapshot.ProfileCPU), p.CPU, OrderFlat)
+	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
+	r.Hot = buildHot(c, p)
+	r.Runtime = runtimeSummary(c)
+	r.CPU = cpu
+	return r, nil
+}
+
+// newReport returns the report's header: what capture c recorded, how,
+// and the files of its profiles (only those of the capture directory).
+func newReport(c *capture.Capture) *Report {
 	r := &Report{
 		Version:               Version,
 		Program:               c.Program,
@@ -58,15 +88,26 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 		pi := &r.Profiles[i]
 		pi.File, pi.FlameGraph, pi.Folded = localFile(pi.File), localFile(pi.FlameGraph), localFile(pi.Folded)
 	}
+	return r
+}
 
-	cpu := cpuSummary(c, p)
+// snapshotScan is what one pass over a capture's snapshots gathers: an
+// accumulator per host and a finding per diagnosis (kind, client and
+// host), each in the order it first appeared.
+type snapshotScan struct {
+	hosts    []*hostAcc
+	findings []*Finding
+}
+
+// scanSnapshots accumulates every host and diagnosis of c's snapshots;
+// it gives up with ctx's error when ctx is done.
+func scanSnapshots(ctx context.Context, c *capture.Capture) (snapshotScan, error) {
+	var sc snapshotScan
 	accs := map[string]*hostAcc{}
-	var order []*hostAcc
 	findings := map[string]*Finding{}
-	var findingOrder []*Finding
 	for si := range c.Snapshots {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return snapshotScan{}, err
 		}
 		s := &c.Snapshots[si]
 		t := s.Time.Sub(c.Start).Seconds()
@@ -77,7 +118,7 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 			if a == nil {
 				a = &hostAcc{first: si}
 				accs[k] = a
-				order = append(order, a)
+				sc.hosts = append(sc.hosts, a)
 			}
 			a.add(si, t, h)
 		}
@@ -87,26 +128,36 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 			if f == nil {
 				f = &Finding{FirstSeen: round3(t)}
 				findings[k] = f
-				findingOrder = append(findingOrder, f)
+				sc.findings = append(sc.findings, f)
 			}
-			worst := f.Severity
-			f.Diagnosis = d
-			if f.Snapshots > 0 && worst.Rank() > d.Severity.Rank() {
-				f.Severity = worst
-			}
-			f.Snapshots++
-			f.LastSeen = round3(t)
+			f.observe(d, t)
 		}
 	}
+	return sc, nil
+}
 
-	conns := map[string][]*capture.ConnRecord{} // by client and host
-	for i := range c.Conns {
-		cn := &c.Conns[i]
-		conns[cn.Client+"\x00"+cn.Host] = append(conns[cn.Client+"\x00"+cn.Host], cn)
+// observe records that a snapshot at offset t showed diagnosis d: f
+// takes d's latest text and figures, keeps the worst severity seen and
+// counts the snapshot.
+func (f *Finding) observe(d snapshot.Diagnosis, t float64) {
+	worst := f.Severity
+	f.Diagnosis = d
+	if f.Snapshots > 0 && worst.Rank() > d.Severity.Rank() {
+		f.Severity = worst
 	}
-	r.Hosts = make([]HostReport, 0, len(order))
-	byHost := map[string]int{} // client and host (diagnoses have no scheme) → index in r.Hosts
-	for _, a := range order {
+	f.Snapshots++
+	f.LastSeen = round3(t)
+}
+
+// addHosts sets r.Hosts to the report of each accumulated host, in
+// order, and returns the index in r.Hosts of each client and host (the
+// first with any scheme: diagnoses name none); it gives up with ctx's
+// error when ctx is done.
+func (r *Report) addHosts(ctx context.Context, c *capture.Capture, accs []*hostAcc) (map[string]int, error) {
+	conns := connsByHost(c)
+	r.Hosts = make([]HostReport, 0, len(accs))
+	byHost := map[string]int{}
+	for _, a := range accs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -116,7 +167,24 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 		}
 		r.Hosts = append(r.Hosts, hr)
 	}
-	for _, f := range findingOrder {
+	return byHost, nil
+}
+
+// connsByHost returns c's connections by client and host.
+func connsByHost(c *capture.Capture) map[string][]*capture.ConnRecord {
+	conns := map[string][]*capture.ConnRecord{}
+	for i := range c.Conns {
+		cn := &c.Conns[i]
+		conns[cn.Client+"\x00"+cn.Host] = append(conns[cn.Client+"\x00"+cn.Host], cn)
+	}
+	return conns
+}
+
+// placeFindings files each finding under the process, its host (byHost:
+// see addHosts) or the other hosts, and sorts each host's findings; a
+// gc_pressure finding gets the heap profile's top allocations.
+func (r *Report) placeFindings(findings []*Finding, byHost map[string]int, c *capture.Capture, p capture.Profiles) {
+	for _, f := range findings {
 		if f.Kind == snapshot.KindGCPressure {
 			f.Allocations = allocations(c, p.Heap)
 		}
@@ -132,28 +200,31 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 	for i := range r.Hosts {
 		sortFindings(r.Hosts[i].Diagnoses)
 	}
-	// Little's law and what binds first, each host's CPU ceiling net of
-	// the other hosts' traffic.
+}
+
+// applyLittle fills in each host's Little's law and what binds first,
+// each host's CPU ceiling net of the other hosts' traffic (the requests
+// of dial-only hosts are not seen, so they count for none).
+func applyLittle(hosts []HostReport, cpu *CPU) {
 	var allRPS float64
-	for i := range r.Hosts {
-		if !r.Hosts[i].DialOnly {
-			allRPS += r.Hosts[i].RPS
+	for i := range hosts {
+		if !hosts[i].DialOnly {
+			allRPS += hosts[i].RPS
 		}
 	}
-	for i := range r.Hosts {
-		hr := &r.Hosts[i]
-		limit := 0
-		if hr.Pool.LimitsKnown && hr.Pool.Limit > 0 {
-			limit = hr.Pool.Limit
-		}
+	for i := range hosts {
+		hr := &hosts[i]
 		others := allRPS
 		if !hr.DialOnly {
 			others -= hr.RPS
 		}
-		little(hr, limit, cpu, others)
+		little(hr, hr.Pool.knownLimit(), cpu, others)
 	}
-	sortFindings(r.OtherDiagnoses)
-	sortFindings(r.ProcessDiagnoses)
+}
+
+// sortAndCapHosts orders the hosts most severe diagnosis first, then
+// busiest, then by label, and keeps the first MaxHosts.
+func (r *Report) sortAndCapHosts() {
 	slices.SortStableFunc(r.Hosts, func(a, b HostReport) int {
 		return cmp.Or(
 			cmp.Compare(worstSeverity(b.Diagnoses), worstSeverity(a.Diagnoses)),
@@ -165,16 +236,6 @@ func BuildContext(ctx context.Context, c *capture.Capture, p capture.Profiles) (
 		r.HostsOmitted = len(r.Hosts) - MaxHosts
 		r.Hosts = slices.Clip(r.Hosts[:MaxHosts])
 	}
-
-	// CPU by flat time says which code burns the CPU; wall-clock by
-	// cumulative time says where requests spend their time (flat, nearly
-	// everything is runtime.gopark).
-	r.TopCPU = topTable(snapshot.ProfileCPU, c.Profile(snapshot.ProfileCPU), p.CPU, OrderFlat)
-	r.TopWall = topTable(snapshot.ProfileWall, c.Profile(snapshot.ProfileWall), p.Wall, OrderCum)
-	r.Hot = buildHot(c, p)
-	r.Runtime = runtimeSummary(c)
-	r.CPU = cpu
-	return r, nil
 }
 
 // hostAcc accumulates one host's snapshots.
@@ -265,6 +326,34 @@ func (a *hostAcc) add(si int, t float64, h *snapshot.Host) {
 // little); conns holds the capture's connections by client and host.
 func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRecord) HostReport {
 	h := a.last
+	hr := a.snapshotFigures()
+	// Rates and means: from the per-second series over the whole seconds
+	// of the capture when there are any, else from the snapshots.
+	tot := addPerSecond(&hr.PerSecond, c, h, hr.Pool.knownLimit())
+	var span float64 // seconds the rates are over
+	if hr.PerSecond.Len() > 0 {
+		span = tot.setFromSeries(&hr)
+	} else {
+		span = a.setFromCounters(&hr, c)
+	}
+	if hr.DialOnly {
+		a.setStarts(&hr, tot.started, span)
+	}
+	setRates(&hr, h, span)
+	if a.first > 0 {
+		hr.Churn.ClosedConns = h.ClosedConns // the host appeared during the capture
+	} else {
+		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
+	}
+	hr.Handshakes, hr.Proto = handshakes(c, conns[h.Client+"\x00"+h.Host], hr.Churn.NewPerSecond)
+	return hr
+}
+
+// snapshotFigures returns the host's report with what the snapshots give
+// directly: who it is, when it was seen, the medians of its percentiles,
+// its pool's occupancy and its connections' memory; PerSecond is empty.
+func (a *hostAcc) snapshotFigures() HostReport {
+	h := a.last
 	n := float64(a.samples.Len())
 	hr := HostReport{
 		Client:        h.Client,
@@ -302,26 +391,33 @@ func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRec
 		hr.Memory.PerConn = round3(float64(a.memBytes) / float64(a.memOpen))
 		hr.Memory.TLSPerConn = round3(float64(a.tlsMemBytes) / float64(a.memOpen))
 	}
-	limit := 0
-	if h.LimitsKnown && h.MaxConnsPerHost > 0 {
-		limit = h.MaxConnsPerHost
-	}
+	return hr
+}
 
-	// Rates and means: from the per-second series over the whole seconds
-	// of the capture when there are any, else from the snapshots.
+// seriesTotals sums a host's per-second series over the capture.
+type seriesTotals struct {
+	reqs, errs, news, reused int64
+	ok                       int64 // requests that did not fail
+	started                  int64
+	// latSum and holdSum weigh each second's mean latency and holding
+	// time by its successful requests; waitSum and flightSum add up each
+	// second's mean waiting and in flight.
+	latSum, waitSum, flightSum float64
+	holdSum                    float64
+}
+
+// addPerSecond appends to ps the points of host h's per-second series
+// that fall within the whole seconds of capture c, with the utilisation
+// of a pool of limit connections (0: none, the utilisation is the mean
+// in flight), and returns their totals.
+func addPerSecond(ps *Seconds, c *capture.Capture, h *snapshot.Host, limit int) seriesTotals {
+	var tot seriesTotals
 	startSec := c.Start.Unix()
 	end := float64(c.End.UnixNano()) / 1e9
-	var (
-		reqs, errs, news, reused, ok int64
-		started                      int64
-		latSum, waitSum, flightSum   float64
-		holdSum                      float64
-	)
 	for _, p := range c.SeriesOf(h.Client, h.Scheme, h.Host) {
 		if p.Time < startSec || float64(p.Time) >= end {
 			continue
 		}
-		ps := &hr.PerSecond
 		ps.T = append(ps.T, round3(float64(p.Time)-float64(c.Start.UnixNano())/1e9))
 		ps.Requests = append(ps.Requests, p.Requests)
 		ps.Errors = append(ps.Errors, p.Errors)
@@ -336,70 +432,97 @@ func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRec
 			util = round3(p.AvgInFlight / float64(limit))
 		}
 		ps.Utilisation = append(ps.Utilisation, util)
-		reqs += p.Requests
-		started += p.Started
-		errs += p.Errors
-		news += p.NewConns
-		reused += p.ReusedConns
-		ok += p.Requests - p.Errors
-		latSum += p.LatencyAvgMs * float64(p.Requests-p.Errors)
-		holdSum += p.HoldAvgMs * float64(p.Requests-p.Errors)
-		waitSum += p.AvgWaiting
-		flightSum += p.AvgInFlight
+		tot.reqs += p.Requests
+		tot.started += p.Started
+		tot.errs += p.Errors
+		tot.news += p.NewConns
+		tot.reused += p.ReusedConns
+		tot.ok += p.Requests - p.Errors
+		tot.latSum += p.LatencyAvgMs * float64(p.Requests-p.Errors)
+		tot.holdSum += p.HoldAvgMs * float64(p.Requests-p.Errors)
+		tot.waitSum += p.AvgWaiting
+		tot.flightSum += p.AvgInFlight
 	}
+	return tot
+}
+
+// setFromSeries sets hr's counts, mean waiting and in flight, and
+// Little's mean latency, wait and holding time from the per-second
+// totals, and returns the seconds they cover. hr.PerSecond holds the
+// series.
+func (tot seriesTotals) setFromSeries(hr *HostReport) (span float64) {
 	lt := &hr.Little
-	var span float64 // seconds the rates are over
-	if secs := hr.PerSecond.Len(); secs > 0 {
-		span = float64(secs)
-		hr.Basis, hr.Seconds = BasisPerSecond, secs
-		hr.Requests, hr.Errors = reqs, errs
-		hr.Churn.NewConns, hr.Churn.ReusedConns = news, reused
-		hr.Pool.MeanWaiting = round3(waitSum / span)
-		hr.Pool.MeanInFlight = round3(flightSum / span)
-		if ok > 0 {
-			lt.MeanLatency = round3(latSum / float64(ok))
-			// W per request (latency minus its own wait), as
-			// pool_saturated computes it; a capture taken before
-			// the series carried it falls back to the difference of
-			// the means below.
-			lt.Service = round3(holdSum / float64(ok))
-		}
-		if got := news + reused; got > 0 {
-			lt.MeanConnWait = round3(waitSum * 1000 / float64(got))
-		}
-	} else {
-		// Counters since the host was first seen: the baseline is the
-		// host's first snapshot, or zero at the snapshot before it when
-		// the host appeared during the capture.
-		base, baseT := a.firstHost, a.samples.T[0]
-		if a.first > 0 {
-			base = &snapshot.Host{}
-			baseT = c.Snapshots[a.first-1].Time.Sub(c.Start).Seconds()
-		}
-		span = hr.LastSeen - baseT
-		hr.Basis, hr.Seconds = BasisSnapshots, int(span)
-		hr.Requests, hr.Errors = h.Requests-base.Requests, h.Errors-base.Errors
-		hr.Churn.NewConns, hr.Churn.ReusedConns = h.NewConns-base.NewConns, h.ReusedConns-base.ReusedConns
-		hr.Pool.MeanWaiting = round3(a.sumAvgWaiting / n)
-		hr.Pool.MeanInFlight = round3(a.sumInFlight / n)
-		// Medians stand in for the means the series would give.
-		lt.MeanLatency, lt.MeanConnWait = hr.Latency.P50, hr.ConnWait.P50
+	secs := hr.PerSecond.Len()
+	span = float64(secs)
+	hr.Basis, hr.Seconds = BasisPerSecond, secs
+	hr.Requests, hr.Errors = tot.reqs, tot.errs
+	hr.Churn.NewConns, hr.Churn.ReusedConns = tot.news, tot.reused
+	hr.Pool.MeanWaiting = round3(tot.waitSum / span)
+	hr.Pool.MeanInFlight = round3(tot.flightSum / span)
+	if tot.ok > 0 {
+		lt.MeanLatency = round3(tot.latSum / float64(tot.ok))
+		// W per request (latency minus its own wait), as
+		// pool_saturated computes it; a capture taken before
+		// the series carried it falls back to the difference of
+		// the means (see little).
+		lt.Service = round3(tot.holdSum / float64(tot.ok))
 	}
-	if hr.DialOnly {
-		hr.RequestsStarted = started
-		if hr.Basis == BasisSnapshots {
-			hr.RequestsStarted = h.RequestsStarted
-			if a.first == 0 {
-				hr.RequestsStarted -= a.firstHost.RequestsStarted
-			}
-		}
-		switch {
-		case span > 0:
-			hr.StartsPerSecond = round3(float64(hr.RequestsStarted) / span)
-		default:
-			hr.StartsPerSecond = round3(h.StartsPerSecond)
+	if got := tot.news + tot.reused; got > 0 {
+		lt.MeanConnWait = round3(tot.waitSum * 1000 / float64(got))
+	}
+	return span
+}
+
+// setFromCounters sets hr's counts, mean waiting and in flight, and
+// Little's mean latency and wait from the snapshots' counters, for a
+// capture without a per-second series, and returns the seconds they
+// cover.
+func (a *hostAcc) setFromCounters(hr *HostReport, c *capture.Capture) (span float64) {
+	h := a.last
+	n := float64(a.samples.Len())
+	// Counters since the host was first seen: the baseline is the
+	// host's first snapshot, or zero at the snapshot before it when
+	// the host appeared during the capture.
+	base, baseT := a.firstHost, a.samples.T[0]
+	if a.first > 0 {
+		base = &snapshot.Host{}
+		baseT = c.Snapshots[a.first-1].Time.Sub(c.Start).Seconds()
+	}
+	span = hr.LastSeen - baseT
+	hr.Basis, hr.Seconds = BasisSnapshots, int(span)
+	hr.Requests, hr.Errors = h.Requests-base.Requests, h.Errors-base.Errors
+	hr.Churn.NewConns, hr.Churn.ReusedConns = h.NewConns-base.NewConns, h.ReusedConns-base.ReusedConns
+	hr.Pool.MeanWaiting = round3(a.sumAvgWaiting / n)
+	hr.Pool.MeanInFlight = round3(a.sumInFlight / n)
+	// Medians stand in for the means the series would give.
+	hr.Little.MeanLatency, hr.Little.MeanConnWait = hr.Latency.P50, hr.ConnWait.P50
+	return span
+}
+
+// setStarts sets a dial-only host's requests started and their rate:
+// started is the per-second series' count (see hr.Basis), span the
+// seconds the rates are over (0: the last snapshot's rate stands).
+func (a *hostAcc) setStarts(hr *HostReport, started int64, span float64) {
+	h := a.last
+	hr.RequestsStarted = started
+	if hr.Basis == BasisSnapshots {
+		hr.RequestsStarted = h.RequestsStarted
+		if a.first == 0 {
+			hr.RequestsStarted -= a.firstHost.RequestsStarted
 		}
 	}
+	switch {
+	case span > 0:
+		hr.StartsPerSecond = round3(float64(hr.RequestsStarted) / span)
+	default:
+		hr.StartsPerSecond = round3(h.StartsPerSecond)
+	}
+}
+
+// setRates sets hr's request, error and connection rates from its counts
+// over span seconds, or, when span is 0 (one snapshot), from last, the
+// host's last snapshot; and the share of requests on new connections.
+func setRates(hr *HostReport, last *snapshot.Host, span float64) {
 	if span > 0 {
 		hr.RPS = round3(float64(hr.Requests) / span)
 		hr.ErrorsPerSecond = round3(float64(hr.Errors) / span)
@@ -407,20 +530,13 @@ func (a *hostAcc) report(c *capture.Capture, conns map[string][]*capture.ConnRec
 		hr.Churn.ReusedPerSecond = round3(float64(hr.Churn.ReusedConns) / span)
 	} else {
 		// One snapshot: its own rates are all there is.
-		hr.RPS, hr.ErrorsPerSecond = round3(h.RPS), round3(h.ErrorsPerSecond)
-		hr.Churn.NewPerSecond = round3(h.NewConnsPerSecond)
-		hr.Churn.ReusedPerSecond = round3(max(h.RPS-h.NewConnsPerSecond, 0))
+		hr.RPS, hr.ErrorsPerSecond = round3(last.RPS), round3(last.ErrorsPerSecond)
+		hr.Churn.NewPerSecond = round3(last.NewConnsPerSecond)
+		hr.Churn.ReusedPerSecond = round3(max(last.RPS-last.NewConnsPerSecond, 0))
 	}
 	if got := hr.Churn.NewConns + hr.Churn.ReusedConns; got > 0 {
 		hr.Churn.NewFraction = round3(float64(hr.Churn.NewConns) / float64(got))
 	}
-	if a.first > 0 {
-		hr.Churn.ClosedConns = h.ClosedConns // the host appeared during the capture
-	} else {
-		hr.Churn.ClosedConns = h.ClosedConns - a.firstHost.ClosedConns
-	}
-	hr.Handshakes, hr.Proto = handshakes(c, conns[h.Client+"\x00"+h.Host], hr.Churn.NewPerSecond)
-	return hr
 }
 
 // handshakes summarises the set-up cost of a host's connections, and
@@ -463,6 +579,20 @@ func handshakes(c *capture.Capture, conns []*capture.ConnRecord, newPerSecond fl
 // carried the holding time), its pool limit (0 for none), the process's
 // CPU figures (nil when unknown) and the request rate of the other hosts.
 func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
+	if littleLoad(hr, cpu, othersRPS) {
+		poolRelation(hr, limit)
+		sizePool(hr, limit)
+		expectChange(hr, cpu)
+	}
+	hr.Little.Verdict = verdict(hr, cpu)
+}
+
+// littleLoad sets what Little's law says of any host that made requests:
+// λ, the CPU's ceiling, W when the series did not carry it, and the load
+// λ·W. It reports whether the pool can be sized; when not (a dial-only
+// host, whose requests are not seen, or HTTP/2), NotApplicable, Relation
+// and Table say so.
+func littleLoad(hr *HostReport, cpu *CPU, othersRPS float64) bool {
 	lt := &hr.Little
 	switch {
 	case hr.DialOnly:
@@ -471,8 +601,7 @@ func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
 		lt.NotApplicable = NotApplicableDialOnly
 		lt.Relation, lt.Table = "unknown", []ErlangRow{}
 		lt.MeanLatency, lt.MeanConnWait, lt.Service = 0, 0, 0
-		lt.Verdict = verdict(hr, cpu)
-		return
+		return false
 	case hr.Proto == "h2":
 		lt.NotApplicable = NotApplicableHTTP2
 	}
@@ -484,27 +613,41 @@ func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
 	lt.Load = round3(lt.Lambda * lt.Service / 1000)
 	if lt.NotApplicable != "" {
 		lt.Relation, lt.Table = "not applicable", []ErlangRow{}
-		lt.Verdict = verdict(hr, cpu)
-		return
+		return false
 	}
+	return true
+}
+
+// poolRelation sets N, the pool's limit (0 for none), how the load
+// compares with it and whether the pool is the bottleneck.
+func poolRelation(hr *HostReport, limit int) {
+	lt := &hr.Little
 	lt.N = limit
 	lt.Relation = "unlimited"
-	if limit > 0 {
-		lt.Utilisation = round3(lt.Load / float64(limit))
-		switch {
-		case lt.Load < 0.95*float64(limit):
-			lt.Relation = "below"
-		case lt.Load <= 1.05*float64(limit):
-			lt.Relation = "at"
-		default:
-			lt.Relation = "above"
-		}
-		// The pool is the bottleneck when requests queue for it: a pool
-		// that runs full while nobody waits (a closed loop of as many
-		// workers as connections) is sized right, and the workers are
-		// the limit. The threshold is pool_saturated's (poolstats).
-		lt.Saturated = hr.Pool.PeakOpen >= limit && hr.Pool.MeanWaiting >= 0.5
+	if limit <= 0 {
+		return
 	}
+	lt.Utilisation = round3(lt.Load / float64(limit))
+	switch {
+	case lt.Load < 0.95*float64(limit):
+		lt.Relation = "below"
+	case lt.Load <= 1.05*float64(limit):
+		lt.Relation = "at"
+	default:
+		lt.Relation = "above"
+	}
+	// The pool is the bottleneck when requests queue for it: a pool
+	// that runs full while nobody waits (a closed loop of as many
+	// workers as connections) is sized right, and the workers are
+	// the limit. The threshold is pool_saturated's (poolstats).
+	lt.Saturated = hr.Pool.PeakOpen >= limit && hr.Pool.MeanWaiting >= 0.5
+}
+
+// sizePool sets the demand on the pool, the M/M/N queue's figures at the
+// pool's limit (0 for none), the Erlang-C and the recommended pool sizes
+// and the table of sizes around them.
+func sizePool(hr *HostReport, limit int) {
+	lt := &hr.Little
 	lt.Demand = lt.Load
 	leaking := hr.Pool.PeakLeaked > 0
 	if lt.Saturated && !leaking {
@@ -535,19 +678,27 @@ func little(hr *HostReport, limit int, cpu *CPU, othersRPS float64) {
 		lt.Capped = true
 	}
 	lt.Table = erlangTable(lt.Demand, lt.Service, limit, lt.ErlangN, lt.Recommended)
-	if change, ok := poolChange(hr, cpu); ok {
-		if pc := change.PoolRPS(); lt.CPUCeilingRPS > 0 && pc > 0 {
-			lt.Binds = "pool"
-			if change.CPUBinds() {
-				lt.Binds = "cpu"
-			}
-		}
-		if lt.N > 0 && lt.Recommended > lt.N {
-			lt.ExpectedRPS, lt.ExpectedP95Ms = round3(change.ExpectedRPS()), round3(change.ExpectedP95Ms())
-			lt.ExpectedMeanLatencyMs = round3(change.ExpectedMeanLatencyMs())
+}
+
+// expectChange sets which limit binds first after the recommended change
+// of pool, the pool or the CPU (cpu, nil when unknown), and, when the
+// change raises the limit, what it should bring.
+func expectChange(hr *HostReport, cpu *CPU) {
+	lt := &hr.Little
+	change, ok := poolChange(hr, cpu)
+	if !ok {
+		return
+	}
+	if pc := change.PoolRPS(); lt.CPUCeilingRPS > 0 && pc > 0 {
+		lt.Binds = "pool"
+		if change.CPUBinds() {
+			lt.Binds = "cpu"
 		}
 	}
-	lt.Verdict = verdict(hr, cpu)
+	if lt.N > 0 && lt.Recommended > lt.N {
+		lt.ExpectedRPS, lt.ExpectedP95Ms = round3(change.ExpectedRPS()), round3(change.ExpectedP95Ms())
+		lt.ExpectedMeanLatencyMs = round3(change.ExpectedMeanLatencyMs())
+	}
 }
 
 // poolChange is the change of pool the host's figures advise (from N to

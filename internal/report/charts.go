@@ -124,7 +124,7 @@ func poolChart(h *HostReport) Chart {
 		{label: "waiting", color: colWaiting, xys: xy(t, waiting, true)},
 	}
 	var limit *series
-	if h.Pool.LimitsKnown && h.Pool.Limit > 0 && n > 0 {
+	if h.Pool.knownLimit() > 0 && n > 0 {
 		limit = &series{label: fmt.Sprintf("MaxConnsPerHost = %d", h.Pool.Limit), color: colLimit, dash: true,
 			xys: plotter.XYs{{X: t[0], Y: float64(h.Pool.Limit)}, {X: t[n-1], Y: float64(h.Pool.Limit)}}}
 	}
@@ -139,7 +139,7 @@ func poolChart(h *HostReport) Chart {
 // second.
 func utilisationChart(h *HostReport) Chart {
 	c := Chart{Title: "Latency vs pool utilisation"}
-	limited := h.Pool.LimitsKnown && h.Pool.Limit > 0
+	limited := h.Pool.knownLimit() > 0
 	xlabel := "requests in flight (the pool has no limit)"
 	if limited {
 		xlabel = fmt.Sprintf("in flight ÷ MaxConnsPerHost (N = %d)", h.Pool.Limit)

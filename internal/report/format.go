@@ -122,13 +122,7 @@ func fmtEvidence(v float64) string {
 func verdict(hr *HostReport, cpu *CPU) string {
 	lt := &hr.Little
 	if hr.DialOnly {
-		s := "httptop saw this client's connections, not its requests (dial only: its transport was cloned from an instrumented one, " +
-			"or shares one, without probe.Wrap)"
-		if hr.RequestsStarted > 0 {
-			s += fmt.Sprintf(": about %s requests started per second, over at most %s", fmtNum(hr.StartsPerSecond),
-				plural(hr.Pool.PeakOpen, "connection", "connections"))
-		}
-		return s + ". Their latency, their waits and the pool's limit are unknown, so there is nothing to size: wrap the transport with probe.Wrap to see them."
+		return dialOnlyVerdict(hr)
 	}
 	var b strings.Builder
 	leaking := hr.Pool.PeakLeaked > 0
@@ -146,77 +140,9 @@ func verdict(hr *HostReport, cpu *CPU) string {
 			fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load), plural(hr.Pool.PeakOpen, "connection", "connections"))
 		return b.String() + cpuLimitText(hr, cpu)
 	}
-	fmt.Fprintf(&b, "λ·W = %s req/s × %s = %s connections busy on average",
-		fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load))
-	switch lt.Relation {
-	case "unlimited":
-		if hr.Pool.LimitsKnown {
-			b.WriteString("; the pool has no limit (MaxConnsPerHost is 0)")
-		} else {
-			b.WriteString("; the pool's limit is unknown (the client's RoundTripper is not an *http.Transport)")
-		}
-		fmt.Fprintf(&b, " and at most %s open at once.", plural(hr.Pool.PeakOpen, "connection was", "connections were"))
-	default:
-		fmt.Fprintf(&b, ", against a pool of N = %d (λ ÷ N × W = %s)", lt.N, fmtPct(lt.Utilisation))
-		switch lt.Relation {
-		case "below":
-			b.WriteString(": λ·W is below N.")
-		case "at":
-			b.WriteString(": λ·W equals N, the pool runs at its limit.")
-		case "above":
-			b.WriteString(": λ·W exceeds N, so part of what counts as service time is spent waiting elsewhere (dialing, HTTP/2 streams).")
-		}
-	}
-	if hr.Pool.MeanWaiting >= 0.05 {
-		share := ""
-		if lt.MeanLatency > 0 {
-			share = ", " + fmtPct(lt.MeanConnWait/lt.MeanLatency) + " of latency"
-		}
-		fmt.Fprintf(&b, " Requests wait %s for a connection on average (%s waiting at any time%s)",
-			fmtMs(lt.MeanConnWait), fmtNum(hr.Pool.MeanWaiting), share)
-		if hr.Churn.NewFraction >= 0.1 {
-			fmt.Fprintf(&b, "; the %s of requests that get a new connection wait for its dial and handshake", fmtPct(hr.Churn.NewFraction))
-		}
-		b.WriteString(".")
-	} else {
-		fmt.Fprintf(&b, " Requests rarely wait for a connection (%s mean wait).", fmtMs(lt.MeanConnWait))
-	}
-	if lt.Saturated {
-		fmt.Fprintf(&b, " The pool is the bottleneck: %s req/s is what %d connections carry at %s each (N ÷ W = %s req/s), so the demand behind it is at least the %s requests in flight on average.",
-			fmtNum(lt.Lambda), lt.N, fmtMs(lt.Service), fmtNum(float64(lt.N)*1000/lt.Service), fmtNum(hr.Pool.MeanInFlight))
-	}
-	fmt.Fprintf(&b, " For an M/M/N queue at %s Erlangs the smallest pool with P(wait) < %s is %d",
-		fmtRate(lt.Demand), fmtPct(TargetWaitProbability), lt.ErlangN)
-	if lt.Capped {
-		fmt.Fprintf(&b, "; no more than %d requests were in flight at once, so %d connections suffice", hr.Pool.PeakInFlight, lt.Recommended)
-	}
-	b.WriteString(".")
-	raise := lt.N > 0 && lt.Recommended > lt.N
-	switch {
-	case raise:
-		fmt.Fprintf(&b, " Raise MaxConnsPerHost from %d to %d", lt.N, lt.Recommended)
-	case lt.N > 0 && lt.Capped:
-		// The model's P(wait) is for open arrivals; what was measured
-		// says more.
-		fmt.Fprintf(&b, " The pool of %d is large enough: it holds the most requests ever in flight at once (%d)", lt.N, hr.Pool.PeakInFlight)
-	case lt.N > 0:
-		fmt.Fprintf(&b, " The pool of %d is large enough (P(wait) = %s)", lt.N, fmtPct(lt.PWait))
-	default:
-		fmt.Fprintf(&b, " A limit, if you set one, should be at least %d", lt.Recommended)
-	}
-	// The idle pool must hold what bursts need, not only the mean: with
-	// requests fanned out in batches the peak in flight is what churns.
-	idle := max(lt.Recommended, hr.Pool.PeakInFlight)
-	if lt.N > 0 {
-		idle = min(idle, max(lt.N, lt.Recommended))
-	}
-	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < idle && !leaking {
-		fmt.Fprintf(&b, ", and MaxIdleConnsPerHost from %d to %d so those connections stay open between requests", hr.Pool.MaxIdle, idle)
-		if idle > lt.Recommended {
-			b.WriteString(" (the peak in flight: requests come in bursts)")
-		}
-	}
-	b.WriteString(".")
+	writeLoadText(&b, hr)
+	writeWaitText(&b, hr)
+	raise := writeSizeText(&b, hr, leaking)
 	if change, ok := poolChange(hr, cpu); raise && ok {
 		// What the new size should bring, and what would stop it.
 		b.WriteString(" " + change.Outcome())
@@ -226,6 +152,111 @@ func verdict(hr *HostReport, cpu *CPU) string {
 		return b.String()
 	}
 	return b.String() + cpuLimitText(hr, cpu)
+}
+
+// dialOnlyVerdict is the verdict of a dial-only host: what little was
+// seen of it, and why there is nothing to size.
+func dialOnlyVerdict(hr *HostReport) string {
+	s := "httptop saw this client's connections, not its requests (dial only: its transport was cloned from an instrumented one, " +
+		"or shares one, without probe.Wrap)"
+	if hr.RequestsStarted > 0 {
+		s += fmt.Sprintf(": about %s requests started per second, over at most %s", fmtNum(hr.StartsPerSecond),
+			plural(hr.Pool.PeakOpen, "connection", "connections"))
+	}
+	return s + ". Their latency, their waits and the pool's limit are unknown, so there is nothing to size: wrap the transport with probe.Wrap to see them."
+}
+
+// writeLoadText writes the sentence of a verdict that gives the load λ·W
+// and how it compares with the pool's limit.
+func writeLoadText(b *strings.Builder, hr *HostReport) {
+	lt := &hr.Little
+	fmt.Fprintf(b, "λ·W = %s req/s × %s = %s connections busy on average",
+		fmtNum(lt.Lambda), fmtMs(lt.Service), fmtRate(lt.Load))
+	switch lt.Relation {
+	case "unlimited":
+		if hr.Pool.LimitsKnown {
+			b.WriteString("; the pool has no limit (MaxConnsPerHost is 0)")
+		} else {
+			b.WriteString("; the pool's limit is unknown (the client's RoundTripper is not an *http.Transport)")
+		}
+		fmt.Fprintf(b, " and at most %s open at once.", plural(hr.Pool.PeakOpen, "connection was", "connections were"))
+	default:
+		fmt.Fprintf(b, ", against a pool of N = %d (λ ÷ N × W = %s)", lt.N, fmtPct(lt.Utilisation))
+		switch lt.Relation {
+		case "below":
+			b.WriteString(": λ·W is below N.")
+		case "at":
+			b.WriteString(": λ·W equals N, the pool runs at its limit.")
+		case "above":
+			b.WriteString(": λ·W exceeds N, so part of what counts as service time is spent waiting elsewhere (dialing, HTTP/2 streams).")
+		}
+	}
+}
+
+// writeWaitText writes the sentences of a verdict on how long requests
+// wait for a connection, and whether the pool is the bottleneck.
+func writeWaitText(b *strings.Builder, hr *HostReport) {
+	lt := &hr.Little
+	if hr.Pool.MeanWaiting >= 0.05 {
+		share := ""
+		if lt.MeanLatency > 0 {
+			share = ", " + fmtPct(lt.MeanConnWait/lt.MeanLatency) + " of latency"
+		}
+		fmt.Fprintf(b, " Requests wait %s for a connection on average (%s waiting at any time%s)",
+			fmtMs(lt.MeanConnWait), fmtNum(hr.Pool.MeanWaiting), share)
+		if hr.Churn.NewFraction >= 0.1 {
+			fmt.Fprintf(b, "; the %s of requests that get a new connection wait for its dial and handshake", fmtPct(hr.Churn.NewFraction))
+		}
+		b.WriteString(".")
+	} else {
+		fmt.Fprintf(b, " Requests rarely wait for a connection (%s mean wait).", fmtMs(lt.MeanConnWait))
+	}
+	if lt.Saturated {
+		fmt.Fprintf(b, " The pool is the bottleneck: %s req/s is what %d connections carry at %s each (N ÷ W = %s req/s), so the demand behind it is at least the %s requests in flight on average.",
+			fmtNum(lt.Lambda), lt.N, fmtMs(lt.Service), fmtNum(float64(lt.N)*1000/lt.Service), fmtNum(hr.Pool.MeanInFlight))
+	}
+}
+
+// writeSizeText writes the sentences of a verdict that size the pool:
+// what the M/M/N model asks for, what to set MaxConnsPerHost and
+// MaxIdleConnsPerHost to (leaking: bodies are left unread, so the peak
+// in flight does not size the idle pool). It reports whether it advises
+// raising MaxConnsPerHost.
+func writeSizeText(b *strings.Builder, hr *HostReport, leaking bool) (raise bool) {
+	lt := &hr.Little
+	fmt.Fprintf(b, " For an M/M/N queue at %s Erlangs the smallest pool with P(wait) < %s is %d",
+		fmtRate(lt.Demand), fmtPct(TargetWaitProbability), lt.ErlangN)
+	if lt.Capped {
+		fmt.Fprintf(b, "; no more than %d requests were in flight at once, so %d connections suffice", hr.Pool.PeakInFlight, lt.Recommended)
+	}
+	b.WriteString(".")
+	raise = lt.N > 0 && lt.Recommended > lt.N
+	switch {
+	case raise:
+		fmt.Fprintf(b, " Raise MaxConnsPerHost from %d to %d", lt.N, lt.Recommended)
+	case lt.N > 0 && lt.Capped:
+		// The model's P(wait) is for open arrivals; what was measured
+		// says more.
+		fmt.Fprintf(b, " The pool of %d is large enough: it holds the most requests ever in flight at once (%d)", lt.N, hr.Pool.PeakInFlight)
+	case lt.N > 0:
+		fmt.Fprintf(b, " The pool of %d is large enough (P(wait) = %s)", lt.N, fmtPct(lt.PWait))
+	default:
+		fmt.Fprintf(b, " A limit, if you set one, should be at least %d", lt.Recommended)
+	}
+	// The idle pool must hold what bursts need, not only the mean: with
+	// requests fanned out in batches the peak in flight is what churns.
+	idle := max(lt.Recommended, hr.Pool.PeakInFlight)
+	if lt.N > 0 {
+		idle = min(idle, max(lt.N, lt.Recommended))
+	}
+	if hr.Pool.LimitsKnown && hr.Pool.MaxIdle > 0 && hr.Pool.MaxIdle < idle && !leaking {
+		fmt.Fprintf(b, ", and MaxIdleConnsPerHost from %d to %d so those connections stay open between requests", hr.Pool.MaxIdle, idle)
+		if idle > lt.Recommended {
+			b.WriteString(" (the peak in flight: requests come in bursts)")
+		}
+	}
+	b.WriteString(".")
+	return raise
 }
 
 // cpuLimitText says where the CPU stops the host's throughput, for a

@@ -29,74 +29,94 @@ const (
 
 // writeHotMarkdown writes the hot functions sections of report.md.
 func (r *Report) writeHotMarkdown(w io.Writer) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	h := r.Hot
-	p("## Hot functions\n\n")
+	fmt.Fprintf(w, "## Hot functions\n\n")
 	if h == nil {
-		p("No CPU, wall-clock or contention profile was captured.\n\n")
+		fmt.Fprintf(w, "No CPU, wall-clock or contention profile was captured.\n\n")
 		r.writeRuntimeMarkdown(w)
 		return
 	}
-	if c := h.CPU; c != nil {
-		p("CPU profile, %s: httptop itself took %s of it (its agent and its probe's bookkeeping), left out of the code and package tables.\n\n",
-			fmtSeconds(c.Seconds), fmtPctValue(c.HttptopPct))
-		p("### Your code (CPU)\n\n%s\n\n", mdText(codeNote))
-		if len(c.Code) == 0 {
-			p("The profile holds no samples.\n\n")
-		} else {
-			p("| # | function | share | cum | module |\n|--:|:--|--:|--:|:--|\n")
-			for i, e := range c.Code {
-				p("| %d | %s | %s | %s | %s |\n", i+1, entryName(e), fmtPctValue(e.Pct), cumCell(e), mdText(e.Module))
-			}
-			p("\n")
-		}
-		p("### Packages (CPU)\n\n%s\n\n", mdText(packagesNote))
-		if len(c.Packages) > 0 {
-			p("| # | package | cum | module |\n|--:|:--|--:|:--|\n")
-			for i, e := range c.Packages {
-				p("| %d | %s | %s | %s |\n", i+1, mdCode(e.Name), fmtPctValue(e.Pct), mdText(e.Module))
-			}
-			p("\n")
-		}
-		p("### Kinds of work (CPU)\n\n%s\n\n", mdText(categoriesNote))
-		if len(c.Categories) > 0 {
-			p("| kind | share | CPU |\n|:--|--:|--:|\n")
-			for _, e := range c.Categories {
-				p("| %s | %s | %s |\n", mdText(e.Name), fmtPctValue(e.Pct), fmtValue(e.Value, c.Unit))
-			}
-			p("\n")
-		}
+	if h.CPU != nil {
+		writeHotCPUMarkdown(w, h.CPU)
 	}
-	if wt := h.Waits; wt != nil {
-		p("### Where requests wait (wall-clock)\n\n%s\n\n", mdText(waitsNote))
-		p("Over %s, the requests' goroutines took %s of all goroutine time.\n\n", fmtSeconds(wt.Seconds), fmtPctValue(wt.RequestsPct))
-		if wt.Requests == 0 {
-			p("No goroutine was inside an HTTP client call.\n\n")
-		} else {
-			p("| where | share | goroutines | charged to |\n|:--|--:|--:|:--|\n")
-			for _, b := range wt.Buckets {
-				p("| %s | %s | %s | %s |\n", mdText(b.Title), fmtPctValue(b.Pct), fmtNum(b.Goroutines), waitFuncs(b.Funcs, mdCode))
-			}
-			p("\n")
-		}
+	if h.Waits != nil {
+		writeWaitsMarkdown(w, h.Waits)
 	}
 	for _, ct := range h.Contention {
-		title, note := "Contention: blocking", blockNote
-		if ct.Kind == "mutex" {
-			title, note = "Contention: mutexes", mutexNote
-		}
-		p("### %s\n\n%s Over %s, %s of waiting in all, httptop's own left out.\n\n", title, mdText(note), fmtSeconds(ct.Seconds), fmtValue(ct.Total, "nanoseconds"))
-		if len(ct.Sites) == 0 {
-			p("No contention outside httptop.\n\n")
-			continue
-		}
-		p("| # | call site | waits on | delay | share | waits |\n|--:|:--|:--|--:|--:|--:|\n")
-		for i, s := range ct.Sites {
-			p("| %d | %s | %s | %s | %s | %d |\n", i+1, mdCode(siteName(s)), waitsOn(s, mdCode), fmtValue(s.Delay, "nanoseconds"), fmtPctValue(s.Pct), s.Count)
+		writeContentionMarkdown(w, ct)
+	}
+	r.writeRuntimeMarkdown(w)
+}
+
+// writeHotCPUMarkdown writes the CPU profile's tables: the program's own
+// code, packages and kinds of work.
+func writeHotCPUMarkdown(w io.Writer, c *HotCPU) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("CPU profile, %s: httptop itself took %s of it (its agent and its probe's bookkeeping), left out of the code and package tables.\n\n",
+		fmtSeconds(c.Seconds), fmtPctValue(c.HttptopPct))
+	p("### Your code (CPU)\n\n%s\n\n", mdText(codeNote))
+	if len(c.Code) == 0 {
+		p("The profile holds no samples.\n\n")
+	} else {
+		p("| # | function | share | cum | module |\n|--:|:--|--:|--:|:--|\n")
+		for i, e := range c.Code {
+			p("| %d | %s | %s | %s | %s |\n", i+1, entryName(e), fmtPctValue(e.Pct), cumCell(e), mdText(e.Module))
 		}
 		p("\n")
 	}
-	r.writeRuntimeMarkdown(w)
+	p("### Packages (CPU)\n\n%s\n\n", mdText(packagesNote))
+	if len(c.Packages) > 0 {
+		p("| # | package | cum | module |\n|--:|:--|--:|:--|\n")
+		for i, e := range c.Packages {
+			p("| %d | %s | %s | %s |\n", i+1, mdCode(e.Name), fmtPctValue(e.Pct), mdText(e.Module))
+		}
+		p("\n")
+	}
+	p("### Kinds of work (CPU)\n\n%s\n\n", mdText(categoriesNote))
+	if len(c.Categories) > 0 {
+		p("| kind | share | CPU |\n|:--|--:|--:|\n")
+		for _, e := range c.Categories {
+			p("| %s | %s | %s |\n", mdText(e.Name), fmtPctValue(e.Pct), fmtValue(e.Value, c.Unit))
+		}
+		p("\n")
+	}
+}
+
+// writeWaitsMarkdown writes where the requests' goroutines waited, from
+// the wall-clock profile.
+func writeWaitsMarkdown(w io.Writer, wt *HotWaits) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("### Where requests wait (wall-clock)\n\n%s\n\n", mdText(waitsNote))
+	p("Over %s, the requests' goroutines took %s of all goroutine time.\n\n", fmtSeconds(wt.Seconds), fmtPctValue(wt.RequestsPct))
+	if wt.Requests == 0 {
+		p("No goroutine was inside an HTTP client call.\n\n")
+		return
+	}
+	p("| where | share | goroutines | charged to |\n|:--|--:|--:|:--|\n")
+	for _, b := range wt.Buckets {
+		p("| %s | %s | %s | %s |\n", mdText(b.Title), fmtPctValue(b.Pct), fmtNum(b.Goroutines), waitFuncs(b.Funcs, mdCode))
+	}
+	p("\n")
+}
+
+// writeContentionMarkdown writes the top call sites of a block or mutex
+// profile.
+func writeContentionMarkdown(w io.Writer, ct ContentionTable) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	title, note := "Contention: blocking", blockNote
+	if ct.Kind == "mutex" {
+		title, note = "Contention: mutexes", mutexNote
+	}
+	p("### %s\n\n%s Over %s, %s of waiting in all, httptop's own left out.\n\n", title, mdText(note), fmtSeconds(ct.Seconds), fmtValue(ct.Total, "nanoseconds"))
+	if len(ct.Sites) == 0 {
+		p("No contention outside httptop.\n\n")
+		return
+	}
+	p("| # | call site | waits on | delay | share | waits |\n|--:|:--|:--|--:|--:|--:|\n")
+	for i, s := range ct.Sites {
+		p("| %d | %s | %s | %s | %s | %d |\n", i+1, mdCode(siteName(s)), waitsOn(s, mdCode), fmtValue(s.Delay, "nanoseconds"), fmtPctValue(s.Pct), s.Count)
+	}
+	p("\n")
 }
 
 // writeRuntimeMarkdown writes the Go runtime's figures.

@@ -113,41 +113,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		v.ModeText = "CPU and wall-clock " + modeText(r.ProfileMode) + "."
 	}
 	for i := range r.Hosts {
-		h := &r.Hosts[i]
-		hv := hostView{H: h, ID: "host-" + strconv.Itoa(i+1), Label: h.Label(), Worst: "ok", Charts: hostCharts(h)}
-		if len(h.Diagnoses) > 0 {
-			hv.Worst = string(h.Diagnoses[0].Severity)
-		}
-		lt := &h.Little
-		hv.Cells = hostCells(h)
-		hv.Sizing = [2]string{fmtRate(lt.Load) + " " + relationText(lt), strconv.Itoa(lt.Recommended)}
-		if why := notSizedText(lt); why != "" {
-			hv.Sizing = [2]string{why, "–"}
-		}
-		if h.DialOnly {
-			started := "?"
-			if h.RequestsStarted > 0 {
-				started = "~" + fmtNum(h.StartsPerSecond)
-			}
-			hv.Tiles = []tile{
-				{Label: "requests started/s", Value: started, Hint: fmt.Sprintf("%d seen starting; dial only: not seen completing", h.RequestsStarted)},
-				{Label: "latency, conn wait, errors", Value: "?", Hint: "unknown: the requests are not seen", Wide: true},
-				{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle) + ", by their traffic"},
-			}
-			v.Hosts = append(v.Hosts, hv)
-			continue
-		}
-		hv.Tiles = []tile{
-			{Label: "req/s", Value: fmtNum(h.RPS), Hint: fmt.Sprintf("%d requests, %d errors", h.Requests, h.Errors)},
-			{Label: "latency p50 / p95 / p99", Value: fmtMs(h.Latency.P50) + " / " + fmtMs(h.Latency.P95) + " / " + fmtMs(h.Latency.P99),
-				Hint: "worst p99 " + fmtMs(h.Latency.WorstP99) + ", max " + fmtMs(h.Latency.Max), Wide: true},
-			{Label: "conn-wait p95", Value: fmtMs(h.ConnWait.P95), Hint: "mean " + fmtMs(lt.MeanConnWait), Alert: h.Pool.MeanWaiting >= 0.5},
-			{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle)},
-			{Label: "waiting", Value: fmtNum(h.Pool.MeanWaiting), Hint: "peak " + strconv.Itoa(h.Pool.PeakWaiting) + "; in flight " + fmtNum(h.Pool.MeanInFlight), Alert: h.Pool.MeanWaiting >= 0.5},
-			sizingTile(h),
-			{Label: "new conns/s", Value: fmtRate(h.Churn.NewPerSecond), Hint: fmtPct(h.Churn.NewFraction) + " of requests", Alert: h.Churn.NewFraction >= 0.25},
-		}
-		v.Hosts = append(v.Hosts, hv)
+		v.Hosts = append(v.Hosts, newHostView(i, &r.Hosts[i]))
 	}
 	for _, t := range []*TopTable{r.TopCPU, r.TopWall} {
 		if t != nil {
@@ -158,6 +124,49 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		return fmt.Errorf("report: write html: %w", err)
 	}
 	return nil
+}
+
+// newHostView returns the section of h, the i-th host of the report.
+func newHostView(i int, h *HostReport) hostView {
+	hv := hostView{H: h, ID: "host-" + strconv.Itoa(i+1), Label: h.Label(), Worst: "ok", Charts: hostCharts(h)}
+	if len(h.Diagnoses) > 0 {
+		hv.Worst = string(h.Diagnoses[0].Severity)
+	}
+	lt := &h.Little
+	hv.Cells = hostCells(h)
+	hv.Sizing = [2]string{fmtRate(lt.Load) + " " + relationText(lt), strconv.Itoa(lt.Recommended)}
+	if why := notSizedText(lt); why != "" {
+		hv.Sizing = [2]string{why, "–"}
+	}
+	hv.Tiles = hostTiles(h)
+	return hv
+}
+
+// hostTiles are the headline figures of h: what a dial-only host shows
+// of its requests and pool, else its rate, latency, waits, pool, sizing
+// and churn.
+func hostTiles(h *HostReport) []tile {
+	if h.DialOnly {
+		started := "?"
+		if h.RequestsStarted > 0 {
+			started = "~" + fmtNum(h.StartsPerSecond)
+		}
+		return []tile{
+			{Label: "requests started/s", Value: started, Hint: fmt.Sprintf("%d seen starting; dial only: not seen completing", h.RequestsStarted)},
+			{Label: "latency, conn wait, errors", Value: "?", Hint: "unknown: the requests are not seen", Wide: true},
+			{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle) + ", by their traffic"},
+		}
+	}
+	return []tile{
+		{Label: "req/s", Value: fmtNum(h.RPS), Hint: fmt.Sprintf("%d requests, %d errors", h.Requests, h.Errors)},
+		{Label: "latency p50 / p95 / p99", Value: fmtMs(h.Latency.P50) + " / " + fmtMs(h.Latency.P95) + " / " + fmtMs(h.Latency.P99),
+			Hint: "worst p99 " + fmtMs(h.Latency.WorstP99) + ", max " + fmtMs(h.Latency.Max), Wide: true},
+		{Label: "conn-wait p95", Value: fmtMs(h.ConnWait.P95), Hint: "mean " + fmtMs(h.Little.MeanConnWait), Alert: h.Pool.MeanWaiting >= 0.5},
+		{Label: "pool (peak open / limit)", Value: fmtPool(h.Pool), Hint: "mean active " + fmtNum(h.Pool.MeanActive) + ", idle " + fmtNum(h.Pool.MeanIdle)},
+		{Label: "waiting", Value: fmtNum(h.Pool.MeanWaiting), Hint: "peak " + strconv.Itoa(h.Pool.PeakWaiting) + "; in flight " + fmtNum(h.Pool.MeanInFlight), Alert: h.Pool.MeanWaiting >= 0.5},
+		sizingTile(h),
+		{Label: "new conns/s", Value: fmtRate(h.Churn.NewPerSecond), Hint: fmtPct(h.Churn.NewFraction) + " of requests", Alert: h.Churn.NewFraction >= 0.25},
+	}
 }
 
 // sizingTile is the λ·W vs N headline of a host, or why it has none.

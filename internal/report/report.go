@@ -189,6 +189,15 @@ type Pool struct {
 	PeakLeaked int `json:"peak_leaked"`
 }
 
+// knownLimit is the pool's limit (MaxConnsPerHost) when it has one and
+// it is known, else 0.
+func (p Pool) knownLimit() int {
+	if p.LimitsKnown && p.Limit > 0 {
+		return p.Limit
+	}
+	return 0
+}
+
 // Little applies Little's law and an M/M/N queue (see ErlangC) to a
 // host's pool.
 type Little struct {
