@@ -10,12 +10,8 @@ import (
 // httptrace.ContextClientTrace, as the context httptrace.WithClientTrace
 // returns would (for a trace with no DNS or connect hooks, which need
 // nothing else, and a parent with no trace to compose with). Unlike that
-// one it holds the trace itself: a fresh span holds it, which saves its
-// request an allocation; a pooled span's request gets one of its own (the
-// transport keeps a request's context past the request: a dial it started
-// keeps its values), whose trace, written where the allocator has just
-// been, the transport reads without the cache misses the span's would
-// cost.
+// one it can live inside the span, which saves a request whose span is not
+// recycled an allocation.
 //
 // It finds the trace by httptrace's own context key, which is unexported:
 // clientTraceKey learns it once by asking httptrace for the trace of a
@@ -25,14 +21,14 @@ import (
 // (TestTraceContext fails loudly when that happens).
 type traceContext struct {
 	context.Context
-	trace httptrace.ClientTrace
+	trace *httptrace.ClientTrace
 }
 
 // Value returns the span's trace for httptrace's key, and what the parent
 // holds for any other.
 func (c *traceContext) Value(key any) any {
 	if key == clientTraceKey {
-		return &c.trace
+		return c.trace
 	}
 	return c.Context.Value(key)
 }

@@ -21,11 +21,12 @@ func TestTraceContext(t *testing.T) {
 	if !fastTraceContext || clientTraceKey == nil {
 		t.Fatal("httptrace's context key was not learnt: ContextClientTrace no longer asks ctx.Value for one key, or WithClientTrace stores the trace under another")
 	}
+	trace := &httptrace.ClientTrace{}
 	parent, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "program's"))
 	defer cancel()
-	tc := &traceContext{Context: parent}
-	if got := httptrace.ContextClientTrace(tc); got != &tc.trace {
-		t.Errorf("ContextClientTrace(traceContext) = %p, want its trace %p", got, &tc.trace)
+	tc := &traceContext{Context: parent, trace: trace}
+	if got := httptrace.ContextClientTrace(tc); got != trace {
+		t.Errorf("ContextClientTrace(traceContext) = %p, want the trace %p", got, trace)
 	}
 	if got := tc.Value(ctxKey{}); got != "program's" {
 		t.Errorf("Value of the program's key = %v, want the parent's value", got)
@@ -69,7 +70,7 @@ func TestTraceContextTransport(t *testing.T) {
 		}
 		tr := srv.Client().Transport.(*http.Transport)
 		var gets, gots int
-		trace := httptrace.ClientTrace{
+		trace := &httptrace.ClientTrace{
 			GetConn: func(string) { gets++ },
 			GotConn: func(httptrace.GotConnInfo) { gots++ },
 		}

@@ -254,7 +254,7 @@ func (t *Tracer) beginFresh(req *http.Request, host *poolstats.Host, now int64) 
 	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
 		return s, req.WithContext(s.composed(ctx))
 	}
-	s.fresh.ctx = traceContext{Context: ctx, trace: s.trace}
+	s.fresh.ctx = traceContext{Context: ctx, trace: &s.trace}
 	return s, req.WithContext(&s.fresh.ctx)
 }
 
