@@ -17,44 +17,36 @@ import (
 const CallerDepth = 16
 
 // Body is the record of one open response body, from the response until
-// the body reaches EOF or is closed. The tracer keeps it in its body
-// wrapper, so that opening a body costs no allocation of its own.
+// the body reaches EOF or is closed. The tracer keeps it in its per-request
+// span, so that opening a body costs no allocation of its own.
 type Body struct {
-	// Host, Opened (monotonic ns) and Callers are set by the tracer
-	// before the record is registered (OpenBody, BodySlot.Open), and
-	// not changed afterwards.
+	// Host, Opened (monotonic ns), Reads and Callers are set by the
+	// tracer before OpenBody and not changed until CloseBody.
 	Host    *Host
 	Opened  int64
 	Callers [CallerDepth]uintptr
+	NumPCs  int
 	// Reads counts the Read calls on the body. Reads tell an open body
 	// that is being consumed slowly (a stream) from a leaked one.
-	Reads atomic.Int64
+	Reads *atomic.Int64
 
-	// hint picks the body's shard (OpenBody).
+	// hint picks the body's shard; set at its first OpenBody and kept,
+	// so that a record reused for request after request (the tracer
+	// recycles its spans) keeps its shard.
 	hint uint32
 
-	// Guarded by the shard's mutex (OpenBody), or by the registry's
-	// keptMu (a record in a BodySlot).
+	// Guarded by the shard's mutex (OpenBody), or by mu (a kept record,
+	// see KeepBody).
 	shard     *bodyShard
 	slot      int32
 	seenReads int64 // reads at the last snapshot that saw a change
 	seenAt    int64 // when that snapshot ran
+
+	// A kept record is open between Open and Close, and its fields
+	// (those above too) are guarded by mu.
+	mu   sync.Mutex
+	open bool
 }
-
-// BodySlot holds the open body of an owner that opens one body after
-// another (the tracer's pooled spans, request after request): the slot is
-// registered once (Stats.KeepSlot), and a body is opened and closed in it
-// with one atomic store each, without the registry's locks.
-type BodySlot struct {
-	b atomic.Pointer[Body]
-}
-
-// Open registers b, whose Host, Opened and Callers are set, as the slot's
-// open body.
-func (s *BodySlot) Open(b *Body) { s.b.Store(b) }
-
-// Close unregisters the slot's open body.
-func (s *BodySlot) Close() { s.b.Store(nil) }
 
 // bodyShards spreads open bodies over this many registries so that
 // requests on different goroutines rarely contend for one lock.
@@ -72,26 +64,41 @@ type bodyShard struct {
 type bodyRegistry struct {
 	shards [bodyShards]bodyShard
 
-	// kept holds the slots of KeepSlot, weakly: a slot lives as long as
-	// its owner (a pooled span), and leaves the list once collected.
+	// kept holds the records of KeepBody, weakly: a record lives as long
+	// as its owner (a pooled span), and leaves the list once collected.
 	keptMu   sync.Mutex
-	kept     []weak.Pointer[BodySlot]
+	kept     []weak.Pointer[Body]
 	keptLive int // entries alive at the last pruning
 }
 
-// KeepSlot registers s for good: the body open in it, if any, is tracked
-// as OpenBody's are. The registry holds it weakly, so that s's owner may be
-// garbage collected; it is dropped then.
-func (s *Stats) KeepSlot(slot *BodySlot) {
+// KeepBody registers b for good: a record that its owner opens and closes
+// request after request (Body.SetOpen) without the registry's locks,
+// under the record's own (Body.Lock). The registry holds it weakly, so
+// that b's owner may be garbage collected; it is dropped then.
+func (s *Stats) KeepBody(b *Body) {
 	r := &s.bodies
 	r.keptMu.Lock()
 	defer r.keptMu.Unlock()
 	if len(r.kept) >= 2*r.keptLive+64 {
 		// Prune the collected ones, as often as the list doubles.
-		r.kept = slices.DeleteFunc(r.kept, func(w weak.Pointer[BodySlot]) bool { return w.Value() == nil })
+		r.kept = slices.DeleteFunc(r.kept, func(w weak.Pointer[Body]) bool { return w.Value() == nil })
 		r.keptLive = len(r.kept)
 	}
-	r.kept = append(r.kept, weak.Make(slot))
+	r.kept = append(r.kept, weak.Make(b))
+}
+
+// Lock and Unlock guard a kept record (see KeepBody): its owner sets
+// Host, Opened, Reads and Callers, and opens or closes it, holding the
+// lock; a snapshot reads it holding it.
+func (b *Body) Lock()   { b.mu.Lock() }
+func (b *Body) Unlock() { b.mu.Unlock() }
+
+// SetOpen opens or closes a kept record; its lock must be held.
+func (b *Body) SetOpen(open bool) {
+	b.open = open
+	if !open {
+		b.seenReads, b.seenAt = 0, 0
+	}
 }
 
 // OpenBody starts tracking an open response body.
@@ -152,14 +159,16 @@ func (s *Stats) leaks(now int64) map[*Host]*leakReport {
 	r.keptMu.Lock()
 	live := 0
 	for _, w := range r.kept {
-		slot := w.Value()
-		if slot == nil {
+		b := w.Value()
+		if b == nil {
 			continue
 		}
 		live++
-		if b := slot.b.Load(); b != nil {
+		b.mu.Lock()
+		if b.open {
 			b.checkLeak(now, out)
 		}
+		b.mu.Unlock()
 	}
 	r.keptLive = live
 	r.keptMu.Unlock()
@@ -174,7 +183,10 @@ func (b *Body) checkLeak(now int64, out map[*Host]*leakReport) {
 	if now-b.Opened < after {
 		return
 	}
-	reads := b.Reads.Load()
+	var reads int64
+	if b.Reads != nil {
+		reads = b.Reads.Load()
+	}
 	leaked := reads == 0
 	if !leaked {
 		if reads != b.seenReads || b.seenAt == 0 {

@@ -4,18 +4,20 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 func TestBodyRegistry(t *testing.T) {
 	s, h := testHost(t)
 	after := int64(s.opts.LeakAfter)
+	var reads [3]atomic.Int64
 	bodies := make([]*Body, 3)
 	for i := range bodies {
-		bodies[i] = &Body{Host: h, Opened: 1e9}
+		bodies[i] = &Body{Host: h, Opened: 1e9, Reads: &reads[i]}
 		s.OpenBody(bodies[i])
 	}
-	bodies[1].Reads.Add(5) // being read
+	reads[1].Add(5) // being read
 	if got := s.leaks(1e9 + after - 1); len(got) != 0 {
 		t.Errorf("leaks before LeakAfter: %v", got)
 	}
@@ -99,43 +101,38 @@ func TestInternalFrame(t *testing.T) {
 	}
 }
 
-// The bodies open in kept slots report leaks like registered ones, and
-// the registry forgets the slots once their owners are collected.
-func TestKeptSlots(t *testing.T) {
+// Kept records report leaks like registered ones, and the registry
+// forgets them once their owners are collected.
+func TestKeptBodies(t *testing.T) {
 	s, h := testHost(t)
-	slot := new(BodySlot)
-	s.KeepSlot(slot)
-	slot.Open(&Body{Host: h, Opened: 1})
+	var reads atomic.Int64
+	keep := &Body{}
+	s.KeepBody(keep)
+	keep.Lock()
+	keep.Host, keep.Opened, keep.Reads = h, 1, &reads
+	keep.SetOpen(true)
+	keep.Unlock()
 	after := int64(s.opts.LeakAfter)
 	if got := s.leaks(1 + after)[h]; got == nil || got.count != 1 {
-		t.Fatalf("leaks of a body open in a slot = %+v, want 1", got)
+		t.Fatalf("leaks of an open kept record = %+v, want 1", got)
 	}
-	slot.Close()
+	keep.Lock()
+	keep.SetOpen(false)
+	keep.Unlock()
 	if got := s.leaks(1 + after)[h]; got != nil {
-		t.Fatalf("leaks of a closed slot = %+v, want none", got)
+		t.Fatalf("leaks of a closed kept record = %+v, want none", got)
 	}
-	// A body read since the last snapshot is not a leak until it stays
-	// unread for LeakAfter.
-	b := &Body{Host: h, Opened: 1}
-	b.Reads.Add(1)
-	slot.Open(b)
-	if got := s.leaks(1 + after)[h]; got != nil {
-		t.Fatalf("leaks of a body being read = %+v, want none", got)
-	}
-	if got := s.leaks(1 + 2*after)[h]; got == nil || got.count != 1 {
-		t.Fatalf("leaks of a body unread for LeakAfter = %+v, want 1", got)
-	}
-	// Slots whose owners are gone leave the list as it grows: it stays
-	// within twice the slots alive at the last pruning (here at most
+	// Records whose owners are gone leave the list as it grows: it stays
+	// within twice the records alive at the last pruning (here at most
 	// 1001, some collected late), plus 64.
 	for range 10 {
 		for range 1000 {
-			s.KeepSlot(new(BodySlot))
+			s.KeepBody(&Body{})
 		}
 		runtime.GC()
 	}
 	if n := len(s.bodies.kept); n > 2*1001+64 {
-		t.Errorf("%d kept slots listed after 10,000 were registered and dropped, want at most %d", n, 2*1001+64)
+		t.Errorf("%d kept records listed after 10,000 were registered and dropped, want at most %d", n, 2*1001+64)
 	}
-	runtime.KeepAlive(slot)
+	runtime.KeepAlive(keep)
 }

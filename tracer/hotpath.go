@@ -202,14 +202,23 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		b = &s.fresh.body
 	}
 	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
-	b.rec.Host, b.rec.Opened = h, now
-	if _, complete := callers(b.rec.Callers[:]); !complete {
-		slowCallers(b.rec.Callers[:])
-	}
+	rec := &s.rec
 	if s.pooled {
-		s.slot.Open(&b.rec)
+		rec.Lock()
+	}
+	rec.Host = h
+	rec.Opened = now
+	rec.Reads = &b.reads
+	n, complete := callers(rec.Callers[:])
+	if !complete {
+		n = slowCallers(rec.Callers[:])
+	}
+	rec.NumPCs = n
+	if s.pooled {
+		rec.SetOpen(true)
+		rec.Unlock()
 	} else {
-		t.stats.OpenBody(&b.rec)
+		t.stats.OpenBody(rec)
 	}
 	resp.Body = b
 }
@@ -217,7 +226,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 // Read reads from the response body.
 func (b *Body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	b.rec.Reads.Add(1)
+	b.reads.Add(1)
 	if err != nil {
 		b.finish(err)
 	}
@@ -243,10 +252,14 @@ func (b *Body) finish(cause error) {
 		return
 	}
 	now := poolstats.Now()
-	// The slot lets go of the record, and so of this wrapper (which
+	// Closed, the record lets go of the host and of this wrapper (which
 	// refers to the transport's body, and through it to the
 	// connection) while the span waits in the pool.
-	s.slot.Close()
+	rec := &s.rec
+	rec.Lock()
+	rec.SetOpen(false)
+	rec.Host, rec.Reads = nil, nil
+	rec.Unlock()
 	outcome := OutcomeEOF
 	if cause != io.EOF {
 		outcome = s.endedEarly(now, cause, b.http1)
