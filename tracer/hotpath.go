@@ -111,6 +111,7 @@ func (t *Tracer) pooledSpan() *Span { return t.pool.Get().(*Span) }
 //go:noinline
 func (s *Span) pooledGetConn() func(string) {
 	return func(hostPort string) {
+		defer s.t.recoverPanic()
 		h := s.st.host
 		if h == nil {
 			return // a stray hook, after the request finished
@@ -139,6 +140,7 @@ func (s *Span) pooledGetConn() func(string) {
 //go:noinline
 func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
 	return func(info httptrace.GotConnInfo) {
+		defer s.t.recoverPanic()
 		h := s.st.host
 		if h == nil {
 			return // a stray hook, after the request finished
@@ -251,6 +253,7 @@ func (b *Body) finish(cause error) {
 		s.finishFreshBody(b, cause)
 		return
 	}
+	defer s.t.recoverPanic()
 	now := poolstats.Now()
 	// Closed, the record lets go of the host and of this wrapper (which
 	// refers to the transport's body, and through it to the

@@ -406,12 +406,10 @@ func (s *Span) quiescent() bool {
 // testHookRecycled, when set by a test, is called for every span recycled.
 var testHookRecycled func(*Span)
 
-// recoverPanic is deferred by the entry points of the tracer's own code
-// that run rarely: a bug in httptop must never take the program down.
-// What every request through a pooled span runs (its hooks, its body's
-// end, see hotpath.go) defers nothing: it only follows pointers the tracer
-// set before the transport could call it, and leaves the rest to such
-// entry points.
+// recoverPanic is deferred by every entry point of the tracer's own code
+// that the transport or the program calls (hooks, a body's end; RoundTrip
+// has its own guard): a bug in httptop must never take the program down.
+// An open-coded defer costs a few nanoseconds when nothing panics.
 func (t *Tracer) recoverPanic() {
 	if r := recover(); r != nil {
 		t.panicked(r)
