@@ -136,6 +136,10 @@ func (c *Conn) Used(now, idleNs int64, tlsConn *tls.Conn) {
 	}
 }
 
+// InUse reports whether a request has used the connection (see Used):
+// then Used has nothing left to do.
+func (c *Conn) InUse() bool { return c.firstUse.Load() != 0 }
+
 // firstUsed is Used for a connection no request had used yet.
 func (c *Conn) firstUsed(now, idleNs int64, tlsConn *tls.Conn) {
 	if !c.firstUse.CompareAndSwap(0, now) {
@@ -163,8 +167,15 @@ func (c *Conn) BeginRequest() {
 // BeginRequest is matched by exactly one EndRequest.
 func (c *Conn) EndRequest(now int64, clean bool) {
 	c.lastDone.Store(now)
-	st := c.state.Add(^uint64(0))
-	if st&closedBit != 0 && st&countMask == 0 && clean {
+	if st := c.state.Add(^uint64(0)); st&closedBit != 0 {
+		c.endedClosed(now, st, clean)
+	}
+}
+
+// endedClosed is EndRequest on a connection that closed (state st, after
+// the request left it).
+func (c *Conn) endedClosed(now int64, st uint64, clean bool) {
+	if st&countMask == 0 && clean {
 		// The transport closed the connection as this request was
 		// ending: an HTTP/1 connection the idle pool refuses is closed
 		// by the read loop right after it signals the body's EOF,

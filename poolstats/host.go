@@ -213,7 +213,7 @@ func (h *Host) recordGot(g Got, s *second) {
 // tracer queues the same record (Client.Submit).
 func (h *Host) Responded(now, d, wait int64, status int, g Got) {
 	if h.firstResponse.Load() == 0 {
-		h.firstResponse.CompareAndSwap(0, now)
+		h.noteFirstResponse(now)
 	}
 	h.record(&Response{Host: h, At: now, Latency: d, Wait: wait, Status: status, Got: g}, now)
 }
@@ -264,6 +264,11 @@ func (h *Host) record(r *Response, now int64) {
 		}
 	}
 }
+
+// noteFirstResponse notes the host's first response, at now.
+//
+//go:noinline
+func (h *Host) noteFirstResponse(now int64) { h.firstResponse.CompareAndSwap(0, now) }
 
 // liveWindow reports whether a histogram still holds a value observed at
 // t, as of now: the windows keep the current period and the one before.

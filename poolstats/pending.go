@@ -85,8 +85,29 @@ func (c *Client) Submit(h *Host, at, latency, wait int64, status int, g Got) {
 	// What a TLS handshake is judged by (hostTLS.handshake) must not
 	// wait in the queue.
 	if h.firstResponse.Load() == 0 {
-		h.firstResponse.CompareAndSwap(0, at)
+		h.noteFirstResponse(at)
 	}
+	p := &c.pending
+	i := p.head.Load()
+	s := &p.slots[i%pendingSlots]
+	if s.seq.Load() != i || !p.head.CompareAndSwap(i, i+1) {
+		// Another producer took i, or the ring is full.
+		c.submitSlow(h, at, latency, wait, status, g)
+		return
+	}
+	s.r = Response{Host: h, At: at, Latency: latency, Wait: wait, Status: status, Got: g}
+	s.seq.Store(i + 1)
+	if i%pendingBatch == pendingBatch-1 || at-p.drained.Load() > pendingAge {
+		p.tryDrain()
+	}
+}
+
+// submitSlow is Submit past a slot another producer took first: it claims
+// the next free slot, or records the response at once when the ring is
+// full.
+//
+//go:noinline
+func (c *Client) submitSlow(h *Host, at, latency, wait int64, status int, g Got) {
 	p := &c.pending
 	for {
 		i := p.head.Load()

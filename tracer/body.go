@@ -28,54 +28,19 @@ type Body struct {
 // errClosed marks a body closed by the program.
 var errClosed = errors.New("closed")
 
-// Read reads from the response body.
-func (b *Body) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	b.reads.Add(1)
-	if err != nil {
-		b.finish(err)
-	}
-	return n, err
-}
-
-// Close closes the response body.
-func (b *Body) Close() error {
-	err := b.rc.Close()
-	b.finish(errClosed)
-	return err
-}
-
-// finish ends the body's request the first time the body ends. The span
-// may be recycled by it, so nothing touches b.span afterwards.
-func (b *Body) finish(cause error) {
-	if b.done.Load() || !b.done.CompareAndSwap(false, true) {
-		return
-	}
-	s := b.span
-	done := false
-	defer func() {
-		if !done {
-			s.t.recovered(recover())
-		}
-	}()
+// finishFreshBody is Body.finish for a fresh span.
+//
+//go:noinline
+func (s *Span) finishFreshBody(b *Body, cause error) {
+	defer s.t.recoverPanic()
 	now := poolstats.Now()
-	if rec := &s.rec; s.pooled {
-		// Closed, it lets go of the host and of this wrapper (which
-		// refers to the transport's body, and through it to the
-		// connection) while the span waits in the pool.
-		rec.Lock()
-		rec.SetOpen(false)
-		rec.Host, rec.Reads = nil, nil
-		rec.Unlock()
-	} else {
-		s.t.stats.CloseBody(rec)
-	}
+	s.t.stats.CloseBody(&s.rec)
+	http1 := b.http1
 	outcome := OutcomeEOF
 	if cause != io.EOF {
-		outcome = s.endedEarly(now, cause, b.http1)
+		outcome = s.endedEarly(now, cause, http1)
 	}
 	s.finish(now, outcome)
-	done = true
 }
 
 // endedEarly records a body closed before EOF, or whose Read failed, and
@@ -83,6 +48,7 @@ func (b *Body) finish(cause error) {
 //
 //go:noinline
 func (s *Span) endedEarly(now int64, cause error, http1 bool) Outcome {
+	defer s.t.recoverPanic()
 	if cause == errClosed {
 		if http1 {
 			// The transport closes an HTTP/1.x connection whose

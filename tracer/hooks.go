@@ -13,41 +13,41 @@ import (
 // and the hooks run between the transport's own work, when little of the
 // probe's code is in the instruction cache.
 //
-// Each guards against panics in the probe's own code with a deferred
-// closure that calls recover only when the hook did not finish, which
-// spares a call into the runtime on every request. A pooled span's hooks
-// would panic (and be recovered) rather than corrupt another request if a
-// transport ever fired one after its request finished.
+// A fresh span's hooks guard against panics in the probe's own code with
+// a deferred recover. A pooled span's hooks run on every request, and a
+// deferred call costs them a function of its own: what they do on every
+// request cannot panic (every pointer they follow is the tracer's own,
+// set before the transport can fire them; a stray hook, fired after its
+// request finished, finds no host and returns), and what they do rarely,
+// in functions of its own, defers the recover.
 
-// pooledGetConn returns a pooled span's GetConn hook: the request asks the
-// pool for a connection. It fires on the goroutine calling RoundTrip; for
-// HTTP/2 it can fire twice for one request, which counts as one wait.
-//
-// It is not inlined, so that its closure has one body whatever the
-// caller, whose code pointer tracedContext knows (spanHooks).
+// gotConn is the rest of a pooled span's GotConn hook for what few
+// requests see: a connection the dial hook did not wrap (HTTPS, whose
+// *tls.Conn wraps ours, or one dialed elsewhere), used for the first time
+// or by another host, a retry, or Options.Observe.
 //
 //go:noinline
-func (s *Span) pooledGetConn() func(string) {
-	return func(hostPort string) {
-		done := false
-		defer func() {
-			if !done {
-				s.t.recovered(recover())
-			}
-		}()
-		now := max(poolstats.Now(), 1)
-		h := s.st.host
-		if s.st.conn != nil {
-			s.pooledRetry(now)
+func (s *Span) gotConn(now, wait int64, info httptrace.GotConnInfo, c *poolstats.Conn) {
+	defer s.t.recoverPanic()
+	h := s.st.host
+	if c != nil {
+		// A connection the dial hook wrapped, over plain HTTP.
+		c.Used(now, int64(info.IdleTime), nil)
+	} else {
+		c = s.t.connOf(info.Conn, h, now, int64(info.IdleTime))
+	}
+	if c != nil {
+		if c.Host() != h {
+			c.MoveTo(h)
 		}
-		if s.st.waitAt == 0 {
-			s.st.waitAt = now
-			h.WaitStarted()
+		c.BeginRequest()
+		if old := s.st.conn; old != nil {
+			old.EndRequest(now, false)
 		}
-		if !h.AddrNoted() {
-			h.NoteAddr(hostPort)
-		}
-		done = true
+		s.st.conn = c
+	}
+	if s.t.phases {
+		s.notePhasesGot(now, wait, info, c)
 	}
 }
 
@@ -56,62 +56,19 @@ func (s *Span) pooledGetConn() func(string) {
 //
 //go:noinline
 func (s *Span) pooledRetry(now int64) {
+	defer s.t.recoverPanic()
 	c := s.st.conn
 	s.st.conn = nil
 	c.EndRequest(now, false)
 }
 
-// pooledGotConn returns a pooled span's GotConn hook: the request has a
-// connection. It fires on the goroutine calling RoundTrip. The wait leaves
-// the waiting gauge at once; the rest is recorded by end (see Span).
-//
-// It is not inlined, so that its closure has one body whatever the
-// caller, whose code pointer tracedContext knows (spanHooks).
+// noteAddr registers the address the transport dials for the request's
+// host (poolstats.Host.NoteAddr), once per host.
 //
 //go:noinline
-func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
-	return func(info httptrace.GotConnInfo) {
-		done := false
-		defer func() {
-			if !done {
-				s.t.recovered(recover())
-			}
-		}()
-		now := poolstats.Now()
-		h := s.st.host
-		wait := int64(-1)
-		if ws := s.st.waitAt; ws != 0 {
-			s.st.waitAt = 0
-			wait = max(now-ws, 0)
-			h.WaitOver()
-		}
-		if s.st.got.At != 0 {
-			s.flushGot()
-		}
-		s.st.got = poolstats.Got{At: now, Wait: wait, Reused: info.Reused}
-		var c *poolstats.Conn
-		if rec := recordOf(info.Conn); rec != nil {
-			// A connection the dial hook wrapped, over plain HTTP.
-			c = rec
-			c.Used(now, int64(info.IdleTime), nil)
-		} else {
-			c = s.t.connOf(info.Conn, h, now, int64(info.IdleTime))
-		}
-		if c != nil {
-			if c.Host() != h {
-				c.MoveTo(h)
-			}
-			c.BeginRequest()
-			if old := s.st.conn; old != nil {
-				old.EndRequest(now, false)
-			}
-			s.st.conn = c
-		}
-		if s.t.phases {
-			s.notePhasesGot(now, wait, info, c)
-		}
-		done = true
-	}
+func (s *Span) noteAddr(hostPort string) {
+	defer s.t.recoverPanic()
+	s.st.host.NoteAddr(hostPort)
 }
 
 // flushGot records the connection a request got before a retry got it
@@ -119,6 +76,7 @@ func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
 //
 //go:noinline
 func (s *Span) flushGot() {
+	defer s.t.recoverPanic()
 	if s.st.got.Wait > 0 {
 		s.st.waited += s.st.got.Wait
 	}
@@ -136,22 +94,22 @@ func (s *Span) flushGot() {
 func (s *Span) freshGetConn() func(string) {
 	return func(hostPort string) {
 		defer s.t.recoverPanic()
-		if s.st.finished.Load() {
+		if s.fresh.finished.Load() {
 			// A stray hook after the request ended: ignore it.
 			return
 		}
 		now := max(poolstats.Now(), 1)
 		// A second GetConn after a GotConn is a retry: the attempt on
 		// the previous connection is over.
-		if c := s.st.aconn.Swap(nil); c != nil {
+		if c := s.fresh.conn.Swap(nil); c != nil {
 			c.EndRequest(now, false)
 		}
 		h := s.st.host
-		if s.st.waitStart.CompareAndSwap(0, now) {
+		if s.fresh.waitStart.CompareAndSwap(0, now) {
 			h.WaitStarted()
 			// The request may have finished meanwhile; then finish did
 			// not see this wait, and nobody else will end it.
-			if s.st.finished.Load() && s.st.waitStart.CompareAndSwap(now, 0) {
+			if s.fresh.finished.Load() && s.fresh.waitStart.CompareAndSwap(now, 0) {
 				h.WaitDropped()
 			}
 		}
@@ -170,15 +128,15 @@ func (s *Span) freshGetConn() func(string) {
 func (s *Span) freshGotConn() func(httptrace.GotConnInfo) {
 	return func(info httptrace.GotConnInfo) {
 		defer s.t.recoverPanic()
-		if s.st.finished.Load() {
+		if s.fresh.finished.Load() {
 			return // a stray hook, as in freshGetConn
 		}
 		now := poolstats.Now()
 		h := s.st.host
 		wait := int64(-1)
-		if ws := s.st.waitStart.Load(); ws != 0 && s.st.waitStart.CompareAndSwap(ws, 0) {
+		if ws := s.fresh.waitStart.Load(); ws != 0 && s.fresh.waitStart.CompareAndSwap(ws, 0) {
 			wait = max(now-ws, 0)
-			s.st.awaited.Add(wait)
+			s.fresh.awaited.Add(wait)
 		}
 		h.GotConn(now, info.Reused, wait)
 		c := s.t.connOf(info.Conn, h, now, int64(info.IdleTime))
@@ -187,12 +145,12 @@ func (s *Span) freshGotConn() func(httptrace.GotConnInfo) {
 				c.MoveTo(h)
 			}
 			c.BeginRequest()
-			if old := s.st.aconn.Swap(c); old != nil {
+			if old := s.fresh.conn.Swap(c); old != nil {
 				old.EndRequest(now, false)
 			}
 			// The request may have finished while this hook ran: then
 			// nobody else will end the request on c.
-			if s.st.finished.Load() && s.st.aconn.CompareAndSwap(c, nil) {
+			if s.fresh.finished.Load() && s.fresh.conn.CompareAndSwap(c, nil) {
 				c.EndRequest(now, false)
 			}
 		}

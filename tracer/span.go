@@ -49,14 +49,6 @@ type Tracer struct {
 	pool   sync.Pool
 }
 
-// getSpan takes a pooled span.
-func (t *Tracer) getSpan() *Span {
-	if s := t.spare.Load(); s != nil && t.spare.CompareAndSwap(s, nil) {
-		return s
-	}
-	return t.pool.Get().(*Span)
-}
-
 // New returns a Tracer that records the requests of client into stats.
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
 	t := &Tracer{stats: stats, client: client, opts: opts, phases: opts.Observe != nil}
@@ -107,45 +99,59 @@ const (
 // swaps, so that each BeginRequest on a connection is matched by exactly
 // one EndRequest.
 //
-// The fields a request touches come first (the state, then the two hooks
-// the transport loads), so that few cache lines hold them.
+// What a pooled span's request touches before its response, up to the
+// trace's GetConn and GotConn hooks, which the transport loads, is the
+// span's first two cache lines: the allocator aligns a span on 64 bytes
+// (its size class is a multiple of 64), and the body record, which end
+// and the body's end touch, comes last (TestSpanLayout).
 type Span struct {
 	t *Tracer
 	// pooled is fixed when the span is made: see Span.
 	pooled bool
+	st     spanCore
+	trace  httptrace.ClientTrace
 	// fresh is the rest of a fresh span's allocation, nil for a pooled
 	// span.
 	fresh *freshSpan
 	// ph is what a Record shows, kept only with Options.Observe (nil
 	// without).
-	ph    *phaseState
-	st    spanCore
-	trace httptrace.ClientTrace
+	ph *phaseState
 	// rec is the open-body record of the response: a fresh span's is
 	// registered with poolstats from end until the body ends
 	// (OpenBody, CloseBody); a pooled span's stays registered for the
 	// span's life (KeepBody) and is opened by end and closed when the
-	// body ends, under its own lock.
+	// body ends, under its own lock. (Kept in the body wrapper instead,
+	// a record per request, a request cost 0.27 µs and 190 bytes more
+	// in the round robin: docs/performance.md.)
 	rec poolstats.Body
 }
 
-// freshSpan is a fresh span with what it holds for its one request: the
-// context that carries its trace on the request sent (a pooled span's is
-// allocated per request, as a request's context may outlive it, see
-// begin), and the wrapper of the response body (the span lives as long as
-// the body, so they share one allocation).
+// freshSpan is a fresh span with what it holds for its one request: its
+// state shared with hooks that may fire at any time, the context that
+// carries its trace on the request sent (a pooled span's is allocated per
+// request, as a request's context may outlive it, see begin), and the
+// wrapper of the response body (the span lives as long as the body, so
+// they share one allocation).
 type freshSpan struct {
 	Span
+	// The fresh span's counterparts of spanCore's waitAt, conn and
+	// waited, atomic; awaited is every wait so far. finished is set when
+	// the request finished, for stray hooks.
+	waitStart atomic.Int64
+	conn      atomic.Pointer[poolstats.Conn]
+	awaited   atomic.Int64
+	finished  atomic.Bool
+
 	ctx  traceContext
 	body Body
 }
 
-// spanCore is what every request writes; recycling zeroes it.
+// spanCore is what every request writes; a pooled span's is zero between
+// requests.
 type spanCore struct {
 	// Set by begin, on the goroutine calling RoundTrip.
-	host     *poolstats.Host
-	start    int64
-	finished atomic.Bool
+	host  *poolstats.Host
+	start int64
 
 	// A pooled span's, plain (see Span): when the request started
 	// waiting for a connection (0 while it is not waiting), the
@@ -157,18 +163,13 @@ type spanCore struct {
 	// waited is the time earlier attempts waited for a connection
 	// (before a retry), in nanoseconds.
 	waited int64
-
-	// A fresh span's, atomic: the same; awaited is every wait so far.
-	waitStart atomic.Int64
-	aconn     atomic.Pointer[poolstats.Conn]
-	awaited   atomic.Int64
 }
 
 // waited returns how long the request waited for connections, summed over
 // its attempts: what it did not hold one (Point.HoldAvgMs).
 func (s *Span) waited() int64 {
 	if !s.pooled {
-		return s.st.awaited.Load()
+		return s.fresh.awaited.Load()
 	}
 	w := s.st.waited
 	if s.st.got.At != 0 && s.st.got.Wait > 0 {
@@ -203,8 +204,6 @@ func (t *Tracer) newSpan(pooled bool) *Span {
 	var s *Span
 	if pooled {
 		s = &Span{t: t, pooled: true}
-		// Its body record stays registered for the span's life, and is
-		// opened and closed under its own lock (poolstats.KeepBody).
 		t.stats.KeepBody(&s.rec)
 	} else {
 		f := &freshSpan{}
@@ -243,42 +242,6 @@ func (t *Tracer) recycles(req *http.Request) bool {
 	return false
 }
 
-// begin starts a span for req and returns the request to send: a copy of
-// req carrying the span's hooks. It returns a nil span when req cannot be
-// traced (it has no URL), in which case req should be sent as it is.
-//
-// Here, in end and in the hooks, what every request does is kept apart
-// from what few do (helpers marked noinline): the probe's code runs
-// between the transport's, when little of it is in the instruction cache,
-// and each cache line of it a request runs costs a miss.
-//
-// It and end run under RoundTrip's guard against panics.
-func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
-	if req == nil || req.URL == nil {
-		return nil, req
-	}
-	now := poolstats.Now()
-	host := t.client.Last(req.URL.Scheme, req.URL.Host)
-	if host == nil {
-		host = t.client.Host(req.URL.Scheme, req.URL.Host)
-	}
-	if !t.recycles(req) {
-		return t.beginFresh(req, host, now)
-	}
-	s = t.getSpan()
-	s.st.host, s.st.start = host, now
-	host.RequestStarted(now)
-	ctx := req.Context()
-	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
-		return s, req.WithContext(s.composed(ctx))
-	}
-	// The transport keeps the request's context past the request (a
-	// dial it started keeps its values), so a pooled span cannot hold
-	// it. This is the context WithClientTrace would make, without
-	// looking up again the trace we know is not there.
-	return s, req.WithContext(context.WithValue(ctx, clientTraceKey, &s.trace))
-}
-
 // beginFresh is begin for a fresh span, which holds the request's context
 // and body wrapper.
 //
@@ -304,64 +267,6 @@ func (t *Tracer) beginFresh(req *http.Request, host *poolstats.Host, now int64) 
 func (s *Span) composed(ctx context.Context) context.Context {
 	cp := s.trace
 	return httptrace.WithClientTrace(ctx, &cp)
-}
-
-// end records the outcome of next.RoundTrip and, for a response with a
-// body, wraps the body so that the span finishes when the body does.
-func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err error) {
-	now := poolstats.Now()
-	if err != nil || resp == nil {
-		t.failed(s, now, err)
-		return
-	}
-	if resp.Request == sent {
-		resp.Request = orig
-	} else {
-		restoreCopy(resp, orig, sent)
-	}
-	if t.phases {
-		s.notePhases(now, resp)
-	}
-	h := s.st.host
-	t.client.Submit(h, now, now-s.st.start, s.waited(), resp.StatusCode, s.st.got)
-	s.st.got = poolstats.Got{}
-	c := s.st.conn
-	if !s.pooled {
-		c = s.st.aconn.Load()
-	}
-	if c != nil {
-		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
-	}
-	if !wrappable(resp) {
-		s.finish(now, OutcomeNoBody)
-		return
-	}
-	var b *Body
-	if s.pooled {
-		b = new(Body)
-	} else {
-		b = &s.fresh.body
-	}
-	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
-	rec := &s.rec
-	if s.pooled {
-		rec.Lock()
-	}
-	rec.Host = h
-	rec.Opened = now
-	rec.Reads = &b.reads
-	n, complete := callers(rec.Callers[:])
-	if !complete {
-		n = slowCallers(rec.Callers[:])
-	}
-	rec.NumPCs = n
-	if s.pooled {
-		rec.SetOpen(true)
-		rec.Unlock()
-	} else {
-		t.stats.OpenBody(rec)
-	}
-	resp.Body = b
 }
 
 // slowCallers is callers for a stack callers would not walk to its end
@@ -420,45 +325,19 @@ func (t *Tracer) abandon(s *Span) {
 	s.finish(now, OutcomeFailed)
 }
 
-// finish ends the span once: it settles the wait and the connection,
-// takes the request out of flight and recycles the span when that is safe.
-func (s *Span) finish(now int64, outcome Outcome) {
-	if !s.pooled {
-		s.finishFresh(now, outcome)
-		return
-	}
-	// A pooled span finishes once: from end (no body, or an error),
-	// from abandon, or from its body's end, which the body reports once.
-	if s.st.waitAt != 0 {
-		s.gaveUp(now)
-	}
-	c := s.st.conn
-	if c != nil {
-		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
-	}
-	s.st.host.RequestEnded()
-	if s.t.phases {
-		s.observe(now, outcome, c)
-		if !s.quiescent() {
-			return
-		}
-	}
-	s.t.recycle(s)
-}
-
 // finishFresh is finish for a fresh span, whose hooks may run at the same
 // time, or later: it takes the wait and the connection from them with
 // atomic swaps, and marks the span finished for the stray ones.
 //
 //go:noinline
 func (s *Span) finishFresh(now int64, outcome Outcome) {
-	if !s.st.finished.CompareAndSwap(false, true) {
+	if !s.fresh.finished.CompareAndSwap(false, true) {
 		return
 	}
-	if s.st.waitStart.Load() != 0 {
+	if s.fresh.waitStart.Load() != 0 {
 		s.gaveUp(now)
 	}
-	c := s.st.aconn.Swap(nil)
+	c := s.fresh.conn.Swap(nil)
 	if c != nil {
 		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
 	}
@@ -473,10 +352,11 @@ func (s *Span) finishFresh(now int64, outcome Outcome) {
 //
 //go:noinline
 func (s *Span) gaveUp(now int64) {
+	defer s.t.recoverPanic()
 	var ws int64
 	if s.pooled {
 		ws, s.st.waitAt = s.st.waitAt, 0
-	} else if ws = s.st.waitStart.Load(); ws == 0 || !s.st.waitStart.CompareAndSwap(ws, 0) {
+	} else if ws = s.fresh.waitStart.Load(); ws == 0 || !s.fresh.waitStart.CompareAndSwap(ws, 0) {
 		return
 	}
 	d := max(now-ws, 0)
@@ -491,6 +371,20 @@ func (s *Span) gaveUp(now int64) {
 //go:noinline
 func (s *Span) observe(now int64, outcome Outcome, c *poolstats.Conn) {
 	s.t.opts.Observe(s.record(now, outcome, c))
+}
+
+// observed hands a pooled span's Record to Options.Observe and reports
+// whether the span may be recycled (see quiescent), its phases cleared.
+//
+//go:noinline
+func (s *Span) observed(now int64, outcome Outcome, c *poolstats.Conn) bool {
+	defer s.t.recoverPanic()
+	s.observe(now, outcome, c)
+	if !s.quiescent() {
+		return false
+	}
+	*s.ph = phaseState{}
+	return true
 }
 
 // quiescent reports whether no hook of a pooled span can fire any more.
@@ -509,42 +403,15 @@ func (s *Span) quiescent() bool {
 	return s.ph.nGot.Load() == 1 && s.ph.nWrote.Load() == 1 && s.ph.nFirst.Load() == 1
 }
 
-func (t *Tracer) recycle(s *Span) {
-	// No hook can fire any more (see quiescent), so nothing else
-	// touches the span: plain writes are safe. (Its body record was
-	// closed, see Body.finish.)
-	s.st = spanCore{}
-	if t.phases {
-		s.clearPhases()
-	}
-	if testHookRecycled != nil {
-		testHookRecycled()
-	}
-	if t.spare.Load() == nil && t.spare.CompareAndSwap(nil, s) {
-		return
-	}
-	t.pool.Put(s)
-}
-
-//go:noinline
-func (s *Span) clearPhases() { *s.ph = phaseState{} }
-
 // testHookRecycled, when set by a test, is called for every span recycled.
-var testHookRecycled func()
+var testHookRecycled func(*Span)
 
-// recoverPanic is deferred by the entry points of the tracer's own code
-// that run rarely: a bug in httptop must never take the program down. The
-// hot ones defer a closure that calls recover only when they did not
-// finish (see recovered), which spares the call to the runtime.
+// recoverPanic is deferred by every entry point of the tracer's own code
+// that the transport or the program calls (hooks, a body's end; RoundTrip
+// has its own guard): a bug in httptop must never take the program down.
+// An open-coded defer costs a few nanoseconds when nothing panics.
 func (t *Tracer) recoverPanic() {
 	if r := recover(); r != nil {
-		t.panicked(r)
-	}
-}
-
-// recovered reports r, what recover returned, if it is a panic.
-func (t *Tracer) recovered(r any) {
-	if r != nil {
 		t.panicked(r)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/httptop/httptop/poolstats"
 	"github.com/httptop/httptop/snapshot"
@@ -203,7 +204,12 @@ func TestHookSequences(t *testing.T) {
 					obs = func(r Record) { records = append(records, r) }
 				}
 				h := newHarnessObserving(t, true, obs)
-				testHookRecycled = func() { h.recycled++ }
+				testHookRecycled = func(s *Span) {
+					h.recycled++
+					if s.st != (spanCore{}) {
+						t.Errorf("span recycled with state %+v", &s.st)
+					}
+				}
 				t.Cleanup(func() { testHookRecycled = nil })
 				for range 3 {
 					h.run(ops(tc.now), ops(tc.late), tc.fail, false)
@@ -292,5 +298,25 @@ func TestRecyclesOnlyHTTPSchemes(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
 	if New(poolstats.New(poolstats.Options{}), nil, Options{}).recycles(req) {
 		t.Error("recycles without Options.Recycle")
+	}
+}
+
+// TestSpanLayout checks what keeps a pooled span's request, up to its
+// response, on two cache lines (see Span): the allocator aligns spans on
+// 64 bytes, and what a request touches until then lies in a span's first
+// 128 bytes.
+func TestSpanLayout(t *testing.T) {
+	var s Span
+	if end := unsafe.Offsetof(s.trace) + unsafe.Offsetof(s.trace.GotConn) + unsafe.Sizeof(s.trace.GotConn); end > 128 {
+		t.Errorf("a request touches a span's first %d bytes, want at most 128", end)
+	}
+	if unsafe.Offsetof(s.rec) < unsafe.Offsetof(s.trace) {
+		t.Error("the body record comes before the trace, among what every request touches first")
+	}
+	tr := New(poolstats.New(poolstats.Options{}), nil, Options{Recycle: true})
+	for range 100 {
+		if p := uintptr(unsafe.Pointer(tr.newSpan(true))); p%64 != 0 {
+			t.Fatalf("a span of %d bytes at %#x, not aligned on 64 bytes", unsafe.Sizeof(s), p)
+		}
 	}
 }

@@ -1,0 +1,305 @@
+package tracer
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+
+	"github.com/httptop/httptop/poolstats"
+)
+
+// This file holds the code every request through an *http.Transport runs,
+// in the order it runs it: Transport.RoundTrip, begin, the GetConn and
+// GotConn hooks, end, the body wrapper and the span's finish. The probe's
+// code runs between the transport's, when little of it is in the caches,
+// so each cache line of code a request runs costs a miss: the toolchain
+// lays out a package's functions in source order, and keeping these
+// together keeps what a request runs on few adjacent lines. What few
+// requests do (a fresh span, a retry, an error, Options.Observe) is in
+// functions of their own (marked noinline), in the other files.
+
+// RoundTrip implements http.RoundTripper (see Tracer.RoundTrip). It is
+// the whole of the round trip's own code, begin and end apart.
+func (t *Transport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	tr, next := t.Tracer, t.Next
+	var s *Span
+	stage := stageBegin
+	// One deferred call guards begin and end, and sees next panic.
+	defer func() {
+		switch stage {
+		case stageDone, stagePlain:
+			return
+		case stageNext:
+			// next panicked: let the panic go on (this function does
+			// not recover it), but leave the statistics as if the
+			// request failed.
+			tr.abandon(s)
+			return
+		}
+		// The probe's own code panicked: that must not reach the
+		// program. If begin did, send the request untraced.
+		if r := recover(); r != nil {
+			tr.panicked(r)
+			if stage == stageBegin {
+				resp, err = next.RoundTrip(req)
+			}
+		}
+	}()
+	s, sent := tr.begin(req)
+	if s == nil {
+		stage = stagePlain
+		return next.RoundTrip(req)
+	}
+	stage = stageNext
+	resp, err = next.RoundTrip(sent)
+	stage = stageEnd
+	tr.end(s, req, sent, resp, err)
+	stage = stageDone
+	return resp, err
+}
+
+// begin starts a span for req and returns the request to send: a copy of
+// req carrying the span's hooks. It returns a nil span when req cannot be
+// traced (it has no URL), in which case req should be sent as it is.
+//
+// It and end run under RoundTrip's guard against panics.
+func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
+	if req == nil || req.URL == nil {
+		return nil, req
+	}
+	now := poolstats.Now()
+	host := t.client.Last(req.URL.Scheme, req.URL.Host)
+	if host == nil {
+		host = t.client.Host(req.URL.Scheme, req.URL.Host)
+	}
+	if !t.recycles(req) {
+		return t.beginFresh(req, host, now)
+	}
+	s = t.spare.Swap(nil)
+	if s == nil {
+		s = t.pooledSpan()
+	}
+	s.st.host, s.st.start = host, now
+	host.RequestStarted(now)
+	ctx := req.Context()
+	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
+		return s, req.WithContext(s.composed(ctx))
+	}
+	// The transport keeps the request's context past the request (a
+	// dial it started keeps its values), so a pooled span cannot hold
+	// it. This is the context WithClientTrace would make, without
+	// looking up again the trace we know is not there. (A context of
+	// the probe's own holding a copy of the trace, written where the
+	// allocator had just been, cost more: 96 bytes more to clear, and
+	// the transport's ctx.Done and Err through its promoted methods.)
+	return s, req.WithContext(context.WithValue(ctx, clientTraceKey, &s.trace))
+}
+
+// pooledSpan takes a span from the pool, when the spare is taken.
+//
+//go:noinline
+func (t *Tracer) pooledSpan() *Span { return t.pool.Get().(*Span) }
+
+// pooledGetConn returns a pooled span's GetConn hook: the request asks the
+// pool for a connection. It fires on the goroutine calling RoundTrip; for
+// HTTP/2 it can fire twice for one request, which counts as one wait.
+//
+// It is not inlined, so that its closure has one body whatever the
+// caller, whose code pointer tracedContext knows (spanHooks).
+//
+//go:noinline
+func (s *Span) pooledGetConn() func(string) {
+	return func(hostPort string) {
+		defer s.t.recoverPanic()
+		h := s.st.host
+		if h == nil {
+			return // a stray hook, after the request finished
+		}
+		now := max(poolstats.Now(), 1)
+		if s.st.conn != nil {
+			s.pooledRetry(now)
+		}
+		if s.st.waitAt == 0 {
+			s.st.waitAt = now
+			h.WaitStarted()
+		}
+		if !h.AddrNoted() {
+			s.noteAddr(hostPort)
+		}
+	}
+}
+
+// pooledGotConn returns a pooled span's GotConn hook: the request has a
+// connection. It fires on the goroutine calling RoundTrip. The wait leaves
+// the waiting gauge at once; the rest is recorded by end (see Span).
+//
+// It is not inlined, so that its closure has one body whatever the
+// caller, whose code pointer tracedContext knows (spanHooks).
+//
+//go:noinline
+func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
+	return func(info httptrace.GotConnInfo) {
+		defer s.t.recoverPanic()
+		h := s.st.host
+		if h == nil {
+			return // a stray hook, after the request finished
+		}
+		now := poolstats.Now()
+		wait := int64(-1)
+		if ws := s.st.waitAt; ws != 0 {
+			s.st.waitAt = 0
+			wait = max(now-ws, 0)
+			h.WaitOver()
+		}
+		if s.st.got.At != 0 {
+			s.flushGot()
+		}
+		s.st.got = poolstats.Got{At: now, Wait: wait, Reused: info.Reused}
+		// Usually a connection the dial hook wrapped, over plain HTTP,
+		// that requests to this host used before.
+		if c := recordOf(info.Conn); c != nil && c.Host() == h && c.InUse() && s.st.conn == nil && !s.t.phases {
+			c.BeginRequest()
+			s.st.conn = c
+		} else {
+			s.gotConn(now, wait, info, c)
+		}
+	}
+}
+
+// end records the outcome of next.RoundTrip and, for a response with a
+// body, wraps the body so that the span finishes when the body does.
+func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err error) {
+	now := poolstats.Now()
+	if err != nil || resp == nil {
+		t.failed(s, now, err)
+		return
+	}
+	if resp.Request == sent {
+		resp.Request = orig
+	} else {
+		restoreCopy(resp, orig, sent)
+	}
+	if t.phases {
+		s.notePhases(now, resp)
+	}
+	h := s.st.host
+	t.client.Submit(h, now, now-s.st.start, s.waited(), resp.StatusCode, s.st.got)
+	s.st.got = poolstats.Got{}
+	c := s.st.conn
+	if !s.pooled {
+		c = s.fresh.conn.Load()
+	}
+	if c != nil {
+		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
+	}
+	if !wrappable(resp) {
+		s.finish(now, OutcomeNoBody)
+		return
+	}
+	var b *Body
+	if s.pooled {
+		b = new(Body)
+	} else {
+		b = &s.fresh.body
+	}
+	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
+	rec := &s.rec
+	if s.pooled {
+		rec.Lock()
+	}
+	rec.Host = h
+	rec.Opened = now
+	rec.Reads = &b.reads
+	n, complete := callers(rec.Callers[:])
+	if !complete {
+		n = slowCallers(rec.Callers[:])
+	}
+	rec.NumPCs = n
+	if s.pooled {
+		rec.SetOpen(true)
+		rec.Unlock()
+	} else {
+		t.stats.OpenBody(rec)
+	}
+	resp.Body = b
+}
+
+// Read reads from the response body.
+func (b *Body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.reads.Add(1)
+	if err != nil {
+		b.finish(err)
+	}
+	return n, err
+}
+
+// Close closes the response body.
+func (b *Body) Close() error {
+	err := b.rc.Close()
+	b.finish(errClosed)
+	return err
+}
+
+// finish ends the body's request the first time the body ends. The span
+// may be recycled by it, so nothing touches b.span afterwards.
+func (b *Body) finish(cause error) {
+	if b.done.Load() || !b.done.CompareAndSwap(false, true) {
+		return
+	}
+	s := b.span
+	if !s.pooled {
+		s.finishFreshBody(b, cause)
+		return
+	}
+	defer s.t.recoverPanic()
+	now := poolstats.Now()
+	// Closed, the record lets go of the host and of this wrapper (which
+	// refers to the transport's body, and through it to the
+	// connection) while the span waits in the pool.
+	rec := &s.rec
+	rec.Lock()
+	rec.SetOpen(false)
+	rec.Host, rec.Reads = nil, nil
+	rec.Unlock()
+	outcome := OutcomeEOF
+	if cause != io.EOF {
+		outcome = s.endedEarly(now, cause, b.http1)
+	}
+	s.finish(now, outcome)
+}
+
+// finish ends the span once: it settles the wait and the connection,
+// takes the request out of flight and recycles the span when that is safe.
+func (s *Span) finish(now int64, outcome Outcome) {
+	if !s.pooled {
+		s.finishFresh(now, outcome)
+		return
+	}
+	// A pooled span finishes once: from end (no body, or an error),
+	// from abandon, or from its body's end, which the body reports once.
+	if s.st.waitAt != 0 {
+		s.gaveUp(now)
+	}
+	c := s.st.conn
+	if c != nil {
+		c.EndRequest(now, outcome == OutcomeEOF || outcome == OutcomeNoBody)
+	}
+	s.st.host.RequestEnded()
+	t := s.t
+	if t.phases && !s.observed(now, outcome, c) {
+		return
+	}
+	// Recycled: no hook can fire any more (see quiescent), so nothing
+	// else touches the span, and plain writes are safe. (Its body record
+	// was closed, see Body.finish.) A pooled span's other fields of
+	// spanCore are zero by now.
+	s.st.host, s.st.conn, s.st.got, s.st.waited, s.st.start = nil, nil, poolstats.Got{}, 0, 0
+	if testHookRecycled != nil {
+		testHookRecycled(s)
+	}
+	if !t.spare.CompareAndSwap(nil, s) {
+		t.pool.Put(s)
+	}
+}
