@@ -6,12 +6,30 @@ import (
 	"syscall"
 )
 
-// countFDs counts the process's open file descriptors: the entries of
-// /proc/self/fd, read with getdents into one buffer without a string per
-// entry (gopsutil's NumFDs allocates one for each, which a program with
-// 10,000 connections pays every second a dashboard watches). The
-// descriptor of the directory itself is counted, as gopsutil counts it.
+// countFDs counts the process's open file descriptors, not counting one it
+// opens itself to count them.
+//
+// Linux 6.2 and later give the count as the size of /proc/self/fd (a
+// count of the bits set in the process's table of descriptors, a few
+// microseconds however many are open): a stat. Older kernels report size
+// 0, and the directory is listed instead (listFDs), which costs the
+// kernel about 15 ms for 10,000 descriptors.
 func countFDs() (int, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/fd", &st); err != nil {
+		return 0, err
+	}
+	if st.Size > 0 {
+		return int(st.Size), nil
+	}
+	return listFDs()
+}
+
+// listFDs counts the entries of /proc/self/fd but the descriptor it
+// opens to read it, with getdents into one buffer and without a string
+// per entry (gopsutil's NumFDs allocates one for each, which a program
+// with 10,000 connections would pay every second a dashboard watches).
+func listFDs() (int, error) {
 	f, err := os.Open("/proc/self/fd")
 	if err != nil {
 		return 0, err
@@ -51,5 +69,8 @@ func countFDs() (int, error) {
 	if err == nil {
 		err = rerr
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n - 1, nil // less the directory's own descriptor
 }
