@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/shirou/gopsutil/v4/process"
@@ -139,4 +140,66 @@ func openPipes(tb testing.TB, n int) {
 		}
 		tb.Cleanup(func() { r.Close(); w.Close() })
 	}
+}
+
+// TestSocketInodes checks that socketInodes finds the inode of each of
+// the process's sockets, among other descriptors, and of nothing else.
+func TestSocketInodes(t *testing.T) {
+	openPipes(t, 100)
+	fds := openSocketPairs(t, 300)
+	got, err := socketInodes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		if !got[st.Ino] {
+			t.Fatalf("socket descriptor %d (inode %d) missing from socketInodes' %d", fd, st.Ino, len(got))
+		}
+	}
+	// Sockets only: the pipes' inodes are not in it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(r.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = socketInodes(); err != nil || got[st.Ino] {
+		t.Errorf("socketInodes holds a pipe's inode (%v)", err)
+	}
+}
+
+func BenchmarkSocketInodes(b *testing.B) {
+	openSocketPairs(b, 5000)
+	b.Run("fds=10000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if m, err := socketInodes(); err != nil || len(m) < 10000 {
+				b.Fatalf("%d inodes, %v", len(m), err)
+			}
+		}
+	})
+}
+
+// openSocketPairs opens n pairs of connected Unix sockets (2n
+// descriptors) until tb's test ends, and returns their descriptors.
+func openSocketPairs(tb testing.TB, n int) []int {
+	tb.Helper()
+	var fds []int
+	for range n {
+		p, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { syscall.Close(p[0]); syscall.Close(p[1]) })
+		fds = append(fds, p[:]...)
+	}
+	return fds
 }

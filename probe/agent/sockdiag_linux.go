@@ -1,14 +1,14 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -152,31 +152,93 @@ func diagAddrs(family uint8, id []byte) (local, remote netip.AddrPort) {
 }
 
 // socketInodes returns the inodes of the sockets among the process's file
-// descriptors (links in /proc/self/fd that read socket:[INODE]).
+// descriptors: the links in /proc/self/fd that read socket:[INODE]. It
+// lists the directory with getdents and reads each link relative to it
+// (readlinkat), which spares the kernel a lookup of /proc/self/fd per
+// descriptor and the program a string per entry: with 10,000
+// descriptors, a few times less than Readdirnames and Readlink.
 func socketInodes() (map[uint64]bool, error) {
 	d, err := os.Open("/proc/self/fd")
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
+	rc, err := d.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[uint64]bool, len(names))
+	out := make(map[uint64]bool)
+	buf := make([]byte, 32<<10)
 	var link [64]byte
-	for _, name := range names {
-		n, err := unix.Readlink("/proc/self/fd/"+name, link[:])
-		if err != nil {
-			continue // closed meanwhile
+	var rerr error
+	err = rc.Read(func(dirfd uintptr) bool {
+		for {
+			k, err := unix.Getdents(int(dirfd), buf)
+			if err != nil {
+				rerr = err
+				return true
+			}
+			if k <= 0 {
+				return true
+			}
+			// struct linux_dirent64: ino (8), off (8), reclen (2),
+			// type (1), then the name, NUL-terminated.
+			for off := 0; off+19 < k; {
+				reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+				if reclen == 0 {
+					break
+				}
+				name := buf[off+19 : off+reclen]
+				off += reclen
+				if name[0] == '.' || bytes.IndexByte(name, 0) < 0 {
+					continue
+				}
+				n, err := readlinkat(int(dirfd), &name[0], link[:])
+				if err != nil {
+					continue // closed meanwhile
+				}
+				if ino, ok := socketInode(link[:n]); ok {
+					out[ino] = true
+				}
+			}
 		}
-		s, ok := strings.CutPrefix(string(link[:n]), "socket:[")
-		if !ok {
-			continue
-		}
-		if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-			out[ino] = true
-		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// readlinkat reads the link named by the NUL-terminated name in the
+// directory dirfd into buf, returning its length.
+func readlinkat(dirfd int, name *byte, buf []byte) (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// socketInode parses a link of /proc/self/fd that reads socket:[INODE].
+func socketInode(link []byte) (uint64, bool) {
+	s, ok := bytes.CutPrefix(link, []byte("socket:["))
+	if !ok {
+		return 0, false
+	}
+	s, ok = bytes.CutSuffix(s, []byte("]"))
+	if !ok || len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var ino uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		ino = ino*10 + uint64(c-'0')
+	}
+	return ino, true
 }
