@@ -183,8 +183,8 @@ func BenchmarkAgentCost(b *testing.B) {
 			p.mu.Lock()
 			every := p.tcpEvery
 			p.mu.Unlock()
-			// The TCP table is read again after 50 times its last
-			// cost (tcpCostFactor).
+			// The TCP table is read again after tcpCostFactor times
+			// its last cost.
 			b.ReportMetric(every.Seconds(), "tcp-every-s")
 			b.ReportMetric(float64(tws), "time-wait")
 		})
