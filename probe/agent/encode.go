@@ -19,6 +19,9 @@ import (
 // agent's time on them, by reflection. So the connection table is written
 // by hand (appendConn) and spliced into what encoding/json writes for the
 // rest. TestAppendSnapshotMatchesEncodingJSON keeps the two identical.
+//
+// The IDs of a snapshot of connection changes (ConnIDs) are written by hand
+// too, as the last key, where encoding/json writes them.
 func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
 	conns := s.Conns
 	if conns == nil {
@@ -26,7 +29,7 @@ func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
 		return append(b, data...), err
 	}
 	head := *s
-	head.Conns = nil
+	head.Conns, head.ConnIDs = nil, nil
 	data, err := json.Marshal(&head)
 	if err != nil {
 		return b, err
@@ -50,7 +53,20 @@ func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
 		b = e.appendConn(b, &conns[j])
 	}
 	b = append(b, "],"...)
-	return append(b, data[i+len(null):]...), nil
+	if len(s.ConnIDs) == 0 {
+		return append(b, data[i+len(null):]...), nil
+	}
+	// ConnIDs is Snapshot's last field: its key goes before the closing
+	// brace.
+	b = append(b, data[i+len(null):len(data)-1]...)
+	b = append(b, `,"conn_ids":[`...)
+	for j, id := range s.ConnIDs {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, id, 10)
+	}
+	return append(b, "]}"...), nil
 }
 
 // connJSONSize is about what one connection's JSON takes, TLS included.

@@ -61,6 +61,10 @@ func TestAppendSnapshotMatchesEncodingJSON(t *testing.T) {
 			if seed == 19 {
 				s = realSnapshot(n)
 			}
+			if seed%5 == 1 {
+				// A snapshot of connection changes.
+				s.ConnChanges, s.ConnIDs = true, []uint64{3, 1, 4, 1, 5, 9, 2, 6}
+			}
 			if n == 0 && seed%2 == 0 {
 				s.Conns = nil // "conns": null, as encoding/json writes a nil slice
 			}
