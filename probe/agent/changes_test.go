@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,15 +124,22 @@ func TestConnChangesRoundTrip(t *testing.T) {
 // connections only grow older), and made whole they hold what the
 // snapshot endpoint says. A stream not asked for them is whole.
 func TestAgentStreamConnChanges(t *testing.T) {
+	const n = 5
+	// The server answers once all n requests are in, so that each has
+	// a connection of its own (and no dial is left over).
+	var arrived sync.WaitGroup
+	arrived.Add(n)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		arrived.Wait()
 		io.WriteString(w, "ok")
 	}))
 	t.Cleanup(srv.Close)
 	col := probe.NewCollector(probe.CollectorOptions{})
 	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = n
 	t.Cleanup(tr.CloseIdleConnections)
 	client := &http.Client{Transport: probe.Wrap(tr, probe.WithCollector(col))}
-	const n = 5
 	start := make(chan struct{})
 	errs := make(chan error, n)
 	for range n {
@@ -174,7 +182,7 @@ func TestAgentStreamConnChanges(t *testing.T) {
 	}
 	frames := read("&conns=changes", 3)
 	open := len(frames[0].Conns)
-	if frames[0].ConnChanges || open == 0 {
+	if frames[0].ConnChanges || open != n {
 		t.Fatalf("first snapshot: conn_changes %v, %d connections; want a whole one with the idle connections", frames[0].ConnChanges, open)
 	}
 	for i := 1; i < len(frames); i++ {
@@ -199,9 +207,12 @@ func TestAgentStreamConnChanges(t *testing.T) {
 	elapsed := now.Time.Sub(last.Time).Seconds()
 	for i, got := range last.Conns {
 		want := now.Conns[i]
-		// The snapshot was taken elapsed seconds later.
-		if got.ID != want.ID || got.State != want.State || got.Requests != want.Requests ||
-			math.Abs(got.AgeSeconds+elapsed-want.AgeSeconds) > 0.001 || math.Abs(got.IdleSeconds+elapsed-want.IdleSeconds) > 0.001 {
+		// The snapshot was taken elapsed seconds later: an idle
+		// connection is that much older and idle for that much
+		// longer.
+		idle := got.IdleSeconds + elapsed
+		if got.ID != want.ID || got.State != snapshot.ConnIdle || want.State != snapshot.ConnIdle || got.Requests != want.Requests ||
+			math.Abs(got.AgeSeconds+elapsed-want.AgeSeconds) > 0.001 || math.Abs(idle-want.IdleSeconds) > 0.001 {
 			t.Errorf("connection %d: streamed %+v, then the snapshot %v s later says %+v", i, got, elapsed, want)
 		}
 	}
