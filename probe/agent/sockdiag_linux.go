@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"sync/atomic"
 	"unsafe"
 
@@ -153,59 +152,22 @@ func diagAddrs(family uint8, id []byte) (local, remote netip.AddrPort) {
 
 // socketInodes returns the inodes of the sockets among the process's file
 // descriptors: the links in /proc/self/fd that read socket:[INODE]. It
-// lists the directory with getdents and reads each link relative to it
-// (readlinkat), which spares the kernel a lookup of /proc/self/fd per
-// descriptor and the program a string per entry: with 10,000
-// descriptors, a few times less than Readdirnames and Readlink.
+// reads each link relative to the directory (readlinkat), which spares
+// the kernel a lookup of /proc/self/fd per descriptor, and the program a
+// string per entry (eachFD): 45 ms rather than 62 for 10,000 sockets, and
+// no allocation per descriptor (`-bench SocketInodes`).
 func socketInodes() (map[uint64]bool, error) {
-	d, err := os.Open("/proc/self/fd")
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	rc, err := d.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[uint64]bool)
-	buf := make([]byte, 32<<10)
 	var link [64]byte
-	var rerr error
-	err = rc.Read(func(dirfd uintptr) bool {
-		for {
-			k, err := unix.Getdents(int(dirfd), buf)
-			if err != nil {
-				rerr = err
-				return true
-			}
-			if k <= 0 {
-				return true
-			}
-			// struct linux_dirent64: ino (8), off (8), reclen (2),
-			// type (1), then the name, NUL-terminated.
-			for off := 0; off+19 < k; {
-				reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
-				if reclen == 0 {
-					break
-				}
-				name := buf[off+19 : off+reclen]
-				off += reclen
-				if name[0] == '.' || bytes.IndexByte(name, 0) < 0 {
-					continue
-				}
-				n, err := readlinkat(int(dirfd), &name[0], link[:])
-				if err != nil {
-					continue // closed meanwhile
-				}
-				if ino, ok := socketInode(link[:n]); ok {
-					out[ino] = true
-				}
-			}
+	err := eachFD(func(dirfd int, name []byte) {
+		n, err := readlinkat(dirfd, &name[0], link[:])
+		if err != nil {
+			return // closed meanwhile
+		}
+		if ino, ok := socketInode(link[:n]); ok {
+			out[ino] = true
 		}
 	})
-	if err == nil {
-		err = rerr
-	}
 	if err != nil {
 		return nil, err
 	}
