@@ -76,7 +76,9 @@ func (c *connChanges) next(s *snapshot.Snapshot) *snapshot.Snapshot {
 			p.tls = *cur.TLS
 			p.conn.TLS = &p.tls
 		}
-		c.conns = append(c.conns, *cur)
+		if !first {
+			c.conns = append(c.conns, *cur)
+		}
 	}
 	if len(c.sent) > len(s.Conns) {
 		// Connections went away (or a table held an ID twice).
