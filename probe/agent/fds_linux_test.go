@@ -203,3 +203,87 @@ func openSocketPairs(tb testing.TB, n int) []int {
 	}
 	return fds
 }
+
+// TestSocketOwners reads the TCP table with a memory of which sockets are
+// the process's: the descriptors are read again only when a socket the
+// last reading did not see appears, and every reading counts the same
+// sockets as one without that memory.
+func TestSocketOwners(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(); s.Close() })
+		return c
+	}
+	// The sockets of this test's listener the process holds, by state
+	// and addresses.
+	mine := func(ss []socket) []string {
+		var out []string
+		for _, s := range ss {
+			if int(s.local.Port()) == port || int(s.remote.Port()) == port {
+				out = append(out, s.state+" "+s.local.String()+" "+s.remote.String())
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	o := new(socketOwners)
+	check := func(stage string, walks int) {
+		t.Helper()
+		got, _, err := diagSocketsWith(o)
+		if err != nil {
+			t.Skipf("sock_diag unavailable here: %v", err)
+		}
+		want, _, err := diagSockets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(mine(got), mine(want)) {
+			t.Errorf("%s: owned sockets\n got %v\nwant %v", stage, mine(got), mine(want))
+		}
+		// Other processes may open sockets meanwhile, which makes a
+		// reading read the descriptors again: at least walks.
+		if o.walks < walks {
+			t.Errorf("%s: descriptors read %d times, want %d", stage, o.walks, walks)
+		}
+	}
+	dial()
+	check("first reading", 1)
+	// With nothing new, a reading reads no descriptors; other
+	// processes opening sockets meanwhile make some read them, but not
+	// 20 readings in a row.
+	spared := false
+	for range 20 {
+		walks := o.walks
+		check("nothing new", walks)
+		if o.walks == walks {
+			spared = true
+			break
+		}
+	}
+	if !spared {
+		t.Error("20 readings in a row read the descriptors again, with no new socket of the process's")
+	}
+	walks := o.walks
+	c := dial()
+	check("a new connection", walks+1)
+	walks = o.walks
+	c.Close() // this side closes first: TIME_WAIT, not the process's
+	check("a connection closed", walks)
+	o.walked = o.walked.Add(-socketWalkMaxAge)
+	walks = o.walks
+	check("after socketWalkMaxAge", walks+1)
+}

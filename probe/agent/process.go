@@ -91,7 +91,7 @@ func newProcessSampler() *processSampler {
 	return &processSampler{
 		peers:   make(map[netip.AddrPort]time.Time),
 		read:    readProcStat,
-		sockets: readSockets,
+		sockets: newSocketReader(),
 		rt:      newRuntimeReader(),
 		cpuWin:  newCPUWindow(),
 		fds:     readFDs,
