@@ -16,8 +16,8 @@ const connChangeTolerance = time.Millisecond
 // connection changes (snapshot.StreamConnsChanges): it remembers what the
 // stream's client was last sent of each connection, and leaves out of
 // each snapshot after the first the connections the client can derive
-// from that (snapshot.ConnUnchanged). Its memory is that of one
-// connection table.
+// from that (snapshot.ConnUnchanged). It holds a copy of each row, TLS
+// record included: about 4 MB for 10,000 TLS connections, per stream.
 type connChanges struct {
 	sent map[uint64]*sentConn
 	// order and last hold the connections of the snapshot before and
