@@ -162,6 +162,17 @@ func fakeAgent(t *testing.T, h http.HandlerFunc) string {
 	return srv.Listener.Addr().String()
 }
 
+// answerInfo sets the protocol header of a fake agent's answer and, when
+// r asks for the agent's info, answers it, reporting whether it did.
+func answerInfo(w http.ResponseWriter, r *http.Request) bool {
+	w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+	if !strings.HasSuffix(r.URL.Path, "/info") {
+		return false
+	}
+	fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+	return true
+}
+
 // rawServer accepts connections and hands each to serve.
 func rawServer(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
@@ -368,9 +379,7 @@ func TestStreamConnChanges(t *testing.T) {
 		`{"version":1,"time":"2026-12-06T09:00:02Z","pid":%d,"hosts":[],"conns":[],"diagnoses":[],"conn_changes":true,"conn_ids":[3]}`,
 	}
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		queries <- r.URL.RawQuery
@@ -445,9 +454,7 @@ func TestProfileErrors(t *testing.T) {
 	dir := agentDir(t)
 	code := make(chan string, 1)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		w.WriteHeader(http.StatusConflict)
@@ -493,9 +500,7 @@ func TestRollingProfileQuery(t *testing.T) {
 	dir := agentDir(t)
 	queries := make(chan string, 4)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		queries <- r.URL.RawQuery
@@ -527,9 +532,7 @@ func TestRollingProfileQuery(t *testing.T) {
 func TestProfileTooLarge(t *testing.T) {
 	dir := agentDir(t)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		w.Write([]byte{0x1f, 0x8b})
@@ -577,9 +580,7 @@ func TestStalledAgentMessages(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		select { // a program stopped in a debugger

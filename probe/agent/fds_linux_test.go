@@ -71,28 +71,11 @@ func TestDiagSocketsMatchesProc(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	var accepted []net.Conn
 	for range 3 {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		accepted = append(accepted, s)
-		t.Cleanup(func() { c.Close(); s.Close() })
+		dialPair(t, ln)
 	}
 	// The client side of one closes first: TIME_WAIT here.
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, s := dialPair(t, ln)
 	c.Close()
 	io.Copy(io.Discard, s)
 	s.Close()
@@ -108,16 +91,7 @@ func TestDiagSocketsMatchesProc(t *testing.T) {
 	// Other tests (other processes) open and close sockets in the same
 	// network namespace meanwhile: compare this test's.
 	port := ln.Addr().(*net.TCPAddr).Port
-	key := func(ss []socket) []string {
-		var out []string
-		for _, s := range ss {
-			if int(s.local.Port()) == port || int(s.remote.Port()) == port {
-				out = append(out, s.state+" "+s.local.String()+" "+s.remote.String())
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
+	key := func(ss []socket) []string { return socketsOfPort(ss, port) }
 	if got, want := key(owned), key(wantOwned); !slices.Equal(got, want) {
 		t.Errorf("owned sockets:\n got %v\nwant %v", got, want)
 	}
@@ -127,7 +101,6 @@ func TestDiagSocketsMatchesProc(t *testing.T) {
 	if !slices.ContainsFunc(orphans, func(s socket) bool { return s.state == "TIME_WAIT" && s.remote.String() == ln.Addr().String() }) {
 		t.Errorf("no TIME_WAIT socket towards the listener among %v", key(orphans))
 	}
-	_ = accepted
 }
 
 // openPipes opens n pipes (2n descriptors) until tb's test ends.
@@ -217,29 +190,11 @@ func TestSocketOwners(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	dial := func() net.Conn {
 		t.Helper()
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close(); s.Close() })
+		c, _ := dialPair(t, ln)
 		return c
 	}
-	// The sockets of this test's listener the process holds, by state
-	// and addresses.
-	mine := func(ss []socket) []string {
-		var out []string
-		for _, s := range ss {
-			if int(s.local.Port()) == port || int(s.remote.Port()) == port {
-				out = append(out, s.state+" "+s.local.String()+" "+s.remote.String())
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
+	// The sockets of this test's listener the process holds.
+	mine := func(ss []socket) []string { return socketsOfPort(ss, port) }
 	o := new(socketOwners)
 	check := func(stage string, walks int) {
 		t.Helper()
@@ -286,4 +241,34 @@ func TestSocketOwners(t *testing.T) {
 	o.walked = o.walked.Add(-socketWalkMaxAge)
 	walks = o.walks
 	check("after socketWalkMaxAge", walks+1)
+}
+
+// socketsOfPort returns the sockets of ss from or to port, each as its
+// state and addresses, sorted.
+func socketsOfPort(ss []socket, port int) []string {
+	var out []string
+	for _, s := range ss {
+		if int(s.local.Port()) == port || int(s.remote.Port()) == port {
+			out = append(out, s.state+" "+s.local.String()+" "+s.remote.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// dialPair connects to ln and accepts the connection, both ends closed
+// when t's test ends.
+func dialPair(t *testing.T, ln net.Listener) (client, server net.Conn) {
+	t.Helper()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c, s
 }
