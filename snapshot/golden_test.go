@@ -62,6 +62,8 @@ func full() snapshot.Snapshot {
 			Sites:    []snapshot.Site{{Function: "main.fetch", File: "/src/main.go", Line: 42, Count: 2}},
 		}},
 		ProbeErrors: 1, LastProbeError: "runtime error",
+		// As in a stream of connection changes.
+		ConnChanges: true, ConnIDs: []uint64{7, 42},
 	}
 }
 

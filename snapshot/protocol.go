@@ -83,6 +83,17 @@ const (
 	DefaultMaxStreams = 8
 )
 
+// StreamConnsParam=StreamConnsChanges asks EndpointStream to send, after
+// its first snapshot, only the connections that changed (see
+// Snapshot.ConnChanges): a program with 10,000 connections, most of them
+// waiting, then sends a few kilobytes a second rather than 5 MB. An agent
+// that predates it ignores the parameter and sends whole snapshots, which
+// carry no ConnChanges.
+const (
+	StreamConnsParam   = "conns"
+	StreamConnsChanges = "changes"
+)
+
 // AgentInfo is the agent's answer to APIPath+EndpointInfo: who it is and
 // what it speaks.
 type AgentInfo struct {

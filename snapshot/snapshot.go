@@ -51,6 +51,16 @@ type Snapshot struct {
 	ProbeErrors int64 `json:"probe_errors,omitempty"`
 	// LastProbeError describes the latest of ProbeErrors.
 	LastProbeError string `json:"last_probe_error,omitempty"`
+	// ConnChanges is set in the snapshots of a stream asked for with
+	// StreamConnsParam=StreamConnsChanges, but its first: Conns then
+	// holds only the connections that are new or changed since the
+	// stream's previous snapshot otherwise than by the time passed, and
+	// ConnIDs lists every connection. ApplyConnChanges makes such a
+	// snapshot whole again. Other snapshots never carry these fields.
+	ConnChanges bool `json:"conn_changes,omitempty"`
+	// ConnIDs lists the IDs of all the connections of a snapshot whose
+	// ConnChanges is set, in the order of a whole snapshot's Conns.
+	ConnIDs []uint64 `json:"conn_ids,omitempty"`
 }
 
 // Process holds the load of the whole program, read from the operating
@@ -165,8 +175,9 @@ type TCP struct {
 	// CLOSING, CLOSE).
 	Other int `json:"other"`
 	// AgeSeconds is how old the counts are: the table is read again only
-	// when doing so costs at most 2% of a core, so with a very large table
-	// a snapshot may carry the last reading; 0 when read for this one.
+	// when doing so costs at most a third of a percent of a core, so with
+	// a very large table a snapshot may carry the last reading; 0 when
+	// read for this one.
 	AgeSeconds float64 `json:"age_s,omitempty"`
 }
 

@@ -562,7 +562,12 @@ func (c *Client) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 // snapshot.MaxStreamInterval), until ctx is done (Stream then returns nil),
 // fn returns an error (Stream returns it), or the agent goes away or
 // stops sending (an error wrapping ErrDisconnected). fn is called on
-// Stream's goroutine, one snapshot at a time.
+// Stream's goroutine, one snapshot at a time, and may keep the snapshot.
+//
+// Stream asks for connection changes only (snapshot.StreamConnsChanges)
+// and makes each snapshot whole again before fn sees it
+// (snapshot.ApplyConnChanges); an agent that predates them sends whole
+// snapshots.
 func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*snapshot.Snapshot) error) error {
 	interval = min(max(interval, snapshot.MinStreamInterval), snapshot.MaxStreamInterval)
 	sctx, cancel := context.WithCancel(ctx)
@@ -574,7 +579,10 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 	watchdog := time.AfterFunc(stall, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
 
-	resp, err := c.call(sctx, snapshot.EndpointStream, url.Values{"interval": {interval.String()}})
+	resp, err := c.call(sctx, snapshot.EndpointStream, url.Values{
+		"interval":                {interval.String()},
+		snapshot.StreamConnsParam: {snapshot.StreamConnsChanges},
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -583,6 +591,7 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 	}
 	defer resp.Body.Close()
 	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	var prev *snapshot.Snapshot // the last whole snapshot
 	for {
 		line, err := readLine(br, maxSnapshotBytes)
 		if err != nil {
@@ -602,9 +611,13 @@ func (c *Client) Stream(ctx context.Context, interval time.Duration, fn func(*sn
 			continue
 		}
 		s, err := decodeSnapshot(line)
+		if err == nil {
+			err = snapshot.ApplyConnChanges(prev, s)
+		}
 		if err != nil {
 			return newError(nil, err, "%s: %v", c.where, err)
 		}
+		prev = s
 		if err := fn(s); err != nil {
 			return err
 		}

@@ -162,6 +162,17 @@ func fakeAgent(t *testing.T, h http.HandlerFunc) string {
 	return srv.Listener.Addr().String()
 }
 
+// answerInfo sets the protocol header of a fake agent's answer and, when
+// r asks for the agent's info, answers it, reporting whether it did.
+func answerInfo(w http.ResponseWriter, r *http.Request) bool {
+	w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
+	if !strings.HasSuffix(r.URL.Path, "/info") {
+		return false
+	}
+	fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+	return true
+}
+
 // rawServer accepts connections and hands each to serve.
 func rawServer(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
@@ -355,6 +366,59 @@ func TestStream(t *testing.T) {
 	})
 }
 
+// TestStreamConnChanges: Stream asks for connection changes and hands fn
+// whole snapshots, the connections the agent left out carried over from
+// the snapshot before and aged; a change that names a connection it never
+// sent ends the stream with a one-line error.
+func TestStreamConnChanges(t *testing.T) {
+	dir := agentDir(t)
+	queries := make(chan string, 1)
+	lines := []string{
+		`{"version":1,"time":"2026-12-06T09:00:00Z","pid":%d,"hosts":[],"conns":[{"id":1,"state":"idle","age_s":10,"idle_s":2},{"id":2,"state":"active","age_s":5}],"diagnoses":[]}`,
+		`{"version":1,"time":"2026-12-06T09:00:01.5Z","pid":%d,"hosts":[],"conns":[{"id":2,"state":"active","age_s":6.5,"requests":1}],"diagnoses":[],"conn_changes":true,"conn_ids":[2,1]}`,
+		`{"version":1,"time":"2026-12-06T09:00:02Z","pid":%d,"hosts":[],"conns":[],"diagnoses":[],"conn_changes":true,"conn_ids":[3]}`,
+	}
+	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
+		if answerInfo(w, r) {
+			return
+		}
+		queries <- r.URL.RawQuery
+		for _, l := range lines {
+			fmt.Fprintf(w, l+"\n", os.Getpid())
+		}
+	})
+	writeRecord(t, dir, discovery.Record{PID: os.Getpid(), Addr: addr})
+	c, err := Dial(t.Context(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []*snapshot.Snapshot
+	err = c.Stream(t.Context(), time.Second, func(s *snapshot.Snapshot) error {
+		got = append(got, s)
+		return nil
+	})
+	if q := <-queries; q != "conns=changes&interval=1s" {
+		t.Errorf("stream asked with %q, want conns=changes", q)
+	}
+	if err == nil || !strings.Contains(err.Error(), "connection 3") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Stream = %v, want one line about connection 3", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("fn saw %d snapshots, want 2", len(got))
+	}
+	want := []snapshot.Conn{
+		{ID: 2, State: snapshot.ConnActive, AgeSeconds: 6.5, Requests: 1},
+		{ID: 1, State: snapshot.ConnIdle, AgeSeconds: 11.5, IdleSeconds: 3.5},
+	}
+	if s := got[1]; s.ConnChanges || s.ConnIDs != nil || len(s.Conns) != 2 || s.Conns[0] != want[0] || s.Conns[1] != want[1] {
+		t.Errorf("second snapshot: conn_changes %v, ids %v, conns %+v; want whole, %+v", s.ConnChanges, s.ConnIDs, s.Conns, want)
+	}
+	if len(got[0].Conns) != 2 || got[0].Conns[0].AgeSeconds != 10 {
+		t.Errorf("the first snapshot changed once fn had it: %+v", got[0].Conns)
+	}
+}
+
 func TestProfile(t *testing.T) {
 	dir := agentDir(t)
 	startAgent(t, dir, agent.Options{})
@@ -390,9 +454,7 @@ func TestProfileErrors(t *testing.T) {
 	dir := agentDir(t)
 	code := make(chan string, 1)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		w.WriteHeader(http.StatusConflict)
@@ -438,9 +500,7 @@ func TestRollingProfileQuery(t *testing.T) {
 	dir := agentDir(t)
 	queries := make(chan string, 4)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		queries <- r.URL.RawQuery
@@ -472,9 +532,7 @@ func TestRollingProfileQuery(t *testing.T) {
 func TestProfileTooLarge(t *testing.T) {
 	dir := agentDir(t)
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		w.Write([]byte{0x1f, 0x8b})
@@ -522,9 +580,7 @@ func TestStalledAgentMessages(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	addr := fakeAgent(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(snapshot.ProtocolHeader, strconv.Itoa(snapshot.ProtocolVersion))
-		if strings.HasSuffix(r.URL.Path, "/info") {
-			fmt.Fprintf(w, `{"agent":"httptop","protocol":1,"snapshot_version":1,"pid":%d}`, os.Getpid())
+		if answerInfo(w, r) {
 			return
 		}
 		select { // a program stopped in a debugger

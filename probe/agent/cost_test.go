@@ -44,12 +44,14 @@ const (
 //
 //	go test ./probe/agent -run '^$' -bench AgentCost -benchtime 20x
 //
-// "stream" is the snapshot stream alone (the dashboard with the hot
-// functions pane hidden); "stream+profiles" adds the rolling CPU and
-// wall-clock profiles the pane takes while it is on screen (2 s each,
-// back to back, side by side, the wall-clock one at
-// agentclient.RollingWallHz), and "stream+cpu" and "stream+wall" each of
-// them alone.
+// "stream" is the snapshot stream alone as the dashboard asks for it,
+// connection changes only (the dashboard with the hot functions pane
+// hidden); "stream+profiles" adds the rolling CPU and wall-clock profiles
+// the pane takes while it is on screen (2 s each, back to back, side by
+// side, the wall-clock one at agentclient.RollingWallHz), and
+// "stream+cpu" and "stream+wall" each of them alone. "stream-whole" is
+// the stream of whole snapshots a client gets that does not ask for
+// connection changes (httptop before it did, or a script).
 func BenchmarkAgentCost(b *testing.B) {
 	srv := tlstest.Start(b, "TestHelperServers", tlstest.Spec{Proto: fixtures.HTTPS1, Servers: 1})
 	// Plain HTTP for the churn: a TLS client closing a connection with
@@ -120,8 +122,13 @@ func BenchmarkAgentCost(b *testing.B) {
 
 	for _, bc := range []struct {
 		name     string
+		whole    bool
 		profiles []string
-	}{{"stream", nil}, {"stream+cpu", []string{"cpu"}}, {"stream+wall", []string{"wall"}}, {"stream+profiles", []string{"cpu", "wall"}}} {
+	}{
+		{name: "stream"}, {name: "stream-whole", whole: true},
+		{name: "stream+cpu", profiles: []string{"cpu"}}, {name: "stream+wall", profiles: []string{"wall"}},
+		{name: "stream+profiles", profiles: []string{"cpu", "wall"}},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			timeWait(b)
 			// A few of the requests may share a connection.
@@ -131,7 +138,11 @@ func BenchmarkAgentCost(b *testing.B) {
 			sctx, stop := context.WithCancel(context.Background())
 			var loops sync.WaitGroup
 			defer func() { stop(); loops.Wait() }()
-			resp, err := call(sctx, "stream?interval=1s")
+			q := "stream?interval=1s"
+			if !bc.whole {
+				q += "&" + snapshot.StreamConnsParam + "=" + snapshot.StreamConnsChanges
+			}
+			resp, err := call(sctx, q)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -183,8 +194,8 @@ func BenchmarkAgentCost(b *testing.B) {
 			p.mu.Lock()
 			every := p.tcpEvery
 			p.mu.Unlock()
-			// The TCP table is read again after 50 times its last
-			// cost (tcpCostFactor).
+			// The TCP table is read again after tcpCostFactor times
+			// its last cost.
 			b.ReportMetric(every.Seconds(), "tcp-every-s")
 			b.ReportMetric(float64(tws), "time-wait")
 		})

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/httptop/httptop/snapshot"
 )
@@ -18,6 +19,9 @@ import (
 // agent's time on them, by reflection. So the connection table is written
 // by hand (appendConn) and spliced into what encoding/json writes for the
 // rest. TestAppendSnapshotMatchesEncodingJSON keeps the two identical.
+//
+// The IDs of a snapshot of connection changes (ConnIDs) are written by hand
+// too, as the last key, where encoding/json writes them.
 func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
 	conns := s.Conns
 	if conns == nil {
@@ -25,7 +29,7 @@ func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
 		return append(b, data...), err
 	}
 	head := *s
-	head.Conns = nil
+	head.Conns, head.ConnIDs = nil, nil
 	data, err := json.Marshal(&head)
 	if err != nil {
 		return b, err
@@ -41,27 +45,68 @@ func appendSnapshot(b []byte, s *snapshot.Snapshot) ([]byte, error) {
 	b = slices.Grow(b, len(data)+len(conns)*connJSONSize)
 	b = append(b, data[:i]...)
 	b = append(b, `,"conns":[`...)
+	var e connEncoder
 	for j := range conns {
 		if j > 0 {
 			b = append(b, ',')
 		}
-		b = appendConn(b, &conns[j])
+		b = e.appendConn(b, &conns[j])
 	}
 	b = append(b, "],"...)
-	return append(b, data[i+len(null):]...), nil
+	if len(s.ConnIDs) == 0 {
+		return append(b, data[i+len(null):]...), nil
+	}
+	// ConnIDs is Snapshot's last field: its key goes before the closing
+	// brace.
+	b = append(b, data[i+len(null):len(data)-1]...)
+	b = append(b, `,"conn_ids":[`...)
+	for j, id := range s.ConnIDs {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, id, 10)
+	}
+	return append(b, "]}"...), nil
 }
 
 // connJSONSize is about what one connection's JSON takes, TLS included.
 const connJSONSize = 512
 
+// connEncoder encodes the connections of one table. Most of their
+// strings (client, host, protocol, state, peer, TLS version, cipher) and
+// certificates' expiry are those of the row before: it remembers the last
+// of each it checked or formatted, so that a string equal to the last one
+// found plain is copied without looking at its bytes again (comparing
+// strings that share their bytes takes no time at all), and an expiry is
+// formatted once.
+type connEncoder struct {
+	plain    [nPlainFields]string // the last plain string of each field
+	notAfter time.Time            // the last expiry formatted
+	after    []byte               // its text, quoted
+}
+
+// Fields of a connection whose last plain string connEncoder remembers.
+const (
+	fieldClient = iota
+	fieldHost
+	fieldProto
+	fieldState
+	fieldRemote
+	fieldTLSVersion
+	fieldCipher
+	fieldALPN
+	fieldServerName
+	nPlainFields
+)
+
 // appendConn appends c as encoding/json encodes a snapshot.Conn.
-func appendConn(b []byte, c *snapshot.Conn) []byte {
+func (e *connEncoder) appendConn(b []byte, c *snapshot.Conn) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, c.ID, 10)
-	b = appendKeyString(b, `,"client":`, c.Client)
-	b = appendKeyString(b, `,"host":`, c.Host)
-	b = appendKeyString(b, `,"proto":`, c.Proto)
-	b = appendKeyString(b, `,"state":`, string(c.State))
+	b = e.appendKeyString(b, fieldClient, `,"client":`, c.Client)
+	b = e.appendKeyString(b, fieldHost, `,"host":`, c.Host)
+	b = e.appendKeyString(b, fieldProto, `,"proto":`, c.Proto)
+	b = e.appendKeyString(b, fieldState, `,"state":`, string(c.State))
 	b = appendFloat(append(b, `,"age_s":`...), c.AgeSeconds)
 	b = appendFloat(append(b, `,"idle_s":`...), c.IdleSeconds)
 	b = strconv.AppendInt(append(b, `,"requests":`...), c.Requests, 10)
@@ -74,7 +119,7 @@ func appendConn(b []byte, c *snapshot.Conn) []byte {
 		b = appendKeyString(b, `,"local_addr":`, c.LocalAddr)
 	}
 	if c.RemoteAddr != "" {
-		b = appendKeyString(b, `,"remote_addr":`, c.RemoteAddr)
+		b = e.appendKeyString(b, fieldRemote, `,"remote_addr":`, c.RemoteAddr)
 	}
 	if c.Inferred {
 		b = append(b, `,"inferred":true`...)
@@ -84,31 +129,66 @@ func appendConn(b []byte, c *snapshot.Conn) []byte {
 		b = append(b, `,"mem_estimated":true`...)
 	}
 	if t := c.TLS; t != nil {
-		b = appendKeyString(b, `,"tls":{"version":`, t.Version)
-		b = appendKeyString(b, `,"cipher":`, t.Cipher)
-		b = appendKeyString(b, `,"alpn":`, t.ALPN)
+		b = e.appendKeyString(b, fieldTLSVersion, `,"tls":{"version":`, t.Version)
+		b = e.appendKeyString(b, fieldCipher, `,"cipher":`, t.Cipher)
+		b = e.appendKeyString(b, fieldALPN, `,"alpn":`, t.ALPN)
 		b = strconv.AppendBool(append(b, `,"resumed":`...), t.Resumed)
 		if t.ServerName != "" {
-			b = appendKeyString(b, `,"server_name":`, t.ServerName)
+			b = e.appendKeyString(b, fieldServerName, `,"server_name":`, t.ServerName)
 		}
 		b = appendFloat(append(b, `,"handshake_ms":`...), t.HandshakeMs)
 		b = strconv.AppendInt(append(b, `,"peer_certs":`...), int64(t.PeerCerts), 10)
 		b = strconv.AppendInt(append(b, `,"peer_cert_bytes":`...), int64(t.PeerCertBytes), 10)
 		if !t.LeafNotAfter.IsZero() {
-			// time.Time's MarshalJSON: RFC 3339 with nanoseconds, quoted.
-			n := len(b)
-			b = append(b, `,"leaf_not_after":"`...)
-			var err error
-			if b, err = t.LeafNotAfter.AppendText(b); err != nil {
-				b = b[:n] // a year outside 0-9999, which encoding/json refuses too
-			} else {
-				b = append(b, '"')
-			}
+			b = e.appendNotAfter(b, t.LeafNotAfter)
 		}
 		b = strconv.AppendInt(append(b, `,"mem_bytes":`...), t.MemBytes, 10)
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// appendKeyString is appendKeyString remembering the last plain string of
+// field.
+func (e *connEncoder) appendKeyString(b []byte, field int, key, s string) []byte {
+	if s == e.plain[field] {
+		b = append(b, key...)
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	if plainString(s) {
+		e.plain[field] = s
+	}
+	return appendKeyString(b, key, s)
+}
+
+// appendNotAfter appends a certificate's expiry as its "leaf_not_after"
+// key, as time.Time's MarshalJSON writes it (RFC 3339 with nanoseconds,
+// quoted), or nothing for a year outside 0-9999, which encoding/json
+// refuses too.
+func (e *connEncoder) appendNotAfter(b []byte, t time.Time) []byte {
+	// == rather than Equal: the same instant in another zone is
+	// written otherwise.
+	if e.after == nil || t != e.notAfter {
+		text, err := t.AppendText(append(e.after[:0], '"'))
+		if err != nil {
+			return b
+		}
+		e.notAfter, e.after = t, append(text, '"')
+	}
+	b = append(b, `,"leaf_not_after":`...)
+	return append(b, e.after...)
+}
+
+// plainString reports whether s is made only of plainJSON bytes.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plainJSON[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // appendKeyString appends key and s as a JSON string, escaped as
@@ -117,11 +197,9 @@ func appendConn(b []byte, c *snapshot.Conn) []byte {
 // else goes through encoding/json.
 func appendKeyString(b []byte, key, s string) []byte {
 	b = append(b, key...)
-	for i := 0; i < len(s); i++ {
-		if !plainJSON[s[i]] {
-			data, _ := json.Marshal(s) // a string always encodes
-			return append(b, data...)
-		}
+	if !plainString(s) {
+		data, _ := json.Marshal(s) // a string always encodes
+		return append(b, data...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

@@ -58,6 +58,13 @@ func TestAppendSnapshotMatchesEncodingJSON(t *testing.T) {
 	for seed := range uint64(20) {
 		for _, n := range []int{0, 1, 37} {
 			s := encodeSnapshot(n, seed, seed%4 == 3)
+			if seed == 19 {
+				s = realSnapshot(n)
+			}
+			if seed%5 == 1 {
+				// A snapshot of connection changes.
+				s.ConnChanges, s.ConnIDs = true, []uint64{3, 1, 4, 1, 5, 9, 2, 6}
+			}
 			if n == 0 && seed%2 == 0 {
 				s.Conns = nil // "conns": null, as encoding/json writes a nil slice
 			}
@@ -76,15 +83,40 @@ func TestAppendSnapshotMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// realSnapshot builds a snapshot of n TLS connections as a program's
+// collector reports them: a few clients and hosts, each connection's row
+// beside those of its host, sharing their strings and the server's
+// certificate, with addresses, ages and counters of their own.
+func realSnapshot(n int) *snapshot.Snapshot {
+	s := encodeSnapshot(0, 1, true)
+	hosts := []string{"api.example.com:443", "auth.example.com:443", "s3.eu-west-1.amazonaws.com:443", "10.0.3.7:8443"}
+	notAfter := time.Date(2027, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range n {
+		h := hosts[i*len(hosts)/n]
+		s.Conns = append(s.Conns, snapshot.Conn{
+			ID: uint64(i + 1), Client: "default", Host: h, Proto: "HTTP/1.1", State: snapshot.ConnActive,
+			AgeSeconds: 600 + float64(i)*0.0137, Requests: int64(i % 50), BytesIn: int64(9000 + i), BytesOut: 180,
+			DialMs: 1.25 + float64(i%97)/7, LocalAddr: fmt.Sprintf("127.0.0.1:%d", 20000+i), RemoteAddr: "127.0.0.1:8443",
+			MemBytes: 75000 + int64(i%13),
+			TLS: &snapshot.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "http/1.1", ServerName: h[:len(h)-4],
+				HandshakeMs: 3 + float64(i%89)/11, PeerCerts: 1, PeerCertBytes: 500, LeafNotAfter: notAfter, MemBytes: 40000},
+		})
+	}
+	return s
+}
+
 // BenchmarkEncodeSnapshot compares the agent's encoder with
-// encoding/json on 10,000 connections, as a stream writes them.
+// encoding/json on 10,000 connections, as a stream writes them: of
+// varied strings (as in TestAppendSnapshotMatchesEncodingJSON), and as
+// a program's collector reports them (realSnapshot).
 func BenchmarkEncodeSnapshot(b *testing.B) {
-	s := encodeSnapshot(10000, 1, true)
+	s, real := encodeSnapshot(10000, 1, true), realSnapshot(10000)
 	for _, bc := range []struct {
 		name string
 		enc  func([]byte) ([]byte, error)
 	}{
 		{"agent", func(buf []byte) ([]byte, error) { return appendSnapshot(buf[:0], s) }},
+		{"agent_real", func(buf []byte) ([]byte, error) { return appendSnapshot(buf[:0], real) }},
 		{"encoding_json", func(buf []byte) ([]byte, error) {
 			w := bytes.NewBuffer(buf[:0])
 			err := json.NewEncoder(w).Encode(s)

@@ -264,6 +264,11 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 		interval = min(max(d, snapshot.MinStreamInterval), snapshot.MaxStreamInterval)
 	}
+	// Whether the client asked for connection changes only.
+	var changes *connChanges
+	if r.URL.Query().Get(snapshot.StreamConnsParam) == snapshot.StreamConnsChanges {
+		changes = new(connChanges)
+	}
 	if int(h.streams.Add(1)) > h.maxStreams {
 		h.streams.Add(-1)
 		writeError(w, http.StatusTooManyRequests, snapshot.ErrCodeTooManyStreams,
@@ -286,8 +291,12 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	var s snapshot.Snapshot // its connection table is reused from one to the next
 	for {
 		h.snapshot(ctx, &s)
+		frame := &s
+		if changes != nil {
+			frame = changes.next(&s)
+		}
 		var err error
-		if buf, err = appendSnapshot(buf[:0], &s); err != nil {
+		if buf, err = appendSnapshot(buf[:0], frame); err != nil {
 			return
 		}
 		buf = append(buf, '\n')

@@ -45,8 +45,9 @@ type processSampler struct {
 	fds     func() (int, error)
 
 	// File descriptors are counted at most every fdsEvery, which grows
-	// with the time a count takes: listing /proc/self/fd of a process
-	// with 10,000 connections costs the kernel about 15 ms.
+	// with the time a count takes: a stat on Linux 6.2 and later, but
+	// on older kernels listing /proc/self/fd of a process with 10,000
+	// connections costs the kernel about 15 ms.
 	fdsAt    time.Time
 	fdsEvery time.Duration
 	lastFDs  int
@@ -61,12 +62,16 @@ type processSampler struct {
 
 // tcpCostFactor bounds the share of a core the TCP table may take: it is
 // read again at the earliest after tcpCostFactor times its last cost
-// (50: 2% of a core at most).
-const tcpCostFactor = 50
+// (300: a third of a percent of a core at most; a table of 10,000
+// sockets of the program's and 5,000 in TIME_WAIT costs about 50 ms, so
+// it is read every 15 s or so, and snapshots in between carry the last
+// reading with its age, tcp.age_s).
+const tcpCostFactor = 300
 
-// fdCostFactor does the same for counting file descriptors (200: half a
-// percent of a core at most).
-const fdCostFactor = 200
+// fdCostFactor does the same for counting file descriptors (400: a
+// quarter of a percent of a core at most; on Linux 6.2 and later a count
+// costs microseconds and is taken for every sample).
+const fdCostFactor = 400
 
 // procStat holds what the operating system says about the process.
 type procStat struct {
@@ -86,7 +91,7 @@ func newProcessSampler() *processSampler {
 	return &processSampler{
 		peers:   make(map[netip.AddrPort]time.Time),
 		read:    readProcStat,
-		sockets: readSockets,
+		sockets: newSocketReader(),
 		rt:      newRuntimeReader(),
 		cpuWin:  newCPUWindow(),
 		fds:     readFDs,

@@ -29,6 +29,19 @@ func readSockets(ctx context.Context) (owned, orphans []socket, err error) {
 	return procSockets(ctx)
 }
 
+// newSocketReader returns readSockets for one processSampler, which
+// remembers between readings which sockets are the process's
+// (socketOwners). It is called under the sampler's lock.
+func newSocketReader() func(context.Context) (owned, orphans []socket, err error) {
+	o := new(socketOwners)
+	return func(ctx context.Context) (owned, orphans []socket, err error) {
+		if owned, orphans, err := diagSocketsWith(o); err == nil {
+			return owned, orphans, nil
+		}
+		return procSockets(ctx)
+	}
+}
+
 // procSockets is readSockets through gopsutil and /proc/self/net/tcp.
 func procSockets(ctx context.Context) (owned, orphans []socket, err error) {
 	owned, err = ownedSockets(ctx)

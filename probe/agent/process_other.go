@@ -4,6 +4,11 @@ package agent
 
 import "context"
 
+// newSocketReader returns readSockets.
+func newSocketReader() func(context.Context) (owned, orphans []socket, err error) {
+	return readSockets
+}
+
 // readSockets returns the TCP sockets the process holds, from gopsutil.
 // Sockets the process has closed (TIME_WAIT and the like) are read on
 // Linux only.

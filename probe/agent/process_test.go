@@ -108,7 +108,7 @@ func TestProcessForgetPeersBounded(t *testing.T) {
 }
 
 // TestProcessFDsThrottled: counting descriptors that costs 5 ms is done
-// again only after fdCostFactor times that (1 s), while other figures are
+// again only after fdCostFactor times that (2 s), while other figures are
 // read at every reading.
 func TestProcessFDsThrottled(t *testing.T) {
 	p := newProcessSampler()

@@ -1,14 +1,14 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,10 +46,40 @@ var diagSeq atomic.Uint32
 // namespace (inode 0: closed by their program, kept by the kernel a while;
 // listeners excluded), as readSockets does, from netlink.
 func diagSockets() (owned, orphans []socket, err error) {
-	inodes, err := socketInodes()
-	if err != nil {
-		return nil, nil, err
+	return diagSocketsWith(nil)
+}
+
+// socketOwners remembers, between readings of the TCP table, which of the
+// sockets of the network namespace still open (inode not 0) are the
+// process's. Telling them apart takes a readlink of each of the process's
+// descriptors (socketInodes: 45 ms for 10,000), twice what the table
+// itself costs; but a socket's inode names it for its lifetime and a
+// socket does not change hands (but for a descriptor passed to or from
+// another process, which an HTTP client does not do), so the descriptors
+// are read again only when the table holds a socket the last reading did
+// not see, and at least every socketWalkMaxAge.
+type socketOwners struct {
+	mine   map[uint32]bool // inode → the process's (true) or another's
+	walked time.Time       // when the descriptors were last read
+	walks  int             // how many times they were read
+}
+
+// socketWalkMaxAge bounds how long socketOwners goes without reading the
+// process's descriptors, and so how long a socket passed to or from
+// another process may be counted on the wrong side.
+const socketWalkMaxAge = 2 * time.Minute
+
+// diagSocketsWith is diagSockets, telling the process's sockets from the
+// others' with o when it is not nil.
+func diagSocketsWith(o *socketOwners) (owned, orphans []socket, err error) {
+	var inodes map[uint64]bool
+	if o == nil {
+		if inodes, err = socketInodes(); err != nil {
+			return nil, nil, err
+		}
 	}
+	var seen []uint32      // the inodes of the open sockets
+	var unknown []diagSock // the open sockets o does not know
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sock_diag: %w", err)
@@ -65,19 +95,64 @@ func diagSockets() (owned, orphans []socket, err error) {
 			if int(state) < len(tcpStateNames) {
 				name = tcpStateNames[state]
 			}
+			s := socket{state: name, local: local, remote: remote}
 			switch {
 			case name == "":
-			case inode != 0 && inodes[uint64(inode)]:
-				owned = append(owned, socket{state: name, local: local, remote: remote})
-			case inode == 0 && name != "LISTEN":
-				orphans = append(orphans, socket{state: name, local: local, remote: remote})
+			case inode == 0:
+				if name != "LISTEN" {
+					orphans = append(orphans, s)
+				}
+			case o == nil:
+				if inodes[uint64(inode)] {
+					owned = append(owned, s)
+				}
+			default:
+				seen = append(seen, inode)
+				if mine, ok := o.mine[inode]; !ok {
+					unknown = append(unknown, diagSock{s, inode})
+				} else if mine {
+					owned = append(owned, s)
+				}
 			}
 		})
 		if err != nil && !(family == unix.AF_INET6 && errors.Is(err, unix.ENOENT)) {
 			return nil, nil, err // a kernel without IPv6 answers ENOENT
 		}
 	}
+	if o == nil {
+		return owned, orphans, nil
+	}
+	switch {
+	case len(unknown) > 0 || o.mine == nil || time.Since(o.walked) >= socketWalkMaxAge:
+		inodes, err := socketInodes()
+		if err != nil {
+			return nil, nil, err
+		}
+		o.walked, o.walks = time.Now(), o.walks+1
+		o.mine = make(map[uint32]bool, len(seen))
+		for _, ino := range seen {
+			o.mine[ino] = inodes[uint64(ino)]
+		}
+		for _, u := range unknown {
+			if o.mine[u.inode] {
+				owned = append(owned, u.socket)
+			}
+		}
+	case len(o.mine) > len(seen):
+		// Forget the sockets that are gone.
+		mine := make(map[uint32]bool, len(seen))
+		for _, ino := range seen {
+			mine[ino] = o.mine[ino]
+		}
+		o.mine = mine
+	}
 	return owned, orphans, nil
+}
+
+// diagSock is an open socket of the table and its inode.
+type diagSock struct {
+	socket
+	inode uint32
 }
 
 // dumpTCP asks for every TCP socket of family (AF_INET or AF_INET6) on the
@@ -152,31 +227,56 @@ func diagAddrs(family uint8, id []byte) (local, remote netip.AddrPort) {
 }
 
 // socketInodes returns the inodes of the sockets among the process's file
-// descriptors (links in /proc/self/fd that read socket:[INODE]).
+// descriptors: the links in /proc/self/fd that read socket:[INODE]. It
+// reads each link relative to the directory (readlinkat), which spares
+// the kernel a lookup of /proc/self/fd per descriptor, and the program a
+// string per entry (eachFD): 45 ms rather than 62 for 10,000 sockets, and
+// no allocation per descriptor (`-bench SocketInodes`).
 func socketInodes() (map[uint64]bool, error) {
-	d, err := os.Open("/proc/self/fd")
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[uint64]bool, len(names))
+	out := make(map[uint64]bool)
 	var link [64]byte
-	for _, name := range names {
-		n, err := unix.Readlink("/proc/self/fd/"+name, link[:])
+	err := eachFD(func(dirfd int, name []byte) {
+		n, err := readlinkat(dirfd, &name[0], link[:])
 		if err != nil {
-			continue // closed meanwhile
+			return // closed meanwhile
 		}
-		s, ok := strings.CutPrefix(string(link[:n]), "socket:[")
-		if !ok {
-			continue
-		}
-		if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+		if ino, ok := socketInode(link[:n]); ok {
 			out[ino] = true
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// readlinkat reads the link named by the NUL-terminated name in the
+// directory dirfd into buf, returning its length.
+func readlinkat(dirfd int, name *byte, buf []byte) (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// socketInode parses a link of /proc/self/fd that reads socket:[INODE].
+func socketInode(link []byte) (uint64, bool) {
+	s, ok := bytes.CutPrefix(link, []byte("socket:["))
+	if !ok {
+		return 0, false
+	}
+	s, ok = bytes.CutSuffix(s, []byte("]"))
+	if !ok || len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var ino uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		ino = ino*10 + uint64(c-'0')
+	}
+	return ino, true
 }
