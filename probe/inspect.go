@@ -41,26 +41,36 @@ func inspectConn(c *poolstats.Conn, out *snapshot.Conn) {
 			in.Session = &s
 		}
 	}
-	m := measure(c, in, out)
+	m, tls := measure(c, in, out)
 	out.MemBytes = m.Total()
 	out.MemEstimated = m.Estimated
-	if in.Session != nil {
-		out.TLS = in.Session.Snapshot(time.Duration(c.HandshakeNs()), m.TLS())
-	}
+	out.TLS = tls
 }
 
 // measure returns the memory of connection c, reusing the last reading
 // while nothing it depends on changed: the buffers of an idle connection
 // do not grow, and reading them costs a few hundred nanoseconds of cache
 // misses per connection, which 10,000 connections make milliseconds.
-func measure(c *poolstats.Conn, in tlsstats.Conn, out *snapshot.Conn) tlsstats.Memory {
+func measure(c *poolstats.Conn, in tlsstats.Conn, out *snapshot.Conn) (tlsstats.Memory, *snapshot.TLS) {
 	if in.TLS == nil {
-		return tlsstats.Measure(in) // the model: nothing to read
+		// The model: nothing to read.
+		m := tlsstats.Measure(in)
+		return m, tlsRow(c, in.Session, m)
 	}
 	if r := c.MemReading(); r != nil && r.BytesIn == out.BytesIn && r.BytesOut == out.BytesOut && r.Session == in.Session {
-		return r.Mem
+		return r.Mem, r.TLS
 	}
 	m := tlsstats.Measure(in)
-	c.SetMemReading(&poolstats.MemReading{BytesIn: out.BytesIn, BytesOut: out.BytesOut, Session: in.Session, Mem: m})
-	return m
+	tls := tlsRow(c, in.Session, m)
+	c.SetMemReading(&poolstats.MemReading{BytesIn: out.BytesIn, BytesOut: out.BytesOut, Session: in.Session, Mem: m, TLS: tls})
+	return m, tls
+}
+
+// tlsRow is connection c's conns[].tls for session s (nil without one)
+// and memory m.
+func tlsRow(c *poolstats.Conn, s *tlsstats.Session, m tlsstats.Memory) *snapshot.TLS {
+	if s == nil {
+		return nil
+	}
+	return s.Snapshot(time.Duration(c.HandshakeNs()), m.TLS())
 }

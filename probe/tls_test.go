@@ -636,3 +636,45 @@ func BenchmarkSnapshotTLS(b *testing.B) {
 		}
 	})
 }
+
+// TestConnTLSRowShared: while no byte flows on a connection, the
+// snapshots share its conns[].tls (no allocation per idle connection per
+// snapshot); once bytes flow, the next snapshot reads the connection
+// again and makes a new one.
+func TestConnTLSRowShared(t *testing.T) {
+	srv, err := fixtures.NewServer(fixtures.Options{Proto: fixtures.HTTPS1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	tr := srv.Transport()
+	t.Cleanup(tr.CloseIdleConnections)
+	col := probe.NewCollector(probe.CollectorOptions{})
+	cl := &http.Client{Transport: probe.Wrap(tr, probe.WithCollector(col))}
+	get := func() {
+		resp, err := cl.Get(srv.URLFor("/", fixtures.Behavior{Size: 1000}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	tlsRow := func() *snapshot.TLS {
+		s := col.Snapshot()
+		if len(s.Conns) != 1 || s.Conns[0].TLS == nil {
+			t.Fatalf("conns %+v: want one TLS connection", s.Conns)
+		}
+		return s.Conns[0].TLS
+	}
+	get()
+	first, second := tlsRow(), tlsRow()
+	if first != second {
+		t.Errorf("two snapshots of an idle connection made two tls rows (%p, %p), want one shared", first, second)
+	}
+	get()
+	if third := tlsRow(); third == second {
+		t.Errorf("after a request on the connection, the snapshot kept the old tls row")
+	} else if third.Version != second.Version || third.HandshakeMs != second.HandshakeMs {
+		t.Errorf("tls row after a request %+v, before %+v: the session's figures changed", *third, *second)
+	}
+}
