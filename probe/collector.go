@@ -60,7 +60,9 @@ func Default() *Collector { return defaultCollector() }
 
 // Snapshot returns the current state of every client of the collector:
 // hosts, connections and diagnoses. Its Process field is nil; the agent
-// fills it in.
+// fills it in. A connection's TLS details (Conns[i].TLS) are shared with
+// the later snapshots taken while no byte flows on it: read them, do not
+// change them.
 func (c *Collector) Snapshot() Snapshot {
 	return c.snapshotAt(poolstats.Now())
 }
