@@ -136,8 +136,11 @@ func Start(opts Options) (*Agent, error) {
 		ReadHeaderTimeout: 2 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    8 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          log.New(io.Discard, "", 0),
+		// Requests' contexts carry the agent's pprof labels, so that the
+		// handler's pprof.Do, returning, restores them on the connection's
+		// goroutine rather than clearing them.
+		BaseContext: func(net.Listener) context.Context { return pprof.WithLabels(ctx, agentLabels) },
+		ErrorLog:    log.New(io.Discard, "", 0),
 	}
 	go func() {
 		defer close(a.served)
