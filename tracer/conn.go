@@ -130,34 +130,6 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Read and Write are Conn's, written out again for the connections most
-// transports dial (TCP), so that their every read and write does not go
-// through a wrapper method as well.
-
-// Read reads from the connection (see Conn.Read).
-func (c *halfCloseConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Conn.Read(p)
-	if n > 0 {
-		c.rec.AddIn(n)
-	}
-	if err != nil || c.untraced {
-		c.noteRead(n, err)
-	}
-	return n, err
-}
-
-// Write writes to the connection (see Conn.Write).
-func (c *halfCloseConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Conn.Write(p)
-	if n > 0 {
-		c.rec.AddOut(n)
-		if c.untraced || c.rec.HandshakeOpen() {
-			c.noteWrite(p[:n])
-		}
-	}
-	return n, err
-}
-
 // noteRead notes what few reads tell: the time of an untraced
 // connection's traffic, and a failed read.
 func (c *Conn) noteRead(n int, err error) {
