@@ -17,7 +17,7 @@ func ConnUnchanged(sent *Conn, sentAt time.Time, cur *Conn, at time.Time, tolera
 	a, b := *sent, *cur
 	a.AgeSeconds, a.IdleSeconds, a.TLS = 0, 0, nil
 	b.AgeSeconds, b.IdleSeconds, b.TLS = 0, 0, nil
-	if a != b || (sent.TLS == nil) != (cur.TLS == nil) || (sent.TLS != nil && *sent.TLS != *cur.TLS) {
+	if a != b || sent.TLS != cur.TLS && (sent.TLS == nil || cur.TLS == nil || *sent.TLS != *cur.TLS) {
 		return false
 	}
 	// By the clocks' readings, as the client sees them, without the

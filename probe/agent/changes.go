@@ -16,8 +16,8 @@ const connChangeTolerance = time.Millisecond
 // connection changes (snapshot.StreamConnsChanges): it remembers what the
 // stream's client was last sent of each connection, and leaves out of
 // each snapshot after the first the connections the client can derive
-// from that (snapshot.ConnUnchanged). It holds a copy of each row, TLS
-// record included: about 4 MB for 10,000 TLS connections, per stream.
+// from that (snapshot.ConnUnchanged). It holds a copy of each row (its
+// TLS record shared with the snapshot's) per stream.
 type connChanges struct {
 	sent map[uint64]*sentConn
 	// order and last hold the connections of the snapshot before and
@@ -33,9 +33,8 @@ type connChanges struct {
 // sentConn is what a client was last sent of a connection.
 type sentConn struct {
 	conn snapshot.Conn
-	tls  snapshot.TLS // conn.TLS points here when the connection has TLS
-	at   time.Time    // the time of the snapshot it was sent in
-	seen uint64       // the last snapshot the connection was in
+	at   time.Time // the time of the snapshot it was sent in
+	seen uint64    // the last snapshot the connection was in
 }
 
 // next returns what to send of s: s itself the first time, then a
@@ -70,12 +69,9 @@ func (c *connChanges) next(s *snapshot.Snapshot) *snapshot.Snapshot {
 			p.seen = c.seen
 			continue
 		}
+		// p.conn shares cur's TLS record, which no snapshot modifies
+		// (see probe.Collector.Snapshot).
 		p.conn, p.at, p.seen = *cur, s.Time, c.seen
-		if cur.TLS != nil {
-			// A copy: the collector may reuse its records.
-			p.tls = *cur.TLS
-			p.conn.TLS = &p.tls
-		}
 		if !first {
 			c.conns = append(c.conns, *cur)
 		}
