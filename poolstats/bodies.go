@@ -101,6 +101,16 @@ func (b *Body) SetOpen(open bool) {
 	}
 }
 
+// CloseKept closes a kept record (see KeepBody) and lets go of its host
+// and read count until it opens again.
+func (b *Body) CloseKept() {
+	b.mu.Lock()
+	b.open = false
+	b.seenReads, b.seenAt = 0, 0
+	b.Host, b.Reads = nil, nil
+	b.mu.Unlock()
+}
+
 // OpenBody starts tracking an open response body.
 func (s *Stats) OpenBody(b *Body) {
 	if b.hint == 0 {

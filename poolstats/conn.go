@@ -27,43 +27,29 @@ const (
 // see dialed, when a request first uses it) and updates it as requests use
 // it, bytes flow and it closes.
 type Conn struct {
-	id       uint64
-	stats    *Stats
-	host     atomic.Pointer[Host]
-	created  int64 // monotonic ns
-	dialNs   int64 // DNS + TCP connect, 0 when not dialed by us
-	dnsNs    int64 // the DNS part of dialNs
-	local    string
-	remote   string
+	// What a request through the connection touches, on the first cache
+	// line (a Conn's size class keeps it 64-byte aligned,
+	// TestConnLayout): its host, state and counts, when its last
+	// request ended, its first use and protocol.
+	host       atomic.Pointer[Host]
+	state      atomic.Uint64
+	requests   atomic.Int64
+	maxStreams atomic.Int64
+	lastDone   atomic.Int64
+	// firstUse is when a request first got the connection (see Used).
+	firstUse atomic.Int64
+	proto    atomic.Uint32
 	inferred bool
 	// untraced is set for a connection dialed with no traced request
 	// behind it (see Stats.NewUntracedConn).
 	untraced bool
-	// key is the net.Conn an inferred connection is indexed by.
-	key any
+	id       uint64
 
-	state      atomic.Uint64
-	requests   atomic.Int64
-	maxStreams atomic.Int64
-	in, out    atomic.Int64
-	lastDone   atomic.Int64
-	proto      atomic.Uint32
-	closedAt   atomic.Int64
-
-	// firstUse is when a request first got the connection, and
-	// handshakeEnd when it became ready for requests (see Used).
-	firstUse     atomic.Int64
-	handshakeEnd atomic.Int64
-	// lastRead and lastWrite are when bytes last came in and went out
-	// (monotonic ns), kept for untraced connections only: their traffic
-	// is all that tells whether they are busy.
-	lastRead, lastWrite atomic.Int64
-	// tlsPhase follows a TLS handshake through what the client writes
-	// (see NoteHandshake).
+	// What the connection's reads and writes touch, on a line apart from
+	// what requests write: the bytes, and the TLS handshake's progress,
+	// which follows what the client writes (see NoteHandshake).
+	in, out  atomic.Int64
 	tlsPhase atomic.Uint32
-	tlsConn  atomic.Pointer[tls.Conn]
-	tls      connTLS // the TLS session, see tls.go
-
 	// peerClosed is set when a read from the connection failed (the
 	// server closed it or reset it); closeAsked when a request or
 	// response on it asked for the connection to close. A connection
@@ -71,11 +57,33 @@ type Conn struct {
 	// the client's pool: that is churn.
 	peerClosed atomic.Bool
 	closeAsked atomic.Bool
+	closedAt   atomic.Int64
+	// handshakeEnd is when the connection became ready for requests
+	// (see Used).
+	handshakeEnd atomic.Int64
+	// lastRead and lastWrite are when bytes last came in and went out
+	// (monotonic ns), kept for untraced connections only: their traffic
+	// is all that tells whether they are busy.
+	lastRead, lastWrite atomic.Int64
+
+	stats   *Stats
+	created int64 // monotonic ns
+	dialNs  int64 // DNS + TCP connect, 0 when not dialed by us
+	dnsNs   int64 // the DNS part of dialNs
+	local   string
+	remote  string
+	// key is the net.Conn an inferred connection is indexed by.
+	key any
+
+	tlsConn atomic.Pointer[tls.Conn]
+	tls     connTLS // the TLS session, see tls.go
 
 	// Links in the open-connection list of host, guarded by the
 	// host's mu; listed tells whether the connection is in it.
 	prev, next *Conn
 	listed     bool
+	// 256 bytes in all: a size class that is a multiple of 64 keeps the
+	// allocator's Conns 64-byte aligned (TestConnLayout).
 }
 
 // churnWindow is how soon after its last request a healthy connection

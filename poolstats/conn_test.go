@@ -3,6 +3,7 @@ package poolstats
 import (
 	"net"
 	"testing"
+	"unsafe"
 )
 
 func testHost(t *testing.T) (*Stats, *Host) {
@@ -204,5 +205,44 @@ func TestBusyByTraffic(t *testing.T) {
 				t.Errorf("busy = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// What a request touches of its connection's record is on one cache line:
+// the record's first, 64-byte aligned (see Conn).
+func TestConnLayout(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is for 64-bit platforms")
+	}
+	var c Conn
+	for _, f := range []struct {
+		name     string
+		off, end uintptr
+	}{
+		{"host", unsafe.Offsetof(c.host), unsafe.Sizeof(c.host)},
+		{"state", unsafe.Offsetof(c.state), unsafe.Sizeof(c.state)},
+		{"requests", unsafe.Offsetof(c.requests), unsafe.Sizeof(c.requests)},
+		{"maxStreams", unsafe.Offsetof(c.maxStreams), unsafe.Sizeof(c.maxStreams)},
+		{"lastDone", unsafe.Offsetof(c.lastDone), unsafe.Sizeof(c.lastDone)},
+		{"firstUse", unsafe.Offsetof(c.firstUse), unsafe.Sizeof(c.firstUse)},
+		{"proto", unsafe.Offsetof(c.proto), unsafe.Sizeof(c.proto)},
+	} {
+		if f.off+f.end > 64 {
+			t.Errorf("%s at bytes %d..%d of a Conn, past its first cache line", f.name, f.off, f.off+f.end)
+		}
+	}
+	// What the connection's reads and writes touch is on the second.
+	for _, off := range []uintptr{unsafe.Offsetof(c.in), unsafe.Offsetof(c.out), unsafe.Offsetof(c.tlsPhase)} {
+		if off < 64 || off >= 128 {
+			t.Errorf("a field of reads and writes at offset %d, not on the second line", off)
+		}
+	}
+	s := New(Options{})
+	h := s.Client("").Host("http", "example.com")
+	for range 100 {
+		c := s.NewConn(h, DialTiming{}, addr("127.0.0.1:1"), addr("127.0.0.1:2"))
+		if p := uintptr(unsafe.Pointer(c)); p%64 != 0 {
+			t.Fatalf("a Conn of %d bytes at %#x, not aligned on 64 bytes", unsafe.Sizeof(*c), p)
+		}
 	}
 }

@@ -40,6 +40,9 @@ type Host struct {
 	// addrNoted is set once the host's dial address is in the client's
 	// address index.
 	addrNoted atomic.Bool
+	// transportScheme is set when scheme is one *http.Transport serves
+	// itself (http, https).
+	transportScheme bool
 	// peakHint spares most requests a look at the latency window's peak
 	// (see RequestStarted).
 	peakHint atomic.Uint64
@@ -72,19 +75,25 @@ type Host struct {
 
 func newHost(c *Client, scheme, name, raw string, now int64) *Host {
 	return &Host{
-		client:  c,
-		id:      c.stats.hostIDs.Add(1),
-		scheme:  scheme,
-		name:    name,
-		raw:     raw,
-		created: now,
-		latency: newTotalDist(),
-		wait:    newTotalDist(),
+		client: c,
+		id:     c.stats.hostIDs.Add(1),
+		scheme: scheme,
+		name:   name,
+		// A fixed field beside addrNoted, which begin reads too.
+		transportScheme: scheme == "http" || scheme == "https",
+		raw:             raw,
+		created:         now,
+		latency:         newTotalDist(),
+		wait:            newTotalDist(),
 	}
 }
 
 // Name returns the host's host:port.
 func (h *Host) Name() string { return h.name }
+
+// TransportScheme reports whether the host's scheme is one
+// *http.Transport serves itself (http, https).
+func (h *Host) TransportScheme() bool { return h.transportScheme }
 
 // Scheme returns the host's URL scheme, or "" for a host known only from
 // the address its connections were dialed to.

@@ -57,14 +57,34 @@ type pending struct {
 	drained atomic.Int64
 	_       [40]byte // producers' line apart from the drainer's
 
-	mu    sync.Mutex
-	tail  uint64 // next index to record, guarded by mu
+	mu   sync.Mutex
+	tail uint64 // next index to record, guarded by mu
+	_    [8]byte
+	// slots start on a cache line (TestPendingLayout: a Client is
+	// allocated 64-byte aligned, after the allocator's 8-byte header),
+	// so that a request writes one line of the queue.
 	slots [pendingSlots]pendingSlot
 }
 
+// pendingSlot is a queued Response, in 64 bytes.
 type pendingSlot struct {
-	seq atomic.Uint64
-	r   Response
+	seq                               atomic.Uint64
+	host                              *Host
+	at, latency, wait, gotAt, gotWait int64
+	status                            int32
+	reused                            bool
+}
+
+// put fills the slot with a response.
+func (s *pendingSlot) put(h *Host, at, latency, wait int64, status int, g Got) {
+	s.host, s.at, s.latency, s.wait, s.status = h, at, latency, wait, int32(status)
+	s.gotAt, s.gotWait, s.reused = g.At, g.Wait, g.Reused
+}
+
+// response returns the response the slot holds.
+func (s *pendingSlot) response() Response {
+	return Response{Host: s.host, At: s.at, Latency: s.latency, Wait: s.wait, Status: int(s.status),
+		Got: Got{At: s.gotAt, Wait: s.gotWait, Reused: s.reused}}
 }
 
 // init numbers the slots for the first lap.
@@ -95,7 +115,7 @@ func (c *Client) Submit(h *Host, at, latency, wait int64, status int, g Got) {
 		c.submitSlow(h, at, latency, wait, status, g)
 		return
 	}
-	s.r = Response{Host: h, At: at, Latency: latency, Wait: wait, Status: status, Got: g}
+	s.put(h, at, latency, wait, status, g)
 	s.seq.Store(i + 1)
 	if i%pendingBatch == pendingBatch-1 || at-p.drained.Load() > pendingAge {
 		p.tryDrain()
@@ -125,7 +145,7 @@ func (c *Client) submitSlow(h *Host, at, latency, wait int64, status int, g Got)
 		if !p.head.CompareAndSwap(i, i+1) {
 			continue
 		}
-		s.r = Response{Host: h, At: at, Latency: latency, Wait: wait, Status: status, Got: g}
+		s.put(h, at, latency, wait, status, g)
 		s.seq.Store(i + 1)
 		if i%pendingBatch == pendingBatch-1 || at-p.drained.Load() > pendingAge {
 			p.tryDrain()
@@ -158,9 +178,9 @@ func (p *pending) drainLocked() {
 		if s.seq.Load() != p.tail+1 {
 			return
 		}
-		r := &s.r
-		r.Host.record(r, now)
-		*r = Response{}
+		r := s.response()
+		r.Host.record(&r, now)
+		s.host = nil
 		s.seq.Store(p.tail + pendingSlots)
 		p.tail++
 	}

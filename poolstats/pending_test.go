@@ -3,6 +3,7 @@ package poolstats
 import (
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // Every response submitted is recorded exactly once, from many
@@ -75,5 +76,23 @@ func TestPendingLate(t *testing.T) {
 	}
 	if s := h.secs.slot(at / 1e9); s != nil {
 		t.Errorf("the per-second slot of a second %d s ago was written", (now-at)/1e9)
+	}
+}
+
+// A queued response takes one cache line: the slots are 64 bytes each and
+// the first starts on a line.
+func TestPendingLayout(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is for 64-bit platforms")
+	}
+	var c Client
+	if size := unsafe.Sizeof(c.pending.slots[0]); size != 64 {
+		t.Errorf("a slot takes %d bytes, want 64", size)
+	}
+	for range 100 {
+		c := New(Options{}).Client("x")
+		if p := uintptr(unsafe.Pointer(&c.pending.slots[0])); p%64 != 0 {
+			t.Fatalf("a Client's queue at %#x (offset %d), not on a cache line", p, p-uintptr(unsafe.Pointer(c)))
+		}
 	}
 }

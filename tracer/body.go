@@ -28,13 +28,18 @@ type Body struct {
 // errClosed marks a body closed by the program.
 var errClosed = errors.New("closed")
 
-// finishFreshBody is Body.finish for a fresh span.
+// finishBodyOther is Body.finish for a fresh span, or a body that ended
+// before EOF.
 //
 //go:noinline
-func (s *Span) finishFreshBody(b *Body, cause error) {
+func (s *Span) finishBodyOther(b *Body, cause error) {
 	defer s.t.recoverPanic()
 	now := poolstats.Now()
-	s.t.stats.CloseBody(&s.rec)
+	if s.pooled {
+		s.rec.CloseKept()
+	} else {
+		s.t.stats.CloseBody(&s.rec)
+	}
 	http1 := b.http1
 	outcome := OutcomeEOF
 	if cause != io.EOF {
@@ -75,4 +80,15 @@ func wrappable(resp *http.Response) bool {
 	}
 	_, rw := resp.Body.(io.Writer)
 	return !rw
+}
+
+// transportWrappable is wrappable for a response of *http.Transport (a
+// pooled span's): over HTTP/1 its body is a writer only in a 101 response
+// (a protocol switch), which spares every other response a dynamic type
+// check.
+func transportWrappable(resp *http.Response) bool {
+	if resp.ProtoMajor == 1 {
+		return resp.Body != nil && resp.Body != http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols
+	}
+	return wrappable(resp)
 }

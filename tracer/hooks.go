@@ -13,13 +13,11 @@ import (
 // and the hooks run between the transport's own work, when little of the
 // probe's code is in the instruction cache.
 //
-// A fresh span's hooks guard against panics in the probe's own code with
-// a deferred recover. A pooled span's hooks run on every request, and a
-// deferred call costs them a function of its own: what they do on every
-// request cannot panic (every pointer they follow is the tracer's own,
-// set before the transport can fire them; a stray hook, fired after its
-// request finished, finds no host and returns), and what they do rarely,
-// in functions of its own, defers the recover.
+// Every hook guards against panics in the probe's own code with a
+// deferred recover, except a pooled span's GetConn for what it does on
+// most requests, which cannot panic (see pooledGetConn): a deferred call
+// costs each call a function of its own. What hooks do rarely is in
+// functions of its own, which defer the recover.
 
 // gotConn is the rest of a pooled span's GotConn hook for what few
 // requests see: a connection the dial hook did not wrap (HTTPS, whose
@@ -51,24 +49,28 @@ func (s *Span) gotConn(now, wait int64, info httptrace.GotConnInfo, c *poolstats
 	}
 }
 
-// pooledRetry ends the attempt on the request's connection: a second
-// GetConn after a GotConn is a retry.
+// getConnSlow is a pooled span's GetConn hook for what few requests see:
+// it notes a new host's dial address (poolstats.Host.NoteAddr), on a
+// retry (a GetConn after a GotConn) ends the attempt on the request's
+// connection, and starts the wait unless it started already.
 //
 //go:noinline
-func (s *Span) pooledRetry(now int64) {
+func (s *Span) getConnSlow(hostPort string) {
 	defer s.t.recoverPanic()
-	c := s.st.conn
-	s.st.conn = nil
-	c.EndRequest(now, false)
-}
-
-// noteAddr registers the address the transport dials for the request's
-// host (poolstats.Host.NoteAddr), once per host.
-//
-//go:noinline
-func (s *Span) noteAddr(hostPort string) {
-	defer s.t.recoverPanic()
-	s.st.host.NoteAddr(hostPort)
+	h := s.st.host
+	if h == nil {
+		return // a stray hook, after the request finished
+	}
+	now := max(poolstats.Now(), 1)
+	if c := s.st.conn; c != nil {
+		s.st.conn = nil
+		c.EndRequest(now, false)
+	}
+	if s.st.waitAt == 0 {
+		s.st.waitAt = now
+		h.WaitStarted()
+	}
+	h.NoteAddr(hostPort)
 }
 
 // flushGot records the connection a request got before a retry got it

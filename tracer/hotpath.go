@@ -70,14 +70,18 @@ func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
 	}
 	now := poolstats.Now()
 	host := t.client.Last(req.URL.Scheme, req.URL.Host)
-	if host == nil {
-		host = t.client.Host(req.URL.Scheme, req.URL.Host)
+	if host == nil || !t.recycles(host) {
+		return t.beginOther(req, now)
 	}
-	if !t.recycles(req) {
-		return t.beginFresh(req, host, now)
-	}
-	s = t.spare.Swap(nil)
-	if s == nil {
+	return t.beginPooled(req, host, now)
+}
+
+// beginPooled is begin for a request that gets a pooled span.
+func (t *Tracer) beginPooled(req *http.Request, host *poolstats.Host, now int64) (*Span, *http.Request) {
+	var s *Span
+	if t.spareTaken.CompareAndSwap(false, true) {
+		s = t.spare.Load()
+	} else {
 		s = t.pooledSpan()
 	}
 	s.st.host, s.st.start = host, now
@@ -105,28 +109,26 @@ func (t *Tracer) pooledSpan() *Span { return t.pool.Get().(*Span) }
 // pool for a connection. It fires on the goroutine calling RoundTrip; for
 // HTTP/2 it can fire twice for one request, which counts as one wait.
 //
+// What it does for most requests, starting the wait, cannot panic (it
+// follows pointers the tracer set before the transport could call it, and
+// a stray hook, fired after its request finished, finds no host), so it
+// goes without the deferred recover that costs every call a function of
+// its own; the rest (a new host's dial address, a retry, a second GetConn)
+// is getConnSlow's, which has it.
+//
 // It is not inlined, so that its closure has one body whatever the
 // caller, whose code pointer tracedContext knows (spanHooks).
 //
 //go:noinline
 func (s *Span) pooledGetConn() func(string) {
 	return func(hostPort string) {
-		defer s.t.recoverPanic()
 		h := s.st.host
-		if h == nil {
-			return // a stray hook, after the request finished
+		if h == nil || s.st.waitAt != 0 || s.st.conn != nil || !h.AddrNoted() {
+			s.getConnSlow(hostPort)
+			return
 		}
-		now := max(poolstats.Now(), 1)
-		if s.st.conn != nil {
-			s.pooledRetry(now)
-		}
-		if s.st.waitAt == 0 {
-			s.st.waitAt = now
-			h.WaitStarted()
-		}
-		if !h.AddrNoted() {
-			s.noteAddr(hostPort)
-		}
+		s.st.waitAt = max(poolstats.Now(), 1)
+		h.WaitStarted()
 	}
 }
 
@@ -171,58 +173,45 @@ func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
 // body, wraps the body so that the span finishes when the body does.
 func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err error) {
 	now := poolstats.Now()
-	if err != nil || resp == nil {
-		t.failed(s, now, err)
-		return
-	}
-	if resp.Request == sent {
-		resp.Request = orig
+	if err != nil || resp == nil || resp.Request != sent || t.phases {
+		if !t.endOther(s, orig, sent, resp, err, now) {
+			return
+		}
 	} else {
-		restoreCopy(resp, orig, sent)
-	}
-	if t.phases {
-		s.notePhases(now, resp)
+		resp.Request = orig
 	}
 	h := s.st.host
 	t.client.Submit(h, now, now-s.st.start, s.waited(), resp.StatusCode, s.st.got)
 	s.st.got = poolstats.Got{}
-	c := s.st.conn
 	if !s.pooled {
-		c = s.fresh.conn.Load()
+		t.endFresh(s, sent, resp, now)
+		return
 	}
-	if c != nil {
+	if c := s.st.conn; c != nil {
 		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
 	}
-	if !wrappable(resp) {
+	if !transportWrappable(resp) {
 		s.finish(now, OutcomeNoBody)
 		return
 	}
-	var b *Body
-	if s.pooled {
-		b = new(Body)
-	} else {
-		b = &s.fresh.body
-	}
-	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
+	b := &Body{rc: resp.Body, span: s, http1: resp.ProtoMajor < 2}
 	rec := &s.rec
-	if s.pooled {
-		rec.Lock()
-	}
-	rec.Host = h
-	rec.Opened = now
-	rec.Reads = &b.reads
+	rec.Lock()
+	rec.Host, rec.Opened, rec.Reads = h, now, &b.reads
+	fillCallers(rec)
+	rec.SetOpen(true)
+	rec.Unlock()
+	resp.Body = b
+}
+
+// fillCallers records in rec the stack of the goroutine that opened its
+// body (see callers).
+func fillCallers(rec *poolstats.Body) {
 	n, complete := callers(rec.Callers[:])
 	if !complete {
 		n = slowCallers(rec.Callers[:])
 	}
 	rec.NumPCs = n
-	if s.pooled {
-		rec.SetOpen(true)
-		rec.Unlock()
-	} else {
-		t.stats.OpenBody(rec)
-	}
-	resp.Body = b
 }
 
 // Read reads from the response body.
@@ -249,8 +238,8 @@ func (b *Body) finish(cause error) {
 		return
 	}
 	s := b.span
-	if !s.pooled {
-		s.finishFreshBody(b, cause)
+	if !s.pooled || cause != io.EOF {
+		s.finishBodyOther(b, cause)
 		return
 	}
 	defer s.t.recoverPanic()
@@ -258,16 +247,8 @@ func (b *Body) finish(cause error) {
 	// Closed, the record lets go of the host and of this wrapper (which
 	// refers to the transport's body, and through it to the
 	// connection) while the span waits in the pool.
-	rec := &s.rec
-	rec.Lock()
-	rec.SetOpen(false)
-	rec.Host, rec.Reads = nil, nil
-	rec.Unlock()
-	outcome := OutcomeEOF
-	if cause != io.EOF {
-		outcome = s.endedEarly(now, cause, b.http1)
-	}
-	s.finish(now, outcome)
+	s.rec.CloseKept()
+	s.finish(now, OutcomeEOF)
 }
 
 // finish ends the span once: it settles the wait and the connection,
@@ -289,6 +270,7 @@ func (s *Span) finish(now int64, outcome Outcome) {
 	s.st.host.RequestEnded()
 	t := s.t
 	if t.phases && !s.observed(now, outcome, c) {
+		t.lost(s)
 		return
 	}
 	// Recycled: no hook can fire any more (see quiescent), so nothing
@@ -299,7 +281,9 @@ func (s *Span) finish(now int64, outcome Outcome) {
 	if testHookRecycled != nil {
 		testHookRecycled(s)
 	}
-	if !t.spare.CompareAndSwap(nil, s) {
+	if s == t.spare.Load() {
+		t.spareTaken.Store(false)
+	} else {
 		t.pool.Put(s)
 	}
 }

@@ -38,11 +38,15 @@ type Tracer struct {
 	// back, together: one cache line for a request to touch.
 	stats  *poolstats.Stats
 	client *poolstats.Client
-	// spare holds one pooled span in front of pool: a client sending
-	// one request at a time takes and returns the same span there,
-	// which runs far less code than sync.Pool.
-	spare atomic.Pointer[Span]
-	opts  Options
+	// spare is a pooled span in front of pool, taken by whoever sets
+	// spareTaken: a client sending one request at a time takes and
+	// gives back the same span, which runs far less code than
+	// sync.Pool and no atomic swap of a pointer (whose write barrier is
+	// a call). It changes only when a span could not be recycled (see
+	// lost).
+	spare      atomic.Pointer[Span]
+	spareTaken atomic.Bool
+	opts       Options
 	// phases is opts.Observe != nil: spans install the WroteRequest and
 	// GotFirstResponseByte hooks and keep what a Record shows.
 	phases bool
@@ -53,7 +57,20 @@ type Tracer struct {
 func New(stats *poolstats.Stats, client *poolstats.Client, opts Options) *Tracer {
 	t := &Tracer{stats: stats, client: client, opts: opts, phases: opts.Observe != nil}
 	t.pool.New = func() any { return t.newSpan(true) }
+	if opts.Recycle {
+		t.spare.Store(t.newSpan(true))
+	}
 	return t
+}
+
+// lost notes that a pooled span finished without being recycled (a hook
+// of Options.Observe may still fire): if it was the spare, a new one
+// takes its place.
+func (t *Tracer) lost(s *Span) {
+	if s == t.spare.Load() {
+		t.spare.Store(t.newSpan(true))
+		t.spareTaken.Store(false)
+	}
 }
 
 // Client returns the statistics the tracer records into.
@@ -227,19 +244,24 @@ func (t *Tracer) newSpan(pooled bool) *Span {
 	return s
 }
 
-// recycles reports whether a request gets a pooled span. Besides
-// Options.Recycle, the request's scheme must be one *http.Transport serves
+// recycles reports whether requests to host get pooled spans. Besides
+// Options.Recycle, the host's scheme must be one *http.Transport serves
 // itself: a RoundTripper registered with Transport.RegisterProtocol for
 // another scheme may fire hooks at any time.
-func (t *Tracer) recycles(req *http.Request) bool {
-	if !t.opts.Recycle {
-		return false
+func (t *Tracer) recycles(host *poolstats.Host) bool {
+	return t.opts.Recycle && host.TransportScheme()
+}
+
+// beginOther is begin for a request to a host other than the client's
+// most recent, or that gets a fresh span.
+//
+//go:noinline
+func (t *Tracer) beginOther(req *http.Request, now int64) (*Span, *http.Request) {
+	host := t.client.Host(req.URL.Scheme, req.URL.Host)
+	if !t.recycles(host) {
+		return t.beginFresh(req, host, now)
 	}
-	switch req.URL.Scheme {
-	case "http", "https":
-		return true
-	}
-	return false
+	return t.beginPooled(req, host, now)
 }
 
 // beginFresh is begin for a fresh span, which holds the request's context
@@ -278,6 +300,50 @@ func slowCallers(pcs []uintptr) int {
 	n := runtime.Callers(3, pcs)
 	clear(pcs[n:])
 	return n
+}
+
+// endOther is the start of end for what few requests see: an error, a
+// response whose Request the transport set to another request than the
+// one it was given, or Options.Observe. It reports whether end goes on
+// with the response.
+//
+//go:noinline
+func (t *Tracer) endOther(s *Span, orig, sent *http.Request, resp *http.Response, err error, now int64) bool {
+	if err != nil || resp == nil {
+		t.failed(s, now, err)
+		return false
+	}
+	if resp.Request == sent {
+		resp.Request = orig
+	} else {
+		restoreCopy(resp, orig, sent)
+	}
+	if t.phases {
+		s.notePhases(now, resp)
+	}
+	return true
+}
+
+// endFresh is the rest of end for a fresh span, whose connection and body
+// wrapper its hooks and its allocation hold, and whose body record is
+// registered while the body is open.
+//
+//go:noinline
+func (t *Tracer) endFresh(s *Span, sent *http.Request, resp *http.Response, now int64) {
+	if c := s.fresh.conn.Load(); c != nil {
+		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
+	}
+	if !wrappable(resp) {
+		s.finish(now, OutcomeNoBody)
+		return
+	}
+	b := &s.fresh.body
+	b.rc, b.span, b.http1 = resp.Body, s, resp.ProtoMajor < 2
+	rec := &s.rec
+	rec.Host, rec.Opened, rec.Reads = s.st.host, now, &b.reads
+	fillCallers(rec)
+	t.stats.OpenBody(rec)
+	resp.Body = b
 }
 
 // failed ends a span whose RoundTrip returned an error.

@@ -288,15 +288,15 @@ func TestConcurrentSpans(t *testing.T) {
 // a RoundTripper registered for another (Transport.RegisterProtocol) may
 // fire hooks whenever it likes.
 func TestRecyclesOnlyHTTPSchemes(t *testing.T) {
-	tr := New(poolstats.New(poolstats.Options{}), nil, Options{Recycle: true})
+	st := poolstats.New(poolstats.Options{})
+	cl := st.Client("")
+	tr := New(st, cl, Options{Recycle: true})
 	for scheme, want := range map[string]bool{"http": true, "https": true, "ftp": false, "custom": false} {
-		req, _ := http.NewRequest(http.MethodGet, scheme+"://example.com/", nil)
-		if got := tr.recycles(req); got != want {
+		if got := tr.recycles(cl.Host(scheme, "example.com")); got != want {
 			t.Errorf("recycles(%s) = %v, want %v", scheme, got, want)
 		}
 	}
-	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
-	if New(poolstats.New(poolstats.Options{}), nil, Options{}).recycles(req) {
+	if New(st, cl, Options{}).recycles(cl.Host("http", "example.com")) {
 		t.Error("recycles without Options.Recycle")
 	}
 }
