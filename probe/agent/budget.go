@@ -26,12 +26,14 @@ const (
 	// watched by a dashboard with its hot functions pane on screen.
 	agentBudget = 0.01
 	// cpuProfileShare is what the dashboard's rolling CPU profiles cost
-	// (2 s each, back to back): starting and stopping runtime/pprof's
-	// profiler, building and sending the profile, and the collections
-	// its garbage (about 1.2 MB a second: the runtime's 1 MB buffer
-	// per profile, a gzip writer) brings forward in a program whose
-	// heap is 230 MB and 30,000 goroutines (BenchmarkAgentCost).
-	cpuProfileShare = 0.002
+	// (agentclient.RollingDuration, 4 s, each, back to back): starting
+	// and stopping runtime/pprof's profiler, building and sending the
+	// profile (0.03% of a core), and the collections its garbage brings
+	// forward (about 2.5 MB a profile: the runtime's 1 MB buffer, a
+	// compressor; a collection of a program whose heap is 230 MB and
+	// 30,000 goroutines costs it a quarter of a second of CPU, so 0.6 MB
+	// a second costs it 0.07% of a core; BenchmarkAgentCost).
+	cpuProfileShare = 0.001
 	// minWallShare is the least the rolling wall-clock profiles get when
 	// the snapshots take the whole budget: a sample every few minutes
 	// for a program of 30,000 goroutines, rather than none.

@@ -54,8 +54,8 @@ func TestWallShare(t *testing.T) {
 		spent, want float64
 	}{
 		{0, agentBudget - cpuProfileShare},
-		{0.006, 0.002},
-		{0.0079, minWallShare},
+		{0.006, 0.003},
+		{0.0089, minWallShare},
 		{0.02, minWallShare},
 	} {
 		if got := wallShare(tt.spent); math.Abs(got-tt.want) > 1e-9 {
