@@ -3,6 +3,7 @@ package flame
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -343,7 +344,18 @@ func AttributeWaits(p *profile.Profile, sampleIndex int, mods Modules) (*Waits, 
 		}
 		slices.SortFunc(keys, func(a, b key) int { return cmp.Compare(a.owner, b.owner) })
 		for i, k := range keys {
-			share := amount * vals[k] / total
+			// amount × vals[k] ÷ total in 128 bits: goroutine time in
+			// nanoseconds overflows 64 bits when squared (a merged
+			// profile of 30,000 goroutines holds hours of it). The
+			// quotient fits when vals[k] <= total, as it is but in a
+			// profile with negative values, whose share is then all
+			// it has (and min below bounds it).
+			v := max(vals[k], 0)
+			share := v
+			if hi, lo := bits.Mul64(uint64(amount), uint64(v)); hi < uint64(total) {
+				q, _ := bits.Div64(hi, lo, uint64(total))
+				share = int64(q)
+			}
 			if i == len(keys)-1 {
 				share = left
 			}

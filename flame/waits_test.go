@@ -126,6 +126,38 @@ func TestAttributeWaitsMoreDialsThanWaits(t *testing.T) {
 	}
 }
 
+// TestAttributeWaitsLargeValues moves dial time between the functions of
+// two workers in a profile of hours of goroutine time (a dashboard's
+// merged profiles of 30,000 goroutines): the shares are exact, not
+// overflowed (their product exceeds 64 bits).
+func TestAttributeWaitsLargeValues(t *testing.T) {
+	const s = int64(1e9)
+	p := newProfile(wallTypes, []fstack{
+		st([]string{"main.worker", "main.fetchA", "net/http.(*Client).do", "net/http.(*Transport).roundTrip", "net/http.(*Transport).getConn", "runtime.gopark"}, 3, 30000*s),
+		st([]string{"main.worker", "main.fetchB", "net/http.(*Client).do", "net/http.(*Transport).roundTrip", "net/http.(*Transport).getConn", "runtime.gopark"}, 1, 10000*s),
+		st([]string{"net/http.(*Transport).dialConnFor", "net/http.(*Transport).dialConn", "runtime.gopark"}, 2, 20000*s),
+	})
+	w, err := AttributeWaits(p, -1, Modules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[WaitKind]map[string]int64{
+		WaitConn: {"main.fetchA": 15000 * s, "main.fetchB": 5000 * s},
+		WaitDial: {"main.fetchA": 15000 * s, "main.fetchB": 5000 * s},
+	}
+	for kind, funcs := range want {
+		b := w.Bucket(kind)
+		if len(b.Funcs) != len(funcs) {
+			t.Errorf("%s: %+v, want %v", kind, b.Funcs, funcs)
+		}
+		for _, f := range b.Funcs {
+			if f.Value != funcs[f.Name] {
+				t.Errorf("%s: %s = %d s, want %d s", kind, f.Name, f.Value/s, funcs[f.Name]/s)
+			}
+		}
+	}
+}
+
 func TestAttributeWaitsErrors(t *testing.T) {
 	if _, err := AttributeWaits(nil, -1, Modules{}); !errors.Is(err, ErrNilProfile) {
 		t.Errorf("AttributeWaits(nil) = %v", err)

@@ -175,7 +175,7 @@ type TCP struct {
 	// CLOSING, CLOSE).
 	Other int `json:"other"`
 	// AgeSeconds is how old the counts are: the table is read again only
-	// when doing so costs at most a third of a percent of a core, so with
+	// when doing so costs at most a tenth of a percent of a core, so with
 	// a very large table a snapshot may carry the last reading; 0 when
 	// read for this one.
 	AgeSeconds float64 `json:"age_s,omitempty"`

@@ -693,6 +693,15 @@ func newProfileID() string {
 // takes (fgprof, and captures, sample at 99 Hz).
 const RollingWallHz = 19
 
+// RollingDuration is the length of the rolling profiles the dashboard's
+// hot functions pane takes, back to back, while it is on screen. Each CPU
+// profile has a fixed price: runtime/pprof allocates a 1 MB buffer and a
+// compressor for it, about 2.5 MB in all, whose collection costs a
+// program of 230 MB of heap and 30,000 goroutines a quarter of a second
+// of CPU; 4 s profiles make half the garbage 2 s ones made, and keep the
+// agent within its 1% of a core (BenchmarkAgentCost).
+const RollingDuration = 4 * time.Second
+
 // RollingProfile is Profile for a profile that gives way: when another
 // client asks for a profile with Profile (a capture) while this one runs,
 // the agent ends this one early and returns what it gathered. The

@@ -498,16 +498,32 @@ func testProfile() []byte {
 		[]int64{400, 250, 150, 120, 60, 20})
 }
 
-// testWallProfile is a one-second wall-clock profile of the same client:
-// mostly waiting for a connection.
+// testWallProfile is a one-second wall-clock profile of the same client,
+// sampled 19 times: mostly waiting for a connection.
 func testWallProfile() []byte {
-	return buildProfile([]*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}},
+	return withPeriod(buildProfile([]*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}},
 		[][]string{
 			{"main.main", "main.(*client).do", "net/http.(*Transport).roundTrip", "net/http.(*Transport).queueForIdleConn", "runtime.gopark"},
 			{"net/http.(*persistConn).readLoop", "bufio.(*Reader).Read", "internal/poll.(*FD).Read"},
 			{"main.main", "main.(*client).do", "main.(*signer).sign", "crypto/sha256.block"},
 		},
-		[]int64{700, 250, 50})
+		[]int64{700, 250, 50}), int64(time.Second/19))
+}
+
+// withPeriod returns the profile data with its period set to period (as
+// the agent's wall-clock profiles have it: the mean time between samples,
+// see flame.WallSamples).
+func withPeriod(data []byte, period int64) []byte {
+	p, err := profile.ParseData(data)
+	if err != nil {
+		panic(err)
+	}
+	p.Period = period
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
 }
 
 // buildProfile encodes a profile with one sample per stack (root first),

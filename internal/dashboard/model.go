@@ -70,6 +70,10 @@ type hotProfile struct {
 	attr *flame.Attribution
 	// waits is where requests wait (wall-clock profiles only).
 	waits *flame.Waits
+	// samples and span are the resolution of a wall-clock profile: how
+	// many times the goroutines were sampled, over what time.
+	samples int
+	span    time.Duration
 	// err is why the latest profile failed; empty when it did not.
 	err string
 }
@@ -586,12 +590,10 @@ func (m *model) setProfile(kind snapshot.ProfileKind, r profileResult) {
 	}
 	hp.err = ""
 	if r.attr != nil && r.attr.Total == 0 && hp.attr != nil {
-		// A rolling wall-clock profile of a program with many
-		// goroutines may hold no sample: it samples less often than
-		// the pane refreshes (see flame.StartWall). Keep the last.
+		// No sample yet (see wallWindow): keep what is on show.
 		return
 	}
-	hp.attr, hp.waits = r.attr, r.waits
+	hp.attr, hp.waits, hp.samples, hp.span = r.attr, r.waits, r.samples, r.span
 	if kind == m.hot.kind {
 		m.deriveHot()
 	}
@@ -637,12 +639,12 @@ func (m *model) deriveHot() {
 			add(fmtPct1(e.Pct), "", e.Pct, 0, e.Name, e.Name, r)
 		}
 	case viewFlat:
-		h.header = [3]string{"FLAT", "CUM", "FUNCTION"}
+		h.header = [3]string{"FLAT", "CUM", "FUNCTION" + wallResolution(h)}
 		for _, f := range hp.attr.Flat {
 			add(fmtPct1(f.FlatPct), fmtPct1(f.CumPct), f.FlatPct, f.CumPct, shortFuncName(f.Name), f.Name, roleNormal)
 		}
 	case viewWaits:
-		h.header = [3]string{"SHARE", "GOR", "WHERE REQUESTS WAIT"}
+		h.header = [3]string{"SHARE", "GOR", "WHERE REQUESTS WAIT" + wallResolution(h)}
 		if hp.waits == nil || hp.waits.Requests == 0 {
 			break
 		}
@@ -657,6 +659,21 @@ func (m *model) deriveHot() {
 		}
 	}
 	m.filterSortHot()
+}
+
+// wallResolution says, after a column title, how many samples the
+// wall-clock profile on show holds and over what time: a program of many
+// goroutines is sampled seldom (see wallWindow). "" for a CPU profile.
+func wallResolution(h *hotState) string {
+	hp := h.profile()
+	if h.kind != snapshot.ProfileWall || hp.samples == 0 {
+		return ""
+	}
+	s := " · " + strconv.Itoa(hp.samples) + " sample"
+	if hp.samples != 1 {
+		s += "s"
+	}
+	return s + " over " + fmtSeconds(int64((hp.span+time.Second/2)/time.Second))
 }
 
 // filterSortHot keeps the hot functions rows whose name contains the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/httptop/httptop/flame"
+	"github.com/httptop/httptop/internal/agentclient"
 )
 
 // Options configure Run. Only Source is required.
@@ -32,7 +33,8 @@ type Options struct {
 	// same.
 	NoColor bool
 	// ProfileDuration is the length of each rolling profile the hot
-	// functions pane takes while it is on screen; 0 means two seconds.
+	// functions pane takes while it is on screen; 0 means
+	// agentclient.RollingDuration (4 s).
 	ProfileDuration time.Duration
 	// Modules is the program's module list (from its agent's info), with
 	// which the hot functions pane tells its code from the standard
@@ -49,7 +51,7 @@ func (o Options) withDefaults() Options {
 		o.Interval = time.Second
 	}
 	if o.ProfileDuration <= 0 {
-		o.ProfileDuration = 2 * time.Second
+		o.ProfileDuration = agentclient.RollingDuration
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.NoColor = true

@@ -563,6 +563,9 @@ func hotStatus(m *model, d time.Duration) string {
 		return "paused"
 	case hp.attr == nil:
 		return "taking " + fmtSeconds(int64(d/time.Second)) + " CPU and wall-clock profiles…"
+	case m.hot.kind == snapshot.ProfileWall && hp.samples == 0:
+		// See wallWindow.
+		return "no wall-clock sample yet: the agent samples the goroutines of a large program seldom, to bound what it costs"
 	case m.hot.view() == viewWaits && (hp.waits == nil || hp.waits.Requests == 0):
 		return "no goroutine was inside an HTTP client call during the last profile"
 	}

@@ -146,6 +146,14 @@ func TestHotStatus(t *testing.T) {
 	if got := hotStatus(m, 2*time.Second); got != "taking 2s CPU and wall-clock profiles…" {
 		t.Errorf("after w: %q", got)
 	}
+	// A wall-clock profile without a sample (a program of many
+	// goroutines is sampled seldom) is not taken for one without
+	// requests.
+	wallTypes := []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}}
+	m.setProfile(snapshot.ProfileWall, summarise(snapshot.ProfileWall, buildProfile(wallTypes, nil, nil), flame.Modules{}))
+	if got := hotStatus(m, 2*time.Second); !strings.HasPrefix(got, "no wall-clock sample yet") {
+		t.Errorf("no sample: %q", got)
+	}
 	// A wall-clock profile with no request in it says so.
 	m.setProfile(snapshot.ProfileWall, summarise(snapshot.ProfileWall, buildProfile(
 		[]*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}},

@@ -294,6 +294,10 @@ type profileResult struct {
 	attr  *flame.Attribution
 	waits *flame.Waits
 	err   error
+	// samples and span are a wall-clock profile's resolution: how many
+	// times the goroutines were sampled, over what time (see wallView).
+	samples int
+	span    time.Duration
 }
 
 // rollingKinds are the profiles the hot functions pane takes, side by
@@ -398,12 +402,30 @@ func (u *ui) paceProfiles(ctx context.Context, failed bool, start time.Time) boo
 
 // takeProfile asks the source for a profile and sums it up in the
 // program's terms.
+// A wall-clock profile is shown with the latest ones before it (see
+// wallWindow).
 func (u *ui) takeProfile(ctx context.Context, kind snapshot.ProfileKind, d time.Duration) profileResult {
 	data, err := u.opts.Source.Profile(ctx, kind, d)
 	if err != nil {
 		return profileResult{err: err}
 	}
-	return summarise(kind, data, u.opts.Modules)
+	p, err := profile.ParseData(data)
+	if err != nil {
+		return profileResult{err: fmt.Errorf("parse %s profile: %w", kind, err)}
+	}
+	if kind != snapshot.ProfileWall {
+		return summariseProfile(kind, p, u.opts.Modules)
+	}
+	v, err := u.wall.add(p)
+	if err != nil {
+		return profileResult{err: err}
+	}
+	if v.p == nil {
+		v.p = p // no sample yet: an empty profile
+	}
+	r := summariseProfile(kind, v.p, u.opts.Modules)
+	r.samples, r.span = v.samples, v.span
+	return r
 }
 
 // summarise parses a profile of kind and sums it up for the hot functions
@@ -413,6 +435,16 @@ func summarise(kind snapshot.ProfileKind, data []byte, mods flame.Modules) profi
 	if err != nil {
 		return profileResult{err: fmt.Errorf("parse %s profile: %w", kind, err)}
 	}
+	r := summariseProfile(kind, p, mods)
+	if kind == snapshot.ProfileWall && r.err == nil {
+		r.samples, r.span = flame.WallSamples(p), time.Duration(p.DurationNanos)
+	}
+	return r
+}
+
+// summariseProfile sums a parsed profile of kind up for the hot functions
+// pane.
+func summariseProfile(kind snapshot.ProfileKind, p *profile.Profile, mods flame.Modules) profileResult {
 	a, err := flame.Attribute(p, -1, mods)
 	if err != nil {
 		return profileResult{err: err}

@@ -85,6 +85,9 @@ type ui struct {
 	quit context.CancelFunc
 	mb   mailbox
 	prof profControl
+	// wall gathers the latest wall-clock profiles; the profiler's
+	// goroutine alone uses it.
+	wall wallWindow
 	// loops are the background goroutines that feed the model (stream,
 	// profiler, capture); once loopsClosed, no more start.
 	loops       sync.WaitGroup

@@ -9,16 +9,21 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/httptop/httptop/fixtures"
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/agentclient"
 	"github.com/httptop/httptop/probe"
 	"github.com/httptop/httptop/snapshot"
@@ -42,16 +47,28 @@ const (
 // run, less what it spends idle in the same state, as a percentage of one
 // core (%core). Each iteration is one second of streaming, so run it as
 //
-//	go test ./probe/agent -run '^$' -bench AgentCost -benchtime 20x
+//	go test ./probe/agent -run '^$' -bench AgentCost -benchtime 60x
 //
 // "stream" is the snapshot stream alone as the dashboard asks for it,
 // connection changes only (the dashboard with the hot functions pane
 // hidden); "stream+profiles" adds the rolling CPU and wall-clock profiles
-// the pane takes while it is on screen (2 s each, back to back, side by
-// side, the wall-clock one at agentclient.RollingWallHz), and
+// the pane takes while it is on screen (agentclient.RollingDuration
+// each, back to back, side by side, the wall-clock one at
+// agentclient.RollingWallHz), and
 // "stream+cpu" and "stream+wall" each of them alone. "stream-whole" is
 // the stream of whole snapshots a client gets that does not ask for
 // connection changes (httptop before it did, or a script).
+//
+// Besides %core it reports the garbage the agent made (alloc-B/s; each
+// collection of this program's heap and goroutine stacks costs it about
+// a quarter of a second of CPU, so a window that holds one, gcs, reads
+// higher), the share of a core the agent measured its streams at and
+// left the wall-clock profile (stream-meter-%core, wall-share-%core,
+// see wallShare) and how many times that profile sampled the goroutines
+// (wall-samples). HTTPTOP_COST_PROFILE=<file> writes a CPU profile of
+// the measured span (cases without the CPU profile), and
+// HTTPTOP_COST_PERF=<file> a perf(1) recording of it, runtime and
+// profilers included.
 func BenchmarkAgentCost(b *testing.B) {
 	srv := tlstest.Start(b, "TestHelperServers", tlstest.Spec{Proto: fixtures.HTTPS1, Servers: 1})
 	// Plain HTTP for the churn: a TLS client closing a connection with
@@ -135,6 +152,7 @@ func BenchmarkAgentCost(b *testing.B) {
 			tws := waitTimeWait(b, strings.TrimPrefix(churn.URLs[0], "http://"), costTimeWait*95/100)
 			idle := cpuPerSecond(3 * time.Second)
 
+			var wallSamples atomic.Int64
 			sctx, stop := context.WithCancel(context.Background())
 			var loops sync.WaitGroup
 			defer func() { stop(); loops.Wait() }()
@@ -154,7 +172,7 @@ func BenchmarkAgentCost(b *testing.B) {
 				for _, kind := range bc.profiles {
 					loops.Go(func() {
 						for sctx.Err() == nil {
-							q := "profile?kind=" + kind + "&seconds=2&yield=1"
+							q := "profile?kind=" + kind + "&seconds=" + strconv.Itoa(int(agentclient.RollingDuration/time.Second)) + "&yield=1"
 							if kind == "wall" {
 								q += "&hz=" + strconv.Itoa(agentclient.RollingWallHz)
 							}
@@ -162,8 +180,15 @@ func BenchmarkAgentCost(b *testing.B) {
 							if err != nil {
 								return
 							}
-							io.Copy(io.Discard, r.Body)
+							data, _ := io.ReadAll(r.Body)
 							r.Body.Close()
+							if kind == "wall" {
+								// How many times the goroutines were
+								// sampled: the resolution the pane has.
+								if p, err := profile.ParseData(data); err == nil {
+									wallSamples.Add(int64(flame.WallSamples(p)))
+								}
+							}
 						}
 					})
 				}
@@ -181,13 +206,35 @@ func BenchmarkAgentCost(b *testing.B) {
 					defer pprof.StopCPUProfile()
 				}
 			}
+			if f := os.Getenv("HTTPTOP_COST_PERF"); f != "" {
+				// perf's profile of the measured span, the Go runtime's
+				// work and the CPU profiler's own included.
+				perfRecord(b, f+"."+strings.ReplaceAll(bc.name, "+", "_"), time.Duration(b.N)*time.Second)
+			}
 			b.ResetTimer()
+			m0, w0 := readGC(), wallSamples.Load()
 			c0, t0 := processCPU(), time.Now()
 			for range b.N {
 				time.Sleep(time.Second) // one second of the dashboard watching
 			}
-			busy := (processCPU() - c0).Seconds() / time.Since(t0).Seconds()
+			span := time.Since(t0).Seconds()
+			busy := (processCPU() - c0).Seconds() / span
+			m1 := readGC()
 			b.StopTimer()
+			// The garbage the agent makes costs the program collections
+			// of its whole heap and of every goroutine's stack.
+			b.ReportMetric(float64(m1.allocs-m0.allocs)/span, "alloc-B/s")
+			b.ReportMetric(float64(m1.cycles-m0.cycles), "gcs")
+			b.ReportMetric(float64(m1.live)/1e6, "live-MB")
+			// What the agent measured of its snapshots, and the share
+			// of a core the wall-clock profile was left (wallShare).
+			spent := a.handler.cost.share(time.Now())
+			b.ReportMetric(100*spent, "stream-meter-%core")
+			if slices.Contains(bc.profiles, "wall") {
+				b.ReportMetric(100*wallShare(spent), "wall-share-%core")
+				// Those of the profiles that ended in the span.
+				b.ReportMetric(float64(wallSamples.Load()-w0), "wall-samples")
+			}
 			b.ReportMetric(100*(busy-idle), "%core")
 			b.ReportMetric(100*idle, "idle-%core")
 			p := a.handler.proc
@@ -200,6 +247,18 @@ func BenchmarkAgentCost(b *testing.B) {
 			b.ReportMetric(float64(tws), "time-wait")
 		})
 	}
+}
+
+// perfRecord starts perf(1) recording the process's stacks into file for
+// d, in the background; the benchmark waits for it before it ends.
+func perfRecord(b *testing.B, file string, d time.Duration) {
+	b.Helper()
+	cmd := exec.Command("perf", "record", "-F", "997", "-g", "-o", file, "-p", strconv.Itoa(os.Getpid()), "--", "sleep", strconv.Itoa(int(d.Seconds())))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("perf: %v", err)
+	}
+	b.Cleanup(func() { cmd.Wait() })
 }
 
 // waitTimeWait waits until the process's network namespace holds n
@@ -227,6 +286,17 @@ func waitTimeWait(b *testing.B, addr string, n int) int {
 	}
 	b.Fatalf("%d sockets in TIME_WAIT towards %s, want %d", got, addr, n)
 	return got
+}
+
+// gcFigures are the runtime's cumulative allocation and collection counts.
+type gcFigures struct{ allocs, cycles, live uint64 }
+
+// readGC returns the bytes allocated on the heap and the collections
+// finished so far, and the heap's live bytes at the last collection.
+func readGC() gcFigures {
+	ms := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(ms)
+	return gcFigures{allocs: ms[0].Value.Uint64(), cycles: ms[1].Value.Uint64(), live: ms[2].Value.Uint64()}
 }
 
 // processCPU returns the process's user and system CPU time so far.

@@ -71,9 +71,12 @@ type handler struct {
 	proc       *processSampler
 	metrics    http.Handler // the Prometheus exposition of col
 
-	profilers profileSlots  // the continuous profiles being taken
-	streams   atomic.Int32  // streams being served
-	modules   flame.Modules // the program's module list, for info
+	profilers profileSlots // the continuous profiles being taken
+	streams   atomic.Int32 // streams being served
+	// cost measures what the streams' snapshots cost, which the rolling
+	// wall-clock profiles leave them (see wallShare).
+	cost    costMeter
+	modules flame.Modules // the program's module list, for info
 
 	// profileStarted, when set (tests), is called once a continuous
 	// profile has started, before the handler waits for its end.
@@ -290,6 +293,7 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	var buf []byte
 	var s snapshot.Snapshot // its connection table is reused from one to the next
 	for {
+		start := time.Now()
 		h.snapshot(ctx, &s)
 		frame := &s
 		if changes != nil {
@@ -299,6 +303,8 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		if buf, err = appendSnapshot(buf[:0], frame); err != nil {
 			return
 		}
+		now := time.Now()
+		h.cost.add(now, now.Sub(start))
 		buf = append(buf, '\n')
 		rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // best effort
 		if _, err := w.Write(buf); err != nil {
@@ -410,9 +416,14 @@ func (h *handler) takeProfile(w http.ResponseWriter, r *http.Request, kind snaps
 	defer release()
 	var stop func() error
 	var err error
-	if kind == snapshot.ProfileWall {
+	switch {
+	case kind == snapshot.ProfileWall && yield && hz < flame.WallHz:
+		// A rolling one: it gets what the streams leave of the
+		// agent's budget.
+		stop, err = flame.StartWallShare(buf, hz, wallShare(h.cost.share(time.Now())))
+	case kind == snapshot.ProfileWall:
 		stop, err = flame.StartWall(buf, hz)
-	} else {
+	default:
 		stop, err = flame.Start(buf, kind)
 	}
 	if errors.Is(err, flame.ErrCPUProfileBusy) {

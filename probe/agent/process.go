@@ -62,11 +62,13 @@ type processSampler struct {
 
 // tcpCostFactor bounds the share of a core the TCP table may take: it is
 // read again at the earliest after tcpCostFactor times its last cost
-// (300: a third of a percent of a core at most; a table of 10,000
-// sockets of the program's and 5,000 in TIME_WAIT costs about 50 ms, so
-// it is read every 15 s or so, and snapshots in between carry the last
-// reading with its age, tcp.age_s).
-const tcpCostFactor = 300
+// (1000: a tenth of a percent of a core at most, a tenth of the agent's
+// budget, see agentBudget; a table of 10,000 sockets of the program's
+// and 5,000 in TIME_WAIT costs 50 to 100 ms, so it is read every one to
+// two minutes, and snapshots in between carry the last reading with its
+// age, tcp.age_s; a table of a few hundred sockets costs a millisecond
+// and is read every second).
+const tcpCostFactor = 1000
 
 // fdCostFactor does the same for counting file descriptors (400: a
 // quarter of a percent of a core at most; on Linux 6.2 and later a count
