@@ -54,8 +54,8 @@ func TestWallShare(t *testing.T) {
 		spent, want float64
 	}{
 		{0, agentBudget - cpuProfileShare},
-		{0.006, 0.003},
-		{0.0089, minWallShare},
+		{0.006, agentBudget - cpuProfileShare - 0.006},
+		{agentBudget - cpuProfileShare - minWallShare/2, minWallShare},
 		{0.02, minWallShare},
 	} {
 		if got := wallShare(tt.spent); math.Abs(got-tt.want) > 1e-9 {
