@@ -105,8 +105,7 @@ func (b *Body) SetOpen(open bool) {
 // and read count until it opens again.
 func (b *Body) CloseKept() {
 	b.mu.Lock()
-	b.open = false
-	b.seenReads, b.seenAt = 0, 0
+	b.SetOpen(false)
 	b.Host, b.Reads = nil, nil
 	b.mu.Unlock()
 }

@@ -221,9 +221,7 @@ func (h *Host) recordGot(g Got, s *second) {
 // request got, when the tracer kept it for now (g.At != 0, see Got). The
 // tracer queues the same record (Client.Submit).
 func (h *Host) Responded(now, d, wait int64, status int, g Got) {
-	if h.firstResponse.Load() == 0 {
-		h.noteFirstResponse(now)
-	}
+	h.sawResponse(now)
 	h.record(&Response{Host: h, At: now, Latency: d, Wait: wait, Status: status, Got: g}, now)
 }
 
@@ -271,6 +269,14 @@ func (h *Host) record(r *Response, now int64) {
 		if us > s.c[cLatMaxUs].Load() {
 			storeMax(&s.c[cLatMaxUs], us)
 		}
+	}
+}
+
+// sawResponse notes a response at now, when it is the host's first: a
+// load for every other one, the rest out of line (noteFirstResponse).
+func (h *Host) sawResponse(now int64) {
+	if h.firstResponse.Load() == 0 {
+		h.noteFirstResponse(now)
 	}
 }
 

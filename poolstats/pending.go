@@ -104,9 +104,7 @@ func (p *pending) init() {
 func (c *Client) Submit(h *Host, at, latency, wait int64, status int, g Got) {
 	// What a TLS handshake is judged by (hostTLS.handshake) must not
 	// wait in the queue.
-	if h.firstResponse.Load() == 0 {
-		h.noteFirstResponse(at)
-	}
+	h.sawResponse(at)
 	p := &c.pending
 	i := p.head.Load()
 	s := &p.slots[i%pendingSlots]
