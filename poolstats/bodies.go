@@ -21,7 +21,11 @@ const CallerDepth = 16
 // span, so that opening a body costs no allocation of its own.
 type Body struct {
 	// Host, Opened (monotonic ns), Reads and Callers are set by the
-	// tracer before OpenBody and not changed until CloseBody.
+	// tracer before OpenBody and not changed until CloseBody. (A kept
+	// record's Callers and NumPCs may also be written by its owner
+	// while it is closed, without its lock: nothing reads a kept
+	// record's fields while it is closed, and opening it publishes
+	// them.)
 	Host    *Host
 	Opened  int64
 	Callers [CallerDepth]uintptr
@@ -88,8 +92,9 @@ func (s *Stats) KeepBody(b *Body) {
 }
 
 // Lock and Unlock guard a kept record (see KeepBody): its owner sets
-// Host, Opened, Reads and Callers, and opens or closes it, holding the
-// lock; a snapshot reads it holding it.
+// Host, Opened and Reads, and opens or closes it, holding the lock (and
+// Callers, holding it or while the record is closed); a snapshot reads
+// it holding it.
 func (b *Body) Lock()   { b.mu.Lock() }
 func (b *Body) Unlock() { b.mu.Unlock() }
 

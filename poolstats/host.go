@@ -11,32 +11,17 @@ import (
 // Its recording methods are safe for concurrent use and lock-free; they are
 // called by the tracer on the hot path of every request.
 type Host struct {
-	// The fields every request reads or writes come first, in two cache
-	// lines (a Host's size class keeps it 64-byte aligned): the lookup
-	// keys, then the gauges and totals a request changes.
+	// The fields every request reads or writes come first, on two cache
+	// lines: a Host is allocated 64-byte aligned, with the allocator's
+	// 8-byte header first (it holds pointers and is over 512 bytes), so
+	// the first line holds the Host's first 56 bytes and the second its
+	// next 64 (TestHostLayout). The first holds what begin reads: the
+	// lookup keys and the flags it checks.
 	client *Client
 	// raw is the first URL host this Host was looked up by; Client uses it
 	// to answer repeated lookups without touching its map.
 	raw    string
 	scheme string
-	// name is host:port with the scheme's default port filled in.
-	name    string
-	created int64
-	// id tells this Host from others of its Stats, including hosts of the
-	// same name forgotten before or created after it.
-	id uint64
-
-	// Gauges. Open, active and idle are not kept here: a snapshot derives
-	// them from conns.
-	inFlight atomic.Int64
-	waiting  atomic.Int64
-	// Totals.
-	requests atomic.Int64
-	reused   atomic.Int64
-	newConns atomic.Int64
-	// firstResponse is when the host's first response arrived
-	// (monotonic ns), 0 before any (see hostTLS.handshake).
-	firstResponse atomic.Int64
 	// addrNoted is set once the host's dial address is in the client's
 	// address index.
 	addrNoted atomic.Bool
@@ -46,6 +31,24 @@ type Host struct {
 	// peakHint spares most requests a look at the latency window's peak
 	// (see RequestStarted).
 	peakHint atomic.Uint64
+
+	// The second line: gauges (open, active and idle are not kept here:
+	// a snapshot derives them from conns) and totals.
+	inFlight atomic.Int64
+	waiting  atomic.Int64
+	// firstResponse is when the host's first response arrived
+	// (monotonic ns), 0 before any (see hostTLS.handshake).
+	firstResponse atomic.Int64
+	requests      atomic.Int64
+	reused        atomic.Int64
+	newConns      atomic.Int64
+	created       int64
+	// id tells this Host from others of its Stats, including hosts of the
+	// same name forgotten before or created after it.
+	id uint64
+
+	// name is host:port with the scheme's default port filled in.
+	name string
 
 	dialing   atomic.Int64
 	errors    atomic.Int64

@@ -1,8 +1,10 @@
 package poolstats
 
 import (
+	"fmt"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // The peak in flight a host reports is the largest count any request
@@ -51,5 +53,41 @@ func TestPeakInFlight(t *testing.T) {
 	wg.Wait()
 	if got := h.latency.peak(t3); got != 800 {
 		t.Errorf("peak after 800 concurrent starts = %d, want 800", got)
+	}
+}
+
+// What a request touches of its host is on two cache lines (see Host).
+func TestHostLayout(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is for 64-bit platforms")
+	}
+	var h Host
+	fields := []struct {
+		name      string
+		off, size uintptr
+	}{
+		{"client", unsafe.Offsetof(h.client), unsafe.Sizeof(h.client)},
+		{"raw", unsafe.Offsetof(h.raw), unsafe.Sizeof(h.raw)},
+		{"scheme", unsafe.Offsetof(h.scheme), unsafe.Sizeof(h.scheme)},
+		{"addrNoted", unsafe.Offsetof(h.addrNoted), unsafe.Sizeof(h.addrNoted)},
+		{"transportScheme", unsafe.Offsetof(h.transportScheme), unsafe.Sizeof(h.transportScheme)},
+		{"peakHint", unsafe.Offsetof(h.peakHint), unsafe.Sizeof(h.peakHint)},
+		{"inFlight", unsafe.Offsetof(h.inFlight), unsafe.Sizeof(h.inFlight)},
+		{"waiting", unsafe.Offsetof(h.waiting), unsafe.Sizeof(h.waiting)},
+		{"firstResponse", unsafe.Offsetof(h.firstResponse), unsafe.Sizeof(h.firstResponse)},
+	}
+	s := New(Options{})
+	c := s.Client("")
+	for i := range 100 {
+		p := uintptr(unsafe.Pointer(c.Host("http", fmt.Sprintf("h%d.example", i))))
+		lines := map[uintptr][]string{}
+		for _, f := range fields {
+			for l := (p + f.off) / 64; l <= (p+f.off+f.size-1)/64; l++ {
+				lines[l] = append(lines[l], f.name)
+			}
+		}
+		if len(lines) > 2 {
+			t.Fatalf("a request touches %d cache lines of a Host at %#x: %v", len(lines), p, lines)
+		}
 	}
 }

@@ -49,6 +49,37 @@ func (s *Span) gotConn(now, wait int64, info httptrace.GotConnInfo, c *poolstats
 	}
 }
 
+// gotConnSlow is a pooled span's GotConn hook for what few requests see
+// (see pooledGotConn).
+//
+//go:noinline
+func (s *Span) gotConnSlow(info httptrace.GotConnInfo) {
+	defer s.t.recoverPanic()
+	h := s.st.host
+	if h == nil {
+		return // a stray hook, after the request finished
+	}
+	now := poolstats.Now()
+	wait := int64(-1)
+	if ws := s.st.waitAt; ws != 0 {
+		s.st.waitAt = 0
+		wait = max(now-ws, 0)
+		h.WaitOver()
+	}
+	if s.st.got.At != 0 {
+		s.flushGot()
+	}
+	s.st.got = poolstats.Got{At: now, Wait: wait, Reused: info.Reused}
+	// Usually a connection the dial hook wrapped, over plain HTTP,
+	// that requests to this host used before.
+	if c := recordOf(info.Conn); c != nil && c.Host() == h && c.InUse() && s.st.conn == nil && !s.t.phases {
+		c.BeginRequest()
+		s.st.conn = c
+	} else {
+		s.gotConn(now, wait, info, c)
+	}
+}
+
 // getConnSlow is a pooled span's GetConn hook for what few requests see:
 // it notes a new host's dial address (poolstats.Host.NoteAddr), on a
 // retry (a GetConn after a GotConn) ends the attempt on the request's

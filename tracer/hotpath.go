@@ -63,21 +63,21 @@ func (t *Transport) RoundTrip(req *http.Request) (resp *http.Response, err error
 // req carrying the span's hooks. It returns a nil span when req cannot be
 // traced (it has no URL), in which case req should be sent as it is.
 //
-// It and end run under RoundTrip's guard against panics.
-func (t *Tracer) begin(req *http.Request) (s *Span, sent *http.Request) {
+// It and end run under RoundTrip's guard against panics. A request to
+// the client's most recent host, through *http.Transport, runs it alone;
+// a lookup of another host and a fresh span are out of line.
+func (t *Tracer) begin(req *http.Request) (*Span, *http.Request) {
 	if req == nil || req.URL == nil {
 		return nil, req
 	}
 	now := poolstats.Now()
 	host := t.client.Last(req.URL.Scheme, req.URL.Host)
-	if host == nil || !t.recycles(host) {
-		return t.beginOther(req, now)
+	if host == nil {
+		host = t.lookupHost(req)
 	}
-	return t.beginPooled(req, host, now)
-}
-
-// beginPooled is begin for a request that gets a pooled span.
-func (t *Tracer) beginPooled(req *http.Request, host *poolstats.Host, now int64) (*Span, *http.Request) {
+	if !t.recycles(host) {
+		return t.beginFresh(req, host, now)
+	}
 	var s *Span
 	if t.spareTaken.CompareAndSwap(false, true) {
 		s = t.spare.Load()
@@ -86,18 +86,28 @@ func (t *Tracer) beginPooled(req *http.Request, host *poolstats.Host, now int64)
 	}
 	s.st.host, s.st.start = host, now
 	host.RequestStarted(now)
+	// The call site of the request, for its body's record (see end),
+	// is taken now rather than when the response comes: the stack
+	// above is the same then, but here its lines are still in the
+	// cache, where by then the transport's work has pushed them out.
+	// The record is closed (a pooled span's is between requests), so
+	// no reader looks at it until end opens it.
+	fillCallers(&s.rec)
 	ctx := req.Context()
-	if !fastTraceContext || httptrace.ContextClientTrace(ctx) != nil {
-		return s, req.WithContext(s.composed(ctx))
+	if fastTraceContext && httptrace.ContextClientTrace(ctx) == nil {
+		// The transport keeps the request's context past the request
+		// (a dial it started keeps its values), so a pooled span
+		// cannot hold it. This is the context WithClientTrace would
+		// make, without looking up again the trace we know is not
+		// there. (A context of the probe's own holding a copy of the
+		// trace, written where the allocator had just been, cost
+		// more: 96 bytes more to clear, and the transport's ctx.Done
+		// and Err through its promoted methods.)
+		ctx = context.WithValue(ctx, clientTraceKey, &s.trace)
+	} else {
+		ctx = s.composed(ctx)
 	}
-	// The transport keeps the request's context past the request (a
-	// dial it started keeps its values), so a pooled span cannot hold
-	// it. This is the context WithClientTrace would make, without
-	// looking up again the trace we know is not there. (A context of
-	// the probe's own holding a copy of the trace, written where the
-	// allocator had just been, cost more: 96 bytes more to clear, and
-	// the transport's ctx.Done and Err through its promoted methods.)
-	return s, req.WithContext(context.WithValue(ctx, clientTraceKey, &s.trace))
+	return s, req.WithContext(ctx)
 }
 
 // pooledSpan takes a span from the pool, when the spare is taken.
@@ -136,36 +146,32 @@ func (s *Span) pooledGetConn() func(string) {
 // connection. It fires on the goroutine calling RoundTrip. The wait leaves
 // the waiting gauge at once; the rest is recorded by end (see Span).
 //
+// Most requests get a connection the dial hook wrapped and requests to
+// the host used before, after one GetConn: what the hook does for them
+// cannot panic (it follows pointers the tracer set before the transport
+// could call it, and a connection's record, which recordOf found), so,
+// like GetConn's, it goes without a deferred recover; the rest (a first
+// use, another host's connection, a retry, a stray hook,
+// Options.Observe) is gotConnSlow's, which has it.
+//
 // It is not inlined, so that its closure has one body whatever the
 // caller, whose code pointer tracedContext knows (spanHooks).
 //
 //go:noinline
 func (s *Span) pooledGotConn() func(httptrace.GotConnInfo) {
 	return func(info httptrace.GotConnInfo) {
-		defer s.t.recoverPanic()
-		h := s.st.host
-		if h == nil {
-			return // a stray hook, after the request finished
+		h, ws := s.st.host, s.st.waitAt
+		c := recordOf(info.Conn)
+		if h == nil || ws == 0 || s.st.got.At != 0 || s.st.conn != nil || c == nil || c.Host() != h || !c.InUse() || s.t.phases {
+			s.gotConnSlow(info)
+			return
 		}
 		now := poolstats.Now()
-		wait := int64(-1)
-		if ws := s.st.waitAt; ws != 0 {
-			s.st.waitAt = 0
-			wait = max(now-ws, 0)
-			h.WaitOver()
-		}
-		if s.st.got.At != 0 {
-			s.flushGot()
-		}
-		s.st.got = poolstats.Got{At: now, Wait: wait, Reused: info.Reused}
-		// Usually a connection the dial hook wrapped, over plain HTTP,
-		// that requests to this host used before.
-		if c := recordOf(info.Conn); c != nil && c.Host() == h && c.InUse() && s.st.conn == nil && !s.t.phases {
-			c.BeginRequest()
-			s.st.conn = c
-		} else {
-			s.gotConn(now, wait, info, c)
-		}
+		s.st.waitAt = 0
+		h.WaitOver()
+		s.st.got = poolstats.Got{At: now, Wait: max(now-ws, 0), Reused: info.Reused}
+		c.BeginRequest()
+		s.st.conn = c
 	}
 }
 
@@ -188,7 +194,9 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		return
 	}
 	if c := s.st.conn; c != nil {
-		c.Responded(resp.ProtoMajor, resp.Close || sent.Close)
+		if closeAsked := resp.Close || sent.Close; closeAsked || !c.ProtoKnown() {
+			c.Responded(resp.ProtoMajor, closeAsked)
+		}
 	}
 	if !transportWrappable(resp) {
 		s.finish(now, OutcomeNoBody)
@@ -198,14 +206,13 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 	rec := &s.rec
 	rec.Lock()
 	rec.Host, rec.Opened, rec.Reads = h, now, &b.reads
-	fillCallers(rec)
 	rec.SetOpen(true)
 	rec.Unlock()
 	resp.Body = b
 }
 
-// fillCallers records in rec the stack of the goroutine that opened its
-// body (see callers).
+// fillCallers records in rec the stack of the goroutine that sends its
+// request (see callers), from fillCallers' caller on.
 func fillCallers(rec *poolstats.Body) {
 	n, complete := callers(rec.Callers[:])
 	if !complete {
@@ -233,22 +240,38 @@ func (b *Body) Close() error {
 
 // finish ends the body's request the first time the body ends. The span
 // may be recycled by it, so nothing touches b.span afterwards.
+//
+// For most requests (a pooled span, the body read to EOF) it is the whole
+// of the request's end, in one function: the body record closed, the
+// connection and the host told, the span recycled.
 func (b *Body) finish(cause error) {
 	if b.done.Load() || !b.done.CompareAndSwap(false, true) {
 		return
 	}
 	s := b.span
-	if !s.pooled || cause != io.EOF {
+	h := s.st.host
+	if !s.pooled || cause != io.EOF || s.t.phases || s.st.waitAt != 0 || h == nil {
 		s.finishBodyOther(b, cause)
 		return
 	}
-	defer s.t.recoverPanic()
+	// What follows cannot panic (it follows pointers the tracer set and
+	// checked), so, like the hooks' common cases, it goes without a
+	// deferred recover.
 	now := poolstats.Now()
 	// Closed, the record lets go of the host and of this wrapper (which
 	// refers to the transport's body, and through it to the
-	// connection) while the span waits in the pool.
-	s.rec.CloseKept()
-	s.finish(now, OutcomeEOF)
+	// connection) while the span waits in the pool: Body.CloseKept,
+	// written out.
+	rec := &s.rec
+	rec.Lock()
+	rec.Host, rec.Reads = nil, nil
+	rec.SetOpen(false)
+	rec.Unlock()
+	if c := s.st.conn; c != nil {
+		c.EndRequest(now, true)
+	}
+	h.RequestEnded()
+	s.recycle()
 }
 
 // finish ends the span once: it settles the wait and the connection,
@@ -273,15 +296,32 @@ func (s *Span) finish(now int64, outcome Outcome) {
 		t.lost(s)
 		return
 	}
-	// Recycled: no hook can fire any more (see quiescent), so nothing
-	// else touches the span, and plain writes are safe. (Its body record
-	// was closed, see Body.finish.) A pooled span's other fields of
-	// spanCore are zero by now.
+	s.recycle()
+}
+
+// recycle puts a pooled span back for the next request, once its request
+// finished and no hook can fire any more (see quiescent): nothing else
+// touches the span, and plain writes are safe. (Its body record was
+// closed, see Body.finish.) A pooled span's other fields of spanCore are
+// zero by now.
+func (s *Span) recycle() {
 	s.st.host, s.st.conn, s.st.got, s.st.waited, s.st.start = nil, nil, poolstats.Got{}, 0, 0
+	if t := s.t; s == t.spare.Load() && testHookRecycled == nil {
+		t.spareTaken.Store(false)
+		return
+	}
+	s.recycled()
+}
+
+// recycled is recycle for a span other than the spare, or with
+// testHookRecycled set.
+//
+//go:noinline
+func (s *Span) recycled() {
 	if testHookRecycled != nil {
 		testHookRecycled(s)
 	}
-	if s == t.spare.Load() {
+	if t := s.t; s == t.spare.Load() {
 		t.spareTaken.Store(false)
 	} else {
 		t.pool.Put(s)

@@ -252,16 +252,12 @@ func (t *Tracer) recycles(host *poolstats.Host) bool {
 	return t.opts.Recycle && host.TransportScheme()
 }
 
-// beginOther is begin for a request to a host other than the client's
-// most recent, or that gets a fresh span.
+// lookupHost is begin's lookup of a request's host other than the
+// client's most recent.
 //
 //go:noinline
-func (t *Tracer) beginOther(req *http.Request, now int64) (*Span, *http.Request) {
-	host := t.client.Host(req.URL.Scheme, req.URL.Host)
-	if !t.recycles(host) {
-		return t.beginFresh(req, host, now)
-	}
-	return t.beginPooled(req, host, now)
+func (t *Tracer) lookupHost(req *http.Request) *poolstats.Host {
+	return t.client.Host(req.URL.Scheme, req.URL.Host)
 }
 
 // beginFresh is begin for a fresh span, which holds the request's context
@@ -292,11 +288,11 @@ func (s *Span) composed(ctx context.Context) context.Context {
 }
 
 // slowCallers is callers for a stack callers would not walk to its end
-// (a cgo callback's): runtime.Callers, from end's caller on.
+// (a cgo callback's): runtime.Callers, from fillCallers' caller on.
 //
 //go:noinline
 func slowCallers(pcs []uintptr) int {
-	// Skip runtime.Callers, slowCallers and end.
+	// Skip runtime.Callers, slowCallers and fillCallers.
 	n := runtime.Callers(3, pcs)
 	clear(pcs[n:])
 	return n
