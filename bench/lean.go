@@ -77,3 +77,16 @@ func (s *leanSpan) onWroteHeaders() { s.wroteHeaders.Store(leanNow()) }
 func (s *leanSpan) onWroteRequest(httptrace.WroteRequestInfo) { s.wrote.Store(leanNow()) }
 
 func (s *leanSpan) onFirstByte() { s.firstByte.Store(leanNow()) }
+
+// withContext is the floor of any RoundTripper that traces requests with
+// httptrace: it sends a copy of each request with its context
+// (Request.WithContext), which a RoundTripper must make to put a trace on
+// a request it may not modify, and does nothing else. (go-httpstat is not
+// a RoundTripper: the program puts its trace on the request's context
+// when it makes the request, and pays no copy.)
+type withContext struct{ next http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (w withContext) RoundTrip(req *http.Request) (*http.Response, error) {
+	return w.next.RoundTrip(req.WithContext(req.Context()))
+}

@@ -11,7 +11,7 @@
 #                                     # variant httptop-before, in the same runs
 #
 # Settings (environment): ROUNDS (10) rounds of N (10000) requests per
-# variant in the round robin, VARIANTS (all seven, bare first); COUNT (10)
+# variant in the round robin, VARIANTS (all eight, bare first); COUNT (10)
 # runs of BENCHTIME (1s) for each separate benchmark. Raw results go to OUT
 # (a new temporary directory by default): rr.txt and get.txt, in the Go
 # benchmark format, which benchstat reads:
@@ -24,9 +24,9 @@ cd "$(dirname "$0")"
 ROUNDS=${ROUNDS:-10}
 N=${N:-10000}
 if [ -n "${BEFORE:-}" ]; then
-	VARIANTS=${VARIANTS:-bare,lean,httpstat,httptop,httptop-before,promhttp,otelhttp-noop,otelhttp-sdk}
+	VARIANTS=${VARIANTS:-bare,withcontext,lean,httpstat,httptop,httptop-before,promhttp,otelhttp-noop,otelhttp-sdk}
 else
-	VARIANTS=${VARIANTS:-bare,lean,httpstat,httptop,promhttp,otelhttp-noop,otelhttp-sdk}
+	VARIANTS=${VARIANTS:-bare,withcontext,lean,httpstat,httptop,promhttp,otelhttp-noop,otelhttp-sdk}
 fi
 COUNT=${COUNT:-10}
 BENCHTIME=${BENCHTIME:-1s}

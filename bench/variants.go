@@ -38,6 +38,7 @@ type Variant struct {
 func Variants() []Variant {
 	return append([]Variant{
 		{"bare", func(tr *http.Transport) Client { return newRTClient(tr, tr, nil) }},
+		{"withcontext", func(tr *http.Transport) Client { return newRTClient(tr, withContext{tr}, nil) }},
 		{"lean", func(tr *http.Transport) Client { return newRTClient(tr, NewLean(tr), nil) }},
 		{"httpstat", newHTTPStat},
 		{"httptop", func(tr *http.Transport) Client {

@@ -217,6 +217,11 @@ func run(args []string, w io.Writer) error {
 			fmt.Fprintf(w, "httptop − %s, round robin p50: %s µs (%s..%s) %s; httptop's cost is %.0f%% of %s's.\n",
 				peer, signedUs(d), signedUs(lo), signedUs(hi), pstr(signedRank(rr["httptop"][p50], rr[peer][p50])), 100*top/other, peer)
 		}
+		if rr["withcontext"] != nil {
+			d, lo, hi := paired(rr["withcontext"][p50], rr["bare"][p50])
+			fmt.Fprintf(w, "The request's copy alone (withcontext − bare), which every RoundTripper that traces makes and go-httpstat does not: %s µs (%s..%s) %s.\n",
+				signedUs(d), signedUs(lo), signedUs(hi), pstr(signedRank(rr["withcontext"][p50], rr["bare"][p50])))
+		}
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func main() {
 
 func run(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("roundrobin", flag.ContinueOnError)
-	names := fs.String("variants", "bare,lean,httpstat,httptop,promhttp,otelhttp-noop,otelhttp-sdk", "comma-separated variants, bare first")
+	names := fs.String("variants", "bare,withcontext,lean,httpstat,httptop,promhttp,otelhttp-noop,otelhttp-sdk", "comma-separated variants, bare first")
 	rounds := fs.Int("rounds", 5, "rounds (each a fresh set of clients)")
 	n := fs.Int("n", 20000, "requests per variant per round")
 	warm := fs.Int("warm", 500, "warm-up requests per variant per round")
