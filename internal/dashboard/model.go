@@ -639,12 +639,12 @@ func (m *model) deriveHot() {
 			add(fmtPct1(e.Pct), "", e.Pct, 0, e.Name, e.Name, r)
 		}
 	case viewFlat:
-		h.header = [3]string{"FLAT", "CUM", "FUNCTION" + wallResolution(h)}
+		h.header = [3]string{"FLAT", "CUM", "FUNCTION"}
 		for _, f := range hp.attr.Flat {
 			add(fmtPct1(f.FlatPct), fmtPct1(f.CumPct), f.FlatPct, f.CumPct, shortFuncName(f.Name), f.Name, roleNormal)
 		}
 	case viewWaits:
-		h.header = [3]string{"SHARE", "GOR", "WHERE REQUESTS WAIT" + wallResolution(h)}
+		h.header = [3]string{"SHARE", "GOR", "STAGE"}
 		if hp.waits == nil || hp.waits.Requests == 0 {
 			break
 		}
@@ -661,15 +661,16 @@ func (m *model) deriveHot() {
 	m.filterSortHot()
 }
 
-// wallResolution says, after a column title, how many samples the
-// wall-clock profile on show holds and over what time: a program of many
-// goroutines is sampled seldom (see wallWindow). "" for a CPU profile.
+// wallResolution says how many samples the wall-clock profile on show
+// holds and over what time, for the hot functions pane's bottom border
+// (markedFlex): a program of many goroutines is sampled seldom (see
+// wallWindow). "" for a CPU profile.
 func wallResolution(h *hotState) string {
 	hp := h.profile()
 	if h.kind != snapshot.ProfileWall || hp.samples == 0 {
 		return ""
 	}
-	s := " · " + strconv.Itoa(hp.samples) + " sample"
+	s := strconv.Itoa(hp.samples) + " sample"
 	if hp.samples != 1 {
 		s += "s"
 	}

@@ -22,6 +22,12 @@ func TestGoldenFrames(t *testing.T) {
 		{name: "wide_200x50", w: 200, h: 50,
 			ready: func(f frame) bool { return f.hotFuncs > 0 }},
 		{name: "compact_80x24", w: 80, h: 24},
+		// The hot pane beside the connections, 48 columns: the wall
+		// profile's resolution is on its bottom border, whole.
+		{name: "wide_120x40_hot_wall", w: 120, h: 40, keys: []rune{'w'},
+			ready: func(f frame) bool {
+				return f.hotKind == snapshot.ProfileWall && f.hotView == viewWaits && f.hotFuncs > 0
+			}},
 		{name: "compact_80x24_hot", w: 80, h: 24, keys: []rune{'\t', '\t'},
 			ready: func(f frame) bool { return f.focus == paneHot && f.hotFuncs > 0 }},
 		{name: "compact_80x24_hot_packages", w: 80, h: 24, keys: []rune{'\t', '\t', 'v'},

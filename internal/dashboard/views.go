@@ -56,7 +56,7 @@ type ui struct {
 	header    *tview.Box
 	hosts     *fitTable
 	conns     *fitTable
-	hotBox    *tview.Flex
+	hotBox    *markedFlex
 	hotStatus *tview.TextView
 	hot       *fitTable
 	diag      *moreText
@@ -201,9 +201,9 @@ func (u *ui) newHotPane() {
 	u.hotStatus = tview.NewTextView().SetWrap(true).SetWordWrap(true)
 	u.hotStatus.SetBackgroundColor(tcell.ColorDefault)
 	u.hotStatus.SetTextStyle(th.style(roleDim))
-	u.hotBox = tview.NewFlex().SetDirection(tview.FlexRow).
+	u.hotBox = &markedFlex{Flex: tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(u.hotStatus, 0, 1, false).
-		AddItem(u.hot, 0, 0, true)
+		AddItem(u.hot, 0, 0, true), th: th, mark: func() string { return wallResolution(&u.m.hot) }}
 	th.box(u.hotBox.Box, hotTitle(u.m))
 }
 
@@ -456,6 +456,32 @@ func (t *moreText) Draw(screen tcell.Screen) {
 		return
 	}
 	t.th.drawLine(screen, x+max(w-utf8.RuneCountInString(moreMark), 0), y+h, min(w, utf8.RuneCountInString(moreMark)), line{seg{moreMark, roleWarn}})
+}
+
+// markedFlex is a bordered Flex that writes a mark into its bottom
+// border, at the right: the hot functions pane's wall-clock resolution
+// ("22 samples over 8s"), which the pane's title and column headers,
+// narrow beside the connections, would cut off.
+type markedFlex struct {
+	*tview.Flex
+	th   *theme
+	mark func() string
+}
+
+// Draw draws the Flex, then the mark, when there is one and room for it.
+func (f *markedFlex) Draw(screen tcell.Screen) {
+	f.Flex.Draw(screen)
+	mark := f.mark()
+	x, y, w, h := f.GetInnerRect()
+	if mark == "" || w <= 0 || h < 0 {
+		return
+	}
+	mark = " " + mark + " "
+	n := utf8.RuneCountInString(mark)
+	if n > w {
+		return
+	}
+	f.th.drawLine(screen, x+w-n, y+h, n, line{seg{mark, roleDim}})
 }
 
 // setDetail fills the full view of the diagnoses (enter in their pane):
