@@ -547,6 +547,19 @@ func hotTitle(m *model) string {
 	return t
 }
 
+// fitHotTitle shortens the hot functions pane's title to room cells when
+// it is longer: "wall-clock" becomes "wall", then "Hot functions" "Hot".
+// What is still too long the border cuts.
+func fitHotTitle(t string, room int) string {
+	for _, r := range [...][2]string{{"wall-clock", "wall"}, {"Hot functions", "Hot"}} {
+		if utf8.RuneCountInString(t) <= room {
+			break
+		}
+		t = strings.Replace(t, r[0], r[1], 1)
+	}
+	return t
+}
+
 // hotStatus is the hot functions pane's notice: why profiling is
 // unavailable, or that profiles are on their way; "" when the table says
 // it all.

@@ -233,3 +233,24 @@ func TestCPUBound(t *testing.T) {
 		t.Errorf("hosts title %q with a 3 ms scheduling p99", got)
 	}
 }
+
+// A hot functions title too long for its pane loses "-clock", then
+// "functions"; one that fits stays whole.
+func TestFitHotTitle(t *testing.T) {
+	const wall = "Hot functions · wall-clock · where requests wait"
+	for _, tt := range []struct {
+		room int
+		want string
+	}{
+		{60, wall},
+		{48, wall},
+		{47, "Hot functions · wall · where requests wait"},
+		{42, "Hot functions · wall · where requests wait"},
+		{41, "Hot · wall · where requests wait"},
+		{10, "Hot · wall · where requests wait"},
+	} {
+		if got := fitHotTitle(wall, tt.room); got != tt.want {
+			t.Errorf("fitHotTitle(%q, %d) = %q, want %q", wall, tt.room, got, tt.want)
+		}
+	}
+}

@@ -348,7 +348,13 @@ func (u *ui) setTitles() {
 	}
 	th.box(u.hosts.Box, hostsTitle(m))
 	th.box(u.conns.Box, title(paneConns, connsTitle(m)))
-	th.box(u.hotBox.Box, title(paneHot, hotTitle(m)))
+	hot := hotTitle(m)
+	if _, _, w, _ := u.hotBox.GetRect(); !compact && w > 0 {
+		// Beside the connections the pane may be narrow: the border,
+		// its corners and the spaces around the title take 4 cells.
+		hot = fitHotTitle(hot, w-4)
+	}
+	th.box(u.hotBox.Box, title(paneHot, hot))
 	th.box(u.diag.Box, title(paneDiag, diagTitle(m)))
 }
 
