@@ -14,6 +14,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/google/pprof/profile"
+	"github.com/httptop/httptop/flame"
 	"github.com/httptop/httptop/internal/golden"
 	"github.com/httptop/httptop/snapshot"
 )
@@ -557,3 +558,18 @@ func buildProfile(types []*profile.ValueType, stacks [][]string, weights []int64
 
 // errAgentGone is what the fake source returns when the program exits.
 var errAgentGone = errors.New("agent: stream: connection refused (is the program still running?)")
+
+// summarise parses a profile of kind and sums it up for the hot functions
+// pane, as the profiler's goroutine does for one profile on its own (a
+// wall-clock one with the resolution it holds, without wallWindow).
+func summarise(kind snapshot.ProfileKind, data []byte, mods flame.Modules) profileResult {
+	p, err := parseProfile(kind, data)
+	if err != nil {
+		return profileResult{err: err}
+	}
+	r := summariseProfile(kind, p, mods)
+	if kind == snapshot.ProfileWall && r.err == nil {
+		r.samples, r.span = flame.WallSamples(p), time.Duration(p.DurationNanos)
+	}
+	return r
+}

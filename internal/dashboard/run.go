@@ -409,9 +409,9 @@ func (u *ui) takeProfile(ctx context.Context, kind snapshot.ProfileKind, d time.
 	if err != nil {
 		return profileResult{err: err}
 	}
-	p, err := profile.ParseData(data)
+	p, err := parseProfile(kind, data)
 	if err != nil {
-		return profileResult{err: fmt.Errorf("parse %s profile: %w", kind, err)}
+		return profileResult{err: err}
 	}
 	if kind != snapshot.ProfileWall {
 		return summariseProfile(kind, p, u.opts.Modules)
@@ -428,18 +428,13 @@ func (u *ui) takeProfile(ctx context.Context, kind snapshot.ProfileKind, d time.
 	return r
 }
 
-// summarise parses a profile of kind and sums it up for the hot functions
-// pane.
-func summarise(kind snapshot.ProfileKind, data []byte, mods flame.Modules) profileResult {
+// parseProfile parses a profile of kind the source returned.
+func parseProfile(kind snapshot.ProfileKind, data []byte) (*profile.Profile, error) {
 	p, err := profile.ParseData(data)
 	if err != nil {
-		return profileResult{err: fmt.Errorf("parse %s profile: %w", kind, err)}
+		return nil, fmt.Errorf("parse %s profile: %w", kind, err)
 	}
-	r := summariseProfile(kind, p, mods)
-	if kind == snapshot.ProfileWall && r.err == nil {
-		r.samples, r.span = flame.WallSamples(p), time.Duration(p.DurationNanos)
-	}
-	return r
+	return p, nil
 }
 
 // summariseProfile sums a parsed profile of kind up for the hot functions

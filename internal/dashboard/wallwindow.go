@@ -11,8 +11,8 @@ import (
 // The agent samples a rolling wall-clock profile less often the more
 // goroutines the program has (each sample walks every goroutine's stack,
 // and the agent keeps its cost within a budget, see flame.StartWall): a
-// program of 30,000 goroutines gets a sample every half a minute or so,
-// so most of the pane's 2 s profiles hold none. The pane shows the
+// program of 30,000 goroutines gets a sample every minute or so, so most
+// of the pane's rolling profiles (agentclient.RollingDuration) hold none. The pane shows the
 // latest profiles together instead, enough of them for wallWantSamples
 // samples but none older than wallMaxSpan, and says how many samples
 // over how long it shows.
