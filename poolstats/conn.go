@@ -394,17 +394,21 @@ func (c *Conn) MoveTo(h *Host) {
 // Responded records a response the connection carried: its protocol
 // (1 or 2) and whether it or its request asked for the connection to be
 // closed (Connection: close).
-//
-// Most responses tell nothing new: the tracer calls it only when the
-// response asks to close the connection or ProtoKnown is false.
+// It does nothing unless RespondedNews: the tracer asks that first, an
+// inlined load, and calls it only then.
 func (c *Conn) Responded(major int, closeAsked bool) {
-	if closeAsked || c.proto.Load() == protoUnknown {
+	if c.RespondedNews(closeAsked) {
 		c.responded(major, closeAsked)
 	}
 }
 
-// ProtoKnown reports whether a response told the connection's protocol.
-func (c *Conn) ProtoKnown() bool { return c.proto.Load() != protoUnknown }
+// RespondedNews reports whether a response tells the connection something
+// new (see Responded): it, or its request, asked for the connection to be
+// closed, or the connection's protocol is not known yet. Most responses
+// do not.
+func (c *Conn) RespondedNews(closeAsked bool) bool {
+	return closeAsked || c.proto.Load() == protoUnknown
+}
 
 func (c *Conn) responded(major int, closeAsked bool) {
 	c.SetProto(major)

@@ -14,10 +14,11 @@ import (
 // probe's code is in the instruction cache.
 //
 // Every hook guards against panics in the probe's own code with a
-// deferred recover, except a pooled span's GetConn for what it does on
-// most requests, which cannot panic (see pooledGetConn): a deferred call
-// costs each call a function of its own. What hooks do rarely is in
-// functions of its own, which defer the recover.
+// deferred recover, except a pooled span's GetConn and GotConn for what
+// they do on most requests, which cannot panic (see pooledGetConn and
+// pooledGotConn): a deferred call costs each call a function of its own.
+// What hooks do rarely is in functions of their own (getConnSlow,
+// gotConnSlow), which defer the recover.
 
 // gotConn is the rest of a pooled span's GotConn hook for what few
 // requests see: a connection the dial hook did not wrap (HTTPS, whose

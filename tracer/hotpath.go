@@ -194,7 +194,7 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		return
 	}
 	if c := s.st.conn; c != nil {
-		if closeAsked := resp.Close || sent.Close; closeAsked || !c.ProtoKnown() {
+		if closeAsked := resp.Close || sent.Close; c.RespondedNews(closeAsked) {
 			c.Responded(resp.ProtoMajor, closeAsked)
 		}
 	}
@@ -260,13 +260,8 @@ func (b *Body) finish(cause error) {
 	now := poolstats.Now()
 	// Closed, the record lets go of the host and of this wrapper (which
 	// refers to the transport's body, and through it to the
-	// connection) while the span waits in the pool (Body.CloseKept,
-	// written out here: a call less on every request's way out).
-	rec := &s.rec
-	rec.Lock()
-	rec.Host, rec.Reads = nil, nil
-	rec.SetOpen(false)
-	rec.Unlock()
+	// connection) while the span waits in the pool.
+	s.rec.CloseKept()
 	if c := s.st.conn; c != nil {
 		c.EndRequest(now, true)
 	}
