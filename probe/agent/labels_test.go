@@ -23,12 +23,16 @@ func TestAgentWorkIsLabelled(t *testing.T) {
 	c := newAgentClient(t, a)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	// Read once, here: the client side below must run none of the
+	// agent's code while the profile is taken, or a sample of it in
+	// Token counts as the agent's work, unlabelled.
+	token := a.Token()
 	get := func(endpoint string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+snapshot.APIPath+endpoint, nil)
 		if err != nil {
 			return
 		}
-		req.Header.Set("Authorization", "Bearer "+a.Token())
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			return
