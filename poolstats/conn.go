@@ -131,6 +131,10 @@ func (c *Conn) Closed() bool { return c.state.Load()&closedBit != 0 }
 // InFlight returns the number of requests using the connection now.
 func (c *Conn) InFlight() int { return int(c.state.Load() & countMask) }
 
+// Requests returns the number of requests that began on the connection
+// (BeginRequest) so far.
+func (c *Conn) Requests() int64 { return c.requests.Load() }
+
 // Used records that a request got the connection at now. idleNs is how
 // long the connection sat in the idle pool before (httptrace's
 // GotConnInfo.IdleTime); tlsConn is its TLS session, or nil.

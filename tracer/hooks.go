@@ -68,6 +68,7 @@ func (s *Span) gotConnSlow(info httptrace.GotConnInfo) {
 		h.WaitOver()
 	}
 	if s.st.got.At != 0 {
+		s.retried = true
 		s.flushGot()
 	}
 	s.st.got = poolstats.Got{At: now, Wait: wait, Reused: info.Reused}
@@ -96,6 +97,7 @@ func (s *Span) getConnSlow(hostPort string) {
 	now := max(poolstats.Now(), 1)
 	if c := s.st.conn; c != nil {
 		s.st.conn = nil
+		s.retried = true
 		c.EndRequest(now, false)
 	}
 	if s.st.waitAt == 0 {

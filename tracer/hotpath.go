@@ -107,7 +107,7 @@ func (t *Tracer) begin(req *http.Request) (*Span, *http.Request) {
 	} else {
 		ctx = s.composed(ctx)
 	}
-	return s, req.WithContext(ctx)
+	return s, s.sendCopy(req, ctx)
 }
 
 // pooledSpan takes a span from the pool, when the spare is taken.
@@ -264,6 +264,9 @@ func (b *Body) finish(cause error) {
 	s.rec.CloseKept()
 	if c := s.st.conn; c != nil {
 		c.EndRequest(now, true)
+		if b.http1 {
+			s.sentOnce(c)
+		}
 	}
 	h.RequestEnded()
 	s.recycle()
@@ -301,6 +304,7 @@ func (s *Span) finish(now int64, outcome Outcome) {
 // zero by now.
 func (s *Span) recycle() {
 	s.st.host, s.st.conn, s.st.got, s.st.waited, s.st.start = nil, nil, poolstats.Got{}, 0, 0
+	s.retried = false
 	if t := s.t; s == t.spare.Load() && testHookRecycled == nil {
 		t.spareTaken.Store(false)
 		return

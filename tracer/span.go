@@ -125,14 +125,22 @@ type Span struct {
 	t *Tracer
 	// pooled is fixed when the span is made: see Span.
 	pooled bool
-	st     spanCore
-	trace  httptrace.ClientTrace
+	// retried is set when a pooled span's request is sent a second
+	// time (a retry on another connection), and nextCopy is the copy
+	// the span sends next (see sendCopy).
+	retried  bool
+	nextCopy uint8
+	st       spanCore
+	trace    httptrace.ClientTrace
 	// fresh is the rest of a fresh span's allocation, nil for a pooled
 	// span.
 	fresh *freshSpan
 	// ph is what a Record shows, kept only with Options.Observe (nil
 	// without).
 	ph *phaseState
+	// copies are a pooled span's copies of the requests it sent, for it
+	// to send again (see sendCopy).
+	copies [2]sentCopy
 	// rec is the open-body record of the response: a fresh span's is
 	// registered with poolstats from end until the body ends
 	// (OpenBody, CloseBody); a pooled span's stays registered for the
