@@ -93,7 +93,7 @@ func sendShape(client *http.Client, base string, w, i int) error {
 	}
 	req.Header.Set("X-N", n)
 	if i%8 == 6 {
-		req.Cancel = make(chan struct{}) // never closed: sent as usual
+		req.Cancel = make(chan struct{}) //lint:ignore SA1019 the deprecated way must keep working (never closed: sent as usual)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

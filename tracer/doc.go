@@ -72,10 +72,14 @@
 // request after request. *http.Transport fires the span's two hooks only
 // inside RoundTrip, so a span returns to the pool when its request
 // finishes (with Options.Observe, only once its late hooks have fired,
-// see Span.quiescent). Such a request costs three allocations of its own:
-// the context carrying the trace, the shallow copy of the request (a
-// RoundTripper must not modify the one it is given), and the body wrapper
-// (which the program may close twice, so it cannot be recycled).
+// see Span.quiescent). Such a request costs two allocations of its own:
+// the context carrying the trace and the body wrapper (which the program
+// may close twice, so it cannot be recycled). The shallow copy of the
+// request that carries the trace (a RoundTripper must not modify the one
+// it is given) is one the span sent before, once the transport is
+// provably done with it (an HTTP/1 request read to EOF whose connection a
+// later request got, see sendcopy.go); otherwise, as over HTTP/2, it is a
+// third allocation.
 //
 // Any other RoundTripper may fire hooks at any time, so its requests get
 // a fresh span each, which holds the context and the body wrapper itself:

@@ -193,10 +193,14 @@ func (t *Tracer) end(s *Span, orig, sent *http.Request, resp *http.Response, err
 		t.endFresh(s, sent, resp, now)
 		return
 	}
-	if c := s.st.conn; c != nil {
+	c := s.st.conn
+	if c != nil {
 		if closeAsked := resp.Close || sent.Close; c.RespondedNews(closeAsked) {
 			c.Responded(resp.ProtoMajor, closeAsked)
 		}
+	}
+	if c == nil || resp.ProtoMajor != 1 {
+		s.dropCopy() // it will not be sent again (see sendCopy)
 	}
 	if !transportWrappable(resp) {
 		s.finish(now, OutcomeNoBody)

@@ -61,6 +61,7 @@ func (s *Span) sendCopy(req *http.Request, ctx context.Context) *http.Request {
 	i := s.nextCopy
 	s.nextCopy ^= 1
 	sc := &s.copies[i]
+	//lint:ignore SA1019 a request may still have the deprecated Cancel channel
 	if r, c := sc.req, sc.conn; c != nil && c.Requests() > sc.seq && req.Cancel == nil {
 		sc.conn = nil
 		*r = *req
@@ -81,6 +82,7 @@ func (s *Span) newCopy(sc *sentCopy, req *http.Request, ctx context.Context) *ht
 	r := req.WithContext(ctx)
 	sc.conn = nil
 	sc.req = nil
+	//lint:ignore SA1019 a request may still have the deprecated Cancel channel
 	if requestCtxOffset != 0 && req.Cancel == nil {
 		sc.req = r
 	}
@@ -90,6 +92,13 @@ func (s *Span) newCopy(sc *sentCopy, req *http.Request, ctx context.Context) *ht
 // testHookNewCopy, when set by a test, is called for every copy a pooled
 // span makes.
 var testHookNewCopy func()
+
+// dropCopy lets go of the copy a pooled span's request was sent with,
+// when it will not be sent again: the span does not keep it alive after
+// the transport is done with it.
+//
+//go:noinline
+func (s *Span) dropCopy() { s.copies[s.nextCopy^1].req = nil }
 
 // sentOnce notes that the request a pooled span sent last ended on the
 // HTTP/1 connection c, its body read to EOF, after one attempt: its copy

@@ -63,7 +63,7 @@ func TestSendCopyAgain(t *testing.T) {
 					t.Fatal(err)
 				}
 				if tc.cancel {
-					req.Cancel = make(chan struct{})
+					req.Cancel = make(chan struct{}) //lint:ignore SA1019 the deprecated way must keep working
 				}
 				resp, err := rt.RoundTrip(req)
 				if err != nil {

@@ -139,7 +139,9 @@ type Span struct {
 	// without).
 	ph *phaseState
 	// copies are a pooled span's copies of the requests it sent, for it
-	// to send again (see sendCopy).
+	// to send again (see sendCopy): on the trace's last line, whose
+	// WroteRequest the transport reads for every request, and the body
+	// record's first, so on no line of their own.
 	copies [2]sentCopy
 	// rec is the open-body record of the response: a fresh span's is
 	// registered with poolstats from end until the body ends
