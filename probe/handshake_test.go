@@ -89,7 +89,17 @@ func TestScenarioHandshaking(t *testing.T) {
 	for range pool {
 		<-gl.hello
 	}
-	during := col.Snapshot()
+	// The server reads a ClientHello as soon as the client's write put it
+	// on the wire, which can be before that Write returned and the probe
+	// saw a handshake record in it: wait for the probe to catch up.
+	var during Snapshot
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		during = col.Snapshot()
+		if h := hostOf(t, during, "auth"); h.Handshaking == pool || time.Now().After(deadline) {
+			break
+		}
+		runtime.Gosched()
+	}
 	// The handshakes take hold: the time the server kept them waiting.
 	time.AfterFunc(hold, release)
 	wg.Wait()

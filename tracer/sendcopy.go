@@ -32,13 +32,14 @@ import (
 // sent is still in use when the next begins, and is free by the one after
 // (a client sending one request at a time on one connection reuses them
 // for ever). Only copies whose request had one attempt, on an HTTP/1
-// connection the dial hook wrapped, body read to EOF, are sent again; and
-// none of a request with a Cancel channel (the transport watches it from a
-// goroutine of its own, which reads it from the request). A reused copy is
-// the program's request again (a shallow copy, as WithContext makes)
-// with the context set in place: the context field is unexported, so its
-// offset is learnt once by reflection and checked (requestCtxOffset); if
-// a Go release moves or retypes it, spans fall back to WithContext.
+// connection the probe keeps a record of, body read to EOF, are sent
+// again; and none of a request with a Cancel channel (the transport
+// watches it from a goroutine of its own, which reads it from the
+// request). A reused copy is the program's request again (a shallow copy,
+// as WithContext makes) with the context set in place: the context field
+// is unexported, so its offset is learnt once by reflection and checked
+// (requestCtxOffset); if a Go release moves or retypes it, spans fall
+// back to WithContext.
 //
 // A pooled span holds at most two copies between requests, and through
 // them the last requests' URLs, headers and contexts, until it serves
