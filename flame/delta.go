@@ -42,11 +42,11 @@ var (
 //
 // Mutex: SetMutexProfileFraction returns the previous fraction, which is
 // restored on stop; a program that already samples more often (a smaller
-// non-zero fraction) keeps its own. The runtime times a lock's wait only
-// if profiling was on when the wait began, and a queue of waiters that
-// never empties hands its first waiter's start on to the next
-// (runtime/sema.go): a lock contended without a break since before Start
-// may not show in the profile at all. Block: the rate cannot be read back.
+// non-zero fraction) keeps its own. The runtime times a lock's waits only
+// if profiling was on when the lock's queue of waiters formed, and a queue
+// that formed untimed stays so until it empties (runtime/sema.go): a lock
+// contended without a break since before Start may not show in the
+// profile at all. Block: the rate cannot be read back.
 // If the block profile already holds records that httptop did not cause,
 // the program profiles blocking itself and its rate is left alone;
 // otherwise Start sets BlockRate and stop sets 0 (Go's default: off).

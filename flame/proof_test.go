@@ -343,9 +343,9 @@ func TestProofContention(t *testing.T) {
 	} {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			// The profile starts before the contention does: the runtime
-			// times a lock's wait only if profiling was on when the wait
-			// began, and a queue of waiters that never empties passes its
-			// first waiter's start on to the next (runtime/sema.go), so
+			// times a lock's waits only if profiling was on when the
+			// lock's queue of waiters formed, and a queue that formed
+			// untimed stays so until it empties (runtime/sema.go), so
 			// contention that began before the profile may never show in
 			// it (under -race, a third run of this test in one process
 			// recorded none in three one-second windows).
