@@ -47,14 +47,35 @@ if [ -n "${HTTPTOP:-}" ]; then
 fi
 if [ -n "${BEFORE:-}" ]; then
 	# httptop at $BEFORE, renamed github.com/httptop/httptop-before so
-	# that both build into one program (before.go, build tag "before").
+	# that both build into one program. The variant httptop-before is a
+	# file of the bench package that exists only in this run's overlay
+	# (go build -overlay): in the tree it would make the module import a
+	# module no proxy serves, and go mod tidy fail.
 	bdir="$OUT/httptop-before"
 	rm -rf "$bdir" && mkdir -p "$bdir"
 	git -C .. archive "$BEFORE" -- . ':!bench' | tar -x -C "$bdir"
 	(cd "$bdir" && go mod edit -module github.com/httptop/httptop-before &&
 		grep -rl '"github.com/httptop/httptop/' --include='*.go' . | xargs sed -i 's#"github.com/httptop/httptop/#"github.com/httptop/httptop-before/#g')
 	go mod edit -modfile="$OUT/go.mod" -require github.com/httptop/httptop-before@v0.0.0 -replace "github.com/httptop/httptop-before=$bdir"
-	modflags+=(-tags before)
+	cat > "$OUT/before_variant.go" <<'GO'
+package bench
+
+import (
+	"net/http"
+
+	before "github.com/httptop/httptop-before/probe"
+)
+
+// The variant httptop-before: httptop at an earlier commit (run.sh's
+// BEFORE), beside the current one in the same round robin.
+func init() {
+	extraVariants = append(extraVariants, Variant{"httptop-before", func(tr *http.Transport) Client {
+		return newRTClient(tr, before.Wrap(tr, before.WithCollector(before.NewCollector(before.CollectorOptions{}))), nil)
+	}})
+}
+GO
+	printf '{"Replace": {"%s": "%s"}}\n' "$PWD/before_variant.go" "$OUT/before_variant.go" > "$OUT/overlay.json"
+	modflags+=(-overlay "$OUT/overlay.json")
 fi
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)

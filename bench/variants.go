@@ -50,7 +50,8 @@ func Variants() []Variant {
 	}, extraVariants...)
 }
 
-// extraVariants are variants built only on request (see before.go).
+// extraVariants are variants built only on request (run.sh adds
+// httptop-before through an overlay when BEFORE is set).
 var extraVariants []Variant
 
 // Select returns the variants named, in the order given, or an error
