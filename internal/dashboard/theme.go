@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -113,6 +114,13 @@ func escape(s string) string {
 		return s
 	}
 	return tview.Escape(s)
+}
+
+// drawBorderMark draws mark in role at the right end of the bottom border
+// of a box whose inner rectangle is (x, y, w, h), cut to w cells.
+func (t *theme) drawBorderMark(screen tcell.Screen, x, y, w, h int, mark string, r role) {
+	n := utf8.RuneCountInString(mark)
+	t.drawLine(screen, x+max(w-n, 0), y+h, min(w, n), line{seg{mark, r}})
 }
 
 // drawLine draws l at (x, y) in at most w cells, styled by the theme, with

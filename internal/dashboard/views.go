@@ -461,7 +461,7 @@ func (t *moreText) Draw(screen tcell.Screen) {
 	if row, _ := t.GetScrollOffset(); row+h >= n {
 		return
 	}
-	t.th.drawLine(screen, x+max(w-utf8.RuneCountInString(moreMark), 0), y+h, min(w, utf8.RuneCountInString(moreMark)), line{seg{moreMark, roleWarn}})
+	t.th.drawBorderMark(screen, x, y, w, h, moreMark, roleWarn)
 }
 
 // markedFlex is a bordered Flex that writes a mark into its bottom
@@ -483,11 +483,10 @@ func (f *markedFlex) Draw(screen tcell.Screen) {
 		return
 	}
 	mark = " " + mark + " "
-	n := utf8.RuneCountInString(mark)
-	if n > w {
+	if utf8.RuneCountInString(mark) > w {
 		return
 	}
-	f.th.drawLine(screen, x+w-n, y+h, n, line{seg{mark, roleDim}})
+	f.th.drawBorderMark(screen, x, y, w, h, mark, roleDim)
 }
 
 // setDetail fills the full view of the diagnoses (enter in their pane):
