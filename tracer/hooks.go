@@ -68,6 +68,8 @@ func (s *Span) gotConnSlow(info httptrace.GotConnInfo) {
 		h.WaitOver()
 	}
 	if s.st.got.At != 0 {
+		// A second connection for one request: a retry (every GotConn
+		// after the first comes here, see pooledGotConn).
 		s.retried = true
 		s.flushGot()
 	}
@@ -97,7 +99,6 @@ func (s *Span) getConnSlow(hostPort string) {
 	now := max(poolstats.Now(), 1)
 	if c := s.st.conn; c != nil {
 		s.st.conn = nil
-		s.retried = true
 		c.EndRequest(now, false)
 	}
 	if s.st.waitAt == 0 {
