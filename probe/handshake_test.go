@@ -51,6 +51,21 @@ func (c *gatedConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// snapshotWhen takes snapshots of col until the host of client is as ok
+// wants, or 10 s have passed, and returns the last: what the probe records
+// from the transport's goroutines lands a moment after what the test
+// waits on.
+func snapshotWhen(t *testing.T, col *Collector, client string, ok func(snapshot.Host) bool) Snapshot {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s := col.Snapshot()
+		if ok(hostOf(t, s, client)) || time.Now().After(deadline) {
+			return s
+		}
+		runtime.Gosched()
+	}
+}
+
 // TestScenarioHandshaking: a TLS server that answers the ClientHello only
 // when the test lets it, a pool of 2 and 4 requests at once. While the two
 // connections handshake they are neither idle nor active: the host shows
@@ -92,28 +107,14 @@ func TestScenarioHandshaking(t *testing.T) {
 	// The server reads a ClientHello as soon as the client's write put it
 	// on the wire, which can be before that Write returned and the probe
 	// saw a handshake record in it: wait for the probe to catch up.
-	var during Snapshot
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		during = col.Snapshot()
-		if h := hostOf(t, during, "auth"); h.Handshaking == pool || time.Now().After(deadline) {
-			break
-		}
-		runtime.Gosched()
-	}
+	during := snapshotWhen(t, col, "auth", func(h snapshot.Host) bool { return h.Handshaking == pool })
 	// The handshakes take hold: the time the server kept them waiting.
 	time.AfterFunc(hold, release)
 	wg.Wait()
 	// The requests may all have been served by the connection whose
 	// handshake ended first; the other then finishes its own and joins
 	// the idle pool, a moment later.
-	var after Snapshot
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		after = col.Snapshot()
-		if h := hostOf(t, after, "auth"); h.Handshaking == 0 || time.Now().After(deadline) {
-			break
-		}
-		runtime.Gosched()
-	}
+	after := snapshotWhen(t, col, "auth", func(h snapshot.Host) bool { return h.Handshaking == 0 })
 
 	h := hostOf(t, during, "auth")
 	t.Logf("during the handshakes: open/active/idle/handshaking/waiting = %d/%d/%d/%d/%d",
